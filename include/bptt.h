@@ -1,0 +1,35 @@
+/*
+ * bptt — exact gradients of recurrent networks by back-propagation through
+ * time, in matrix form, on top of CBLAS.
+ *
+ * This is the one header a user includes.  It declares
+ *
+ *   - the status codes and their messages              (bptt/common.h)
+ *   - the network descriptor and per-unit activations  (bptt/common.h)
+ *   - Network A: workspace, forward, loss, backward, SGD, in double
+ *     (bptt_*) and in single precision (bpttf_*)        (bptt/network.h)
+ *
+ * Conventions shared by every function:
+ *
+ *   - Every function returns a bptt_status; BPTT_OK is 0.  On any other
+ *     status nothing was written: every output array, every input array and
+ *     the workspace are bytewise as they were.  bptt_strerror() maps a status
+ *     to a fixed text; bptt_error_detail() gives the text of the last error
+ *     raised in the calling thread, naming the argument at fault.  Nothing
+ *     is ever printed and nothing aborts.
+ *   - Matrices are row-major with an explicit leading dimension (the
+ *     distance in elements between the starts of two rows), as in CBLAS, so
+ *     a caller may pass sub-matrices.
+ *   - Sequences are time-major: for T steps of B sequences the row of step
+ *     t and sequence b is row t*B + b of a (T*B)-row matrix.
+ *   - The caller owns weights, data and gradients; the library owns only
+ *     the scratch memory of a workspace, sized once by a query.  forward and
+ *     backward never allocate.
+ */
+#ifndef BPTT_H
+#define BPTT_H
+
+#include "bptt/common.h"
+#include "bptt/network.h"
+
+#endif /* BPTT_H */

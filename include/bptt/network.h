@@ -1,0 +1,202 @@
+/*
+ * bptt/network.h — Network A of the seed derivation (eqs. (1)-(13)):
+ * workspace, forward, squared-error loss, backward (BPTT) and SGD.
+ * Include <bptt.h> rather than this file.
+ *
+ * Every function exists in double precision as bptt_<name> and in single
+ * precision as bpttf_<name>, with float in place of double and
+ * bpttf_workspace in place of bptt_workspace; both are built from one
+ * source.  The documentation below is written once, for double.
+ *
+ * Shapes, for T steps of B sequences (time-major, row t*B + b):
+ *
+ *   W    dout x (din+dout), leading dimension ldw >= din+dout; columns
+ *        0..din-1 act on x(t) (Wx), columns din..din+dout-1 on y(t) (Wy).
+ *   b    dout, the bias; NULL means no bias (b = 0).
+ *   x    (T*B) x din, ldx >= din: row t*B+b is x(t) of sequence b, t=0..T-1.
+ *   y0   B x dout, ldy0 >= dout: the initial state y(0); NULL means 0 as in
+ *        the seed.
+ *   y    (T*B) x dout, ldy >= dout: row t*B+b is y(t+1), t=0..T-1.  Its last
+ *        B rows are the final state y(T), to pass as y0 of the next chunk.
+ *   dy   (T*B) x dout, lddy >= dout: row t*B+b is dL/dy(t+1), from any loss.
+ *   dW, db, dx, dy0: shaped as W, b, x, y0; gradients of L.
+ *
+ * Arrays must not overlap unless stated.  Sizes and leading dimensions are
+ * counted in elements.
+ */
+#ifndef BPTT_NETWORK_H
+#define BPTT_NETWORK_H
+
+#include "bptt/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Opaque workspaces, one type per precision so that they cannot be mixed. */
+typedef struct bptt_workspace bptt_workspace;
+typedef struct bpttf_workspace bpttf_workspace;
+
+/* ------------------------------------------------------------------------ */
+/* Workspace                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Bytes of a workspace for the network net, at most Tmax steps and Bmax
+ * sequences per call.  A pure query; the same size serves forward and
+ * backward and every algorithm:
+ *
+ *   bytes = 256 + up(r·Tmax·Bmax·(din+dout)) + 2·up(r·Tmax·Bmax·dout)
+ *               + up(r·Bmax·(din+dout))
+ *
+ * where r = sizeof(double) (sizeof(float) for bpttf_) and up(n) rounds n
+ * up to a multiple of 64.  The arrays hold the stacked inputs s(t) = [x(t);
+ * y(t)], the derivatives f'(z(t+1)), the deltas of eq. (5)/(8) and one
+ * step's scratch.
+ *
+ * Errors: BPTT_ENULL (net or bytes NULL), BPTT_ESIZE (Tmax or Bmax is 0),
+ * BPTT_EOVERFLOW (the count does not fit in size_t). */
+BPTT_API bptt_status bptt_workspace_size(const bptt_net *net, size_t Tmax,
+                                         size_t Bmax, size_t *bytes);
+
+/* Allocate a workspace of bptt_workspace_size() bytes for net.  The
+ * workspace refers to net, which must outlive it; it is used by one thread
+ * at a time.  Free it with bptt_workspace_free().
+ *
+ * Errors: those of bptt_workspace_size, BPTT_ENULL (ws NULL), BPTT_ENOMEM. */
+BPTT_API bptt_status bptt_workspace_alloc(const bptt_net *net, size_t Tmax,
+                                          size_t Bmax, bptt_workspace **ws);
+
+/* Make a workspace inside the caller's buffer buf of the given bytes (any
+ * alignment; at least bptt_workspace_size() bytes).  The caller keeps
+ * ownership of buf, which must outlive the workspace and not be used for
+ * anything else meanwhile; bptt_workspace_free() then frees nothing.
+ *
+ * Errors: those of bptt_workspace_size, BPTT_ENULL (buf or ws NULL),
+ * BPTT_EBUFFER (bytes too small). */
+BPTT_API bptt_status bptt_workspace_init(const bptt_net *net, size_t Tmax,
+                                         size_t Bmax, void *buf, size_t bytes,
+                                         bptt_workspace **ws);
+
+/* Release a workspace (NULL is a no-op). */
+BPTT_API void bptt_workspace_free(bptt_workspace *ws);
+
+/* ------------------------------------------------------------------------ */
+/* Forward and backward                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* Forward pass over T steps of B sequences, from y(0) = y0 (or 0):
+ *
+ *     z(t+1) = W [x(t); y(t)] + b,   y(t+1) = f(z(t+1)),   t = 0..T-1.
+ *
+ * Writes y and keeps in ws what bptt_backward needs (the stacked s(t) and
+ * f'(z(t+1))), replacing what an earlier forward kept.  algo selects the
+ * loop form (BPTT_ALGO_NAIVE) or the BLAS form (any other code).
+ *
+ * Errors: BPTT_ENULL (net, W, x, y or ws NULL), BPTT_ESIZE (T or B is 0),
+ * BPTT_ELD (ldw, ldx, ldy0 or ldy too small), BPTT_ECAPACITY (T > Tmax or
+ * B > Bmax of ws), BPTT_EMISMATCH (ws made for another descriptor),
+ * BPTT_EALGO. */
+BPTT_API bptt_status bptt_forward(const bptt_net *net, size_t T, size_t B,
+                                  const double *W, size_t ldw, const double *b,
+                                  const double *x, size_t ldx,
+                                  const double *y0, size_t ldy0,
+                                  double *y, size_t ldy,
+                                  bptt_algo algo, bptt_workspace *ws);
+
+/* Backward pass (BPTT) for the last forward in ws, given dL/dy(t) for
+ * t = 1..T in dy.  With δ(T+1) = 0 and t going down from T to 1:
+ *
+ *     g(t) = dL/dy(t) + Wyᵀ δ(t+1)                  eq. (3)+(7)
+ *     δ(t) = g(t) ⊙ f'(z(t))                         eq. (5)/(8)
+ *     dW   = β dW + Σ_t Σ_b δ(t) [x(t-1); y(t-1)]ᵀ   eq. (9)/(11)/(12)
+ *     db   = β db + Σ_t Σ_b δ(t)
+ *     dx(t-1) = β dx(t-1) + Wxᵀ δ(t),   dy0 = β dy0 + Wyᵀ δ(1)
+ *
+ * The weight and bias gradients are sums over all steps and all sequences.
+ * beta = 0 overwrites (the old contents are not read, NaN included);
+ * beta = 1 accumulates; any other value scales, as BLAS's beta does.
+ * db, dx and dy0 are optional (NULL: not computed); dW is required.  W must
+ * hold the values the forward used.  T and B must equal the forward's.
+ *
+ * Errors: BPTT_ENULL (net, W, dy, dW or ws NULL), BPTT_ESIZE, BPTT_ELD,
+ * BPTT_ECAPACITY, BPTT_EMISMATCH, BPTT_EALGO, BPTT_ENOFORWARD (no forward
+ * in ws, or one with another T or B). */
+BPTT_API bptt_status bptt_backward(const bptt_net *net, size_t T, size_t B,
+                                   const double *W, size_t ldw,
+                                   const double *dy, size_t lddy, double beta,
+                                   double *dW, size_t lddw, double *db,
+                                   double *dx, size_t lddx,
+                                   double *dy0, size_t lddy0,
+                                   bptt_algo algo, bptt_workspace *ws);
+
+/* ------------------------------------------------------------------------ */
+/* Loss and update                                                           */
+/* ------------------------------------------------------------------------ */
+
+/* Squared error of eqs. (1)-(2) over T steps of B sequences of width dout:
+ *
+ *     loss = Σ_{t,b: mask} ½ ‖y(t+1) − ŷ(t+1)‖²,
+ *     dy   = y − ŷ where mask is set, 0 elsewhere                eq. (3)
+ *
+ * y and target are (T*B) x dout with leading dimensions ldy and ldt; mask
+ * has T*B bytes (row t*B+b has a target iff mask[t*B+b] != 0) or is NULL
+ * (every row has a target).  dy (ldd >= dout) is optional.  The loss is
+ * accumulated in double in both precisions.
+ *
+ * Errors: BPTT_ENULL (y, target or loss NULL), BPTT_ESIZE, BPTT_ELD,
+ * BPTT_EOVERFLOW. */
+BPTT_API bptt_status bptt_loss_squared(size_t T, size_t B, size_t dout,
+                                       const double *y, size_t ldy,
+                                       const double *target, size_t ldt,
+                                       const unsigned char *mask,
+                                       double *loss, double *dy, size_t lddy);
+
+/* Gradient-descent step of eq. (13) on a rows x cols block:
+ *
+ *     W ← W − alpha·dW.
+ *
+ * Use it for W (rows = dout, cols = din+dout) and for b (rows = 1).
+ * Errors: BPTT_ENULL, BPTT_ESIZE, BPTT_ELD, BPTT_EINVAL (alpha not finite). */
+BPTT_API bptt_status bptt_sgd_step(size_t rows, size_t cols, double alpha,
+                                   const double *dW, size_t lddw,
+                                   double *W, size_t ldw);
+
+/* ------------------------------------------------------------------------ */
+/* Single precision: the same functions with float (documented above).      */
+/* ------------------------------------------------------------------------ */
+
+BPTT_API bptt_status bpttf_workspace_size(const bptt_net *net, size_t Tmax,
+                                          size_t Bmax, size_t *bytes);
+BPTT_API bptt_status bpttf_workspace_alloc(const bptt_net *net, size_t Tmax,
+                                           size_t Bmax, bpttf_workspace **ws);
+BPTT_API bptt_status bpttf_workspace_init(const bptt_net *net, size_t Tmax,
+                                          size_t Bmax, void *buf, size_t bytes,
+                                          bpttf_workspace **ws);
+BPTT_API void bpttf_workspace_free(bpttf_workspace *ws);
+BPTT_API bptt_status bpttf_forward(const bptt_net *net, size_t T, size_t B,
+                                   const float *W, size_t ldw, const float *b,
+                                   const float *x, size_t ldx,
+                                   const float *y0, size_t ldy0,
+                                   float *y, size_t ldy,
+                                   bptt_algo algo, bpttf_workspace *ws);
+BPTT_API bptt_status bpttf_backward(const bptt_net *net, size_t T, size_t B,
+                                    const float *W, size_t ldw,
+                                    const float *dy, size_t lddy, float beta,
+                                    float *dW, size_t lddw, float *db,
+                                    float *dx, size_t lddx,
+                                    float *dy0, size_t lddy0,
+                                    bptt_algo algo, bpttf_workspace *ws);
+BPTT_API bptt_status bpttf_loss_squared(size_t T, size_t B, size_t dout,
+                                        const float *y, size_t ldy,
+                                        const float *target, size_t ldt,
+                                        const unsigned char *mask,
+                                        double *loss, float *dy, size_t lddy);
+BPTT_API bptt_status bpttf_sgd_step(size_t rows, size_t cols, float alpha,
+                                    const float *dW, size_t lddw,
+                                    float *W, size_t ldw);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BPTT_NETWORK_H */

@@ -1,0 +1,73 @@
+/*
+ * internal.h — what the library's sources share and users never see: the
+ * network descriptor's layout, error reporting and checked size arithmetic.
+ * Precision-independent.
+ */
+#ifndef BPTT_INTERNAL_H
+#define BPTT_INTERNAL_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bptt.h"
+
+#if defined(__GNUC__)
+#define BPTT_HIDDEN __attribute__((visibility("hidden")))
+#define BPTT_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define BPTT_HIDDEN
+#define BPTT_PRINTF(a, b)
+#endif
+
+/* A maximal run of consecutive units with the same activation.  Forward and
+ * backward apply activations run by run, so the kind is decided once per
+ * run and not once per element. */
+typedef struct bptt_run {
+    size_t start, len;
+    bptt_activation act;
+} bptt_run;
+
+struct bptt_net {
+    size_t din, dout, m;        /* m = din + dout, the length of s(t) */
+    bptt_activation *act;       /* dout codes */
+    bptt_run *runs;             /* nruns runs covering 0..dout-1 */
+    size_t nruns;
+    bptt_custom_activation custom;
+};
+
+/* Record the detail of an error for bptt_error_detail() and return status.
+ * fn is the public function's name. */
+BPTT_HIDDEN bptt_status bptt__fail(bptt_status status, const char *fn,
+                                   const char *fmt, ...) BPTT_PRINTF(3, 4);
+
+/* a*b and a+b, or 0 with *ok cleared on overflow (ok is sticky, so a chain
+ * of operations needs one test at the end). */
+static inline size_t bptt__mul(size_t a, size_t b, int *ok)
+{
+    if (a != 0 && b > SIZE_MAX / a) {
+        *ok = 0;
+        return 0;
+    }
+    return a * b;
+}
+
+static inline size_t bptt__add(size_t a, size_t b, int *ok)
+{
+    if (b > SIZE_MAX - a) {
+        *ok = 0;
+        return 0;
+    }
+    return a + b;
+}
+
+/* Round n up to a multiple of 64 bytes (cache line, AVX-512 vector). */
+static inline size_t bptt__up64(size_t n, int *ok)
+{
+    return bptt__add(n, 63, ok) & ~(size_t)63;
+}
+
+/* Largest size or leading dimension the BLAS interface (32-bit int) takes. */
+#define BPTT_INT_MAX ((size_t)INT_MAX)
+
+#endif /* BPTT_INTERNAL_H */

@@ -1,0 +1,236 @@
+/*
+ * network.c — Network A's forward and backward in matrix form (the public
+ * entry points): argument checks, then per step one GEMV (GEMM for B > 1)
+ * forward, and backward one transposed GEMV for eq. (7) and one GER for
+ * eq. (12) over the stacked s(t) = [x(t); y(t)].  The naive loop form lives
+ * in naive.c and is dispatched from here.
+ */
+#include <string.h>
+
+#include "kernels.h"
+
+/* ------------------------------------------------------------------------ */
+/* Argument checks, shared by forward and backward                           */
+/* ------------------------------------------------------------------------ */
+
+static bptt_status check_call(const char *fn, const bptt_net *net, size_t T,
+                              size_t B, bptt_algo algo,
+                              const X(workspace) *ws)
+{
+    if (!net)
+        return bptt__fail(BPTT_ENULL, fn, "net is NULL");
+    if (!ws)
+        return bptt__fail(BPTT_ENULL, fn, "ws is NULL");
+    if (ws->net != net)
+        return bptt__fail(BPTT_EMISMATCH, fn,
+                          "ws was made for another network descriptor");
+    if (T == 0 || B == 0)
+        return bptt__fail(BPTT_ESIZE, fn, "T (%zu) and B (%zu) must be > 0", T,
+                          B);
+    if (T > ws->Tmax || B > ws->Bmax)
+        return bptt__fail(BPTT_ECAPACITY, fn,
+                          "T = %zu, B = %zu exceed the workspace's Tmax = %zu, "
+                          "Bmax = %zu", T, B, ws->Tmax, ws->Bmax);
+    if ((unsigned)algo >= BPTT_NALGO)
+        return bptt__fail(BPTT_EALGO, fn, "algo = %d is not an algorithm",
+                          (int)algo);
+    return BPTT_OK;
+}
+
+/* A rows x cols matrix with leading dimension ld: present if required, ld
+ * at least cols and small enough for BLAS, its extent addressable. */
+static bptt_status check_mat(const char *fn, const char *name, const void *p,
+                             int required, size_t rows, size_t cols, size_t ld)
+{
+    if (!p)
+        return required ? bptt__fail(BPTT_ENULL, fn, "%s is NULL", name)
+                        : BPTT_OK;
+    if (ld < cols)
+        return bptt__fail(BPTT_ELD, fn, "ld%s (%zu) < row length (%zu)", name,
+                          ld, cols);
+    int ok = 1;
+    bptt__add(bptt__mul(bptt__mul(rows - 1, ld, &ok), sizeof(R), &ok),
+              cols * sizeof(R), &ok);
+    if (!ok || ld > BPTT_INT_MAX)
+        return bptt__fail(BPTT_EOVERFLOW, fn,
+                          "%s: %zu rows with ld %zu exceed the address space "
+                          "or INT_MAX", name, rows, ld);
+    return BPTT_OK;
+}
+
+#define CHECK(call)                                                            \
+    do {                                                                       \
+        bptt_status st_ = (call);                                              \
+        if (st_ != BPTT_OK)                                                    \
+            return st_;                                                        \
+    } while (0)
+
+/* ------------------------------------------------------------------------ */
+/* Forward                                                                   */
+/* ------------------------------------------------------------------------ */
+
+bptt_status X(forward)(const bptt_net *net, size_t T, size_t B, const R *W,
+                       size_t ldw, const R *b, const R *x, size_t ldx,
+                       const R *y0, size_t ldy0, R *y, size_t ldy,
+                       bptt_algo algo, X(workspace) *ws)
+{
+    static const char fn[] = PREFIX "forward";
+    CHECK(check_call(fn, net, T, B, algo, ws));
+    const size_t din = net->din, dout = net->dout, m = net->m, TB = T * B;
+    CHECK(check_mat(fn, "W", W, 1, dout, m, ldw));
+    CHECK(check_mat(fn, "x", x, 1, TB, din, ldx));
+    CHECK(check_mat(fn, "y0", y0, 0, B, dout, ldy0));
+    CHECK(check_mat(fn, "y", y, 1, TB, dout, ldy));
+    if (algo == BPTT_ALGO_AUTO)
+        algo = bptt_algo_resolve(net, T, B);
+
+    /* Stage s(t) = [x(t); y(t)]: all x now, y(0) now, y(t) as it comes;
+     * backward's GER reads these rows. */
+    R *S = ws->S;
+    for (size_t k = 0; k < TB; k++)
+        memcpy(S + k * m, x + k * ldx, din * sizeof(R));
+    for (size_t bb = 0; bb < B; bb++) {
+        R *s0 = S + bb * m + din;
+        if (y0)
+            memcpy(s0, y0 + bb * ldy0, dout * sizeof(R));
+        else
+            memset(s0, 0, dout * sizeof(R));
+    }
+
+    for (size_t t = 0; t < T; t++) {
+        const R *s = S + t * B * m;
+        R *z = ws->D + t * B * dout;
+        R *yt = y + t * B * ldy;
+        /* z(t+1) = W s(t) */
+        if (algo == BPTT_ALGO_NAIVE)
+            XI(naive_affine)(net, B, W, ldw, s, z);
+        else if (B == 1)
+            CBLAS(gemv)(CblasRowMajor, CblasNoTrans, (int)dout, (int)m, 1, W,
+                        (int)ldw, s, 1, 0, z, 1);
+        else
+            CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B,
+                        (int)dout, (int)m, 1, s, (int)m, W, (int)ldw, 0, z,
+                        (int)dout);
+        if (b)
+            for (size_t bb = 0; bb < B; bb++)
+                for (size_t i = 0; i < dout; i++)
+                    z[bb * dout + i] += b[i];
+        /* y(t+1) = f(z(t+1)); z becomes f'(z(t+1)) for eq. (5)/(8) */
+        XI(activate)(net, B, z, yt, ldy);
+        if (t + 1 < T)
+            for (size_t bb = 0; bb < B; bb++)
+                memcpy(S + ((t + 1) * B + bb) * m + din, yt + bb * ldy,
+                       dout * sizeof(R));
+    }
+    ws->fwd_T = T;
+    ws->fwd_B = B;
+    return BPTT_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Backward                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* gemv-ger: per step, eq. (7) as one transposed GEMV on Wy (GEMM for B > 1)
+ * and eq. (12) as one GER over s(t-1) (a rank-B GEMM update for B > 1). */
+static void backward_gemv_ger(const bptt_net *net, size_t T, size_t B,
+                              const R *W, size_t ldw, const R *dy, size_t lddy,
+                              R *dW, size_t lddw, R *db, R *dx, size_t lddx,
+                              R *dy0, size_t lddy0, X(workspace) *ws)
+{
+    const size_t din = net->din, dout = net->dout, m = net->m;
+    const R *Wy = W + din;
+    const int n = (int)dout, ib = (int)B;
+    for (size_t t = T; t >= 1; t--) {
+        const size_t k = (t - 1) * B; /* first row of step t */
+        R *delta = ws->Delta + k * dout;
+        const R *D = ws->D + k * dout;
+        const R *s = ws->S + k * m;
+        /* g(t) = dL/dy(t) (eq. (3)) ... */
+        for (size_t bb = 0; bb < B; bb++)
+            memcpy(delta + bb * dout, dy + (k + bb) * lddy, dout * sizeof(R));
+        /* ... + Wyᵀ δ(t+1)  (eq. (7)) */
+        if (t < T) {
+            const R *next = delta + B * dout;
+            if (B == 1)
+                CBLAS(gemv)(CblasRowMajor, CblasTrans, n, n, 1, Wy, (int)ldw,
+                            next, 1, 1, delta, 1);
+            else
+                CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasNoTrans, ib, n, n,
+                            1, next, n, Wy, (int)ldw, 1, delta, n);
+        }
+        /* δ(t) = g(t) ⊙ f'(z(t))  (eq. (5)/(8)) */
+        for (size_t i = 0; i < B * dout; i++)
+            delta[i] *= D[i];
+        /* dL/dW += δ(t) s(t-1)ᵀ  (eqs. (9)/(11)/(12)) */
+        if (B == 1)
+            CBLAS(ger)(CblasRowMajor, n, (int)m, 1, delta, 1, s, 1, dW,
+                       (int)lddw);
+        else
+            CBLAS(gemm)(CblasRowMajor, CblasTrans, CblasNoTrans, n, (int)m, ib,
+                        1, delta, n, s, (int)m, 1, dW, (int)lddw);
+        if (db)
+            for (size_t bb = 0; bb < B; bb++)
+                for (size_t i = 0; i < dout; i++)
+                    db[i] += delta[bb * dout + i];
+        /* dL/dx(t-1) = Wxᵀ δ(t) */
+        if (dx) {
+            if (B == 1)
+                CBLAS(gemv)(CblasRowMajor, CblasTrans, n, (int)din, 1, W,
+                            (int)ldw, delta, 1, 1, dx + k * lddx, 1);
+            else
+                CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasNoTrans, ib,
+                            (int)din, n, 1, delta, n, W, (int)ldw, 1,
+                            dx + k * lddx, (int)lddx);
+        }
+    }
+    /* dL/dy(0) = Wyᵀ δ(1) */
+    if (dy0) {
+        if (B == 1)
+            CBLAS(gemv)(CblasRowMajor, CblasTrans, n, n, 1, Wy, (int)ldw,
+                        ws->Delta, 1, 1, dy0, 1);
+        else
+            CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasNoTrans, ib, n, n, 1,
+                        ws->Delta, n, Wy, (int)ldw, 1, dy0, (int)lddy0);
+    }
+}
+
+bptt_status X(backward)(const bptt_net *net, size_t T, size_t B, const R *W,
+                        size_t ldw, const R *dy, size_t lddy, R beta, R *dW,
+                        size_t lddw, R *db, R *dx, size_t lddx, R *dy0,
+                        size_t lddy0, bptt_algo algo, X(workspace) *ws)
+{
+    static const char fn[] = PREFIX "backward";
+    CHECK(check_call(fn, net, T, B, algo, ws));
+    const size_t din = net->din, dout = net->dout, m = net->m, TB = T * B;
+    CHECK(check_mat(fn, "W", W, 1, dout, m, ldw));
+    CHECK(check_mat(fn, "dy", dy, 1, TB, dout, lddy));
+    CHECK(check_mat(fn, "dW", dW, 1, dout, m, lddw));
+    CHECK(check_mat(fn, "dx", dx, 0, TB, din, lddx));
+    CHECK(check_mat(fn, "dy0", dy0, 0, B, dout, lddy0));
+    if (ws->fwd_T == 0)
+        return bptt__fail(BPTT_ENOFORWARD, fn, "no forward in the workspace");
+    if (ws->fwd_T != T || ws->fwd_B != B)
+        return bptt__fail(BPTT_ENOFORWARD, fn,
+                          "the workspace's forward had T = %zu, B = %zu, not "
+                          "T = %zu, B = %zu", ws->fwd_T, ws->fwd_B, T, B);
+    if (algo == BPTT_ALGO_AUTO)
+        algo = bptt_algo_resolve(net, T, B);
+
+    /* out = beta·out + gradient: scale once, then every kernel adds. */
+    XI(scale)(dout, m, beta, dW, lddw);
+    if (db)
+        XI(scale)(1, dout, beta, db, dout);
+    if (dx)
+        XI(scale)(TB, din, beta, dx, lddx);
+    if (dy0)
+        XI(scale)(B, dout, beta, dy0, lddy0);
+
+    if (algo == BPTT_ALGO_NAIVE)
+        XI(naive_backward)(net, T, B, W, ldw, dy, lddy, dW, lddw, db, dx, lddx,
+                           dy0, lddy0, ws);
+    else
+        backward_gemv_ger(net, T, B, W, ldw, dy, lddy, dW, lddw, db, dx, lddx,
+                          dy0, lddy0, ws);
+    return BPTT_OK;
+}

@@ -1,0 +1,27 @@
+/*
+ * real.h — the precision shim.  Every precision-dependent source includes
+ * this file and is compiled twice: once as is (double, names bptt_*), once
+ * with -DBPTT_SINGLE (float, names bpttf_*), as FFTW builds fftw_ and
+ * fftwf_ from one source.  The macros only mangle names and pick the BLAS
+ * routine; they never hold code.
+ */
+#ifndef BPTT_REAL_H
+#define BPTT_REAL_H
+
+#include <cblas.h>
+
+#ifdef BPTT_SINGLE
+typedef float R;
+#define X(name) bpttf_##name         /* public name                        */
+#define XI(name) bpttf__##name       /* internal, hidden name              */
+#define CBLAS(name) cblas_s##name    /* cblas_sgemm, ...                   */
+#define PREFIX "bpttf_"
+#else
+typedef double R;
+#define X(name) bptt_##name
+#define XI(name) bptt__##name
+#define CBLAS(name) cblas_d##name
+#define PREFIX "bptt_"
+#endif
+
+#endif /* BPTT_REAL_H */

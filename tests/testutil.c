@@ -1,0 +1,153 @@
+#include "testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+double tu_uniform(tu_rng *r)
+{
+    r->s = r->s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(r->s >> 11) / 9007199254740992.0 * 2 - 1;
+}
+
+double *tu_random(size_t n, double scale, tu_rng *r)
+{
+    double *a = malloc((n ? n : 1) * sizeof *a);
+    for (size_t i = 0; i < n; i++)
+        a[i] = scale * tu_uniform(r);
+    return a;
+}
+
+static double custom_f(double z, void *user)
+{
+    return *(double *)user * sin(z);
+}
+
+static double custom_df(double z, void *user)
+{
+    return *(double *)user * cos(z);
+}
+
+static double custom_gain = 0.75; /* proves the user pointer is passed */
+
+bptt_net *tu_mixed_net(size_t din, size_t dout)
+{
+    static const bptt_activation cycle[6] = {
+        BPTT_ACT_IDENTITY, BPTT_ACT_TANH,     BPTT_ACT_LOGISTIC,
+        BPTT_ACT_RELU,     BPTT_ACT_SOFTPLUS, BPTT_ACT_CUSTOM};
+    bptt_activation *act = malloc(dout * sizeof *act);
+    for (size_t i = 0; i < dout; i++)
+        act[i] = cycle[i % 6];
+    bptt_custom_activation custom = {custom_f, custom_df, &custom_gain};
+    bptt_net *net = NULL;
+    if (bptt_net_create(din, dout, act, &custom, &net) != BPTT_OK)
+        net = NULL;
+    free(act);
+    return net;
+}
+
+tu_problem *tu_problem_new(bptt_net *net, size_t T, size_t B, size_t pad,
+                           int flags, unsigned long long seed)
+{
+    tu_problem *p = calloc(1, sizeof *p);
+    tu_rng r = {seed};
+    p->net = net;
+    p->din = bptt_net_din(net);
+    p->dout = bptt_net_dout(net);
+    p->m = p->din + p->dout;
+    p->T = T;
+    p->B = B;
+    p->pad = pad;
+    p->ldw = p->m + pad;
+    p->ldx = p->din + pad;
+    p->ldy = p->dout + pad;
+    p->ldy0 = p->dout + pad;
+    /* Weights of about 1/sqrt(m) keep the units away from saturation. */
+    p->W = tu_random(p->dout * p->ldw, 1.5 / sqrt((double)p->m), &r);
+    p->b = flags & TU_BIAS ? tu_random(p->dout, 0.5, &r) : NULL;
+    p->x = tu_random(T * B * p->ldx, 1.0, &r);
+    p->y0 = flags & TU_Y0 ? tu_random(B * p->ldy0, 0.8, &r) : NULL;
+    p->target = tu_random(T * B * p->ldy, 0.8, &r);
+    if (flags & TU_MASK) {
+        p->mask = malloc(T * B);
+        for (size_t k = 0; k < T * B; k++)
+            p->mask[k] = tu_uniform(&r) > -0.3; /* about 65% of steps */
+        p->mask[T * B - 1] = 0; /* the last step without a target */
+    }
+    return p;
+}
+
+void tu_problem_free(tu_problem *p)
+{
+    if (!p)
+        return;
+    bptt_net_free(p->net);
+    free(p->W);
+    free(p->b);
+    free(p->x);
+    free(p->y0);
+    free(p->target);
+    free(p->mask);
+    free(p);
+}
+
+bptt_status tu_gradients(const tu_problem *p, bptt_algo algo, tu_grads *g)
+{
+    const size_t T = p->T, B = p->B;
+    bptt_workspace *ws = NULL;
+    bptt_status st = bptt_workspace_alloc(p->net, T, B, &ws);
+    if (st != BPTT_OK)
+        return st;
+    g->y = calloc(T * B * p->ldy, sizeof(double));
+    g->dW = calloc(p->dout * p->ldw, sizeof(double));
+    g->db = calloc(p->dout, sizeof(double));
+    g->dx = calloc(T * B * p->ldx, sizeof(double));
+    g->dy0 = calloc(B * p->ldy0, sizeof(double));
+    double *dy = calloc(T * B * p->ldy, sizeof(double));
+    st = bptt_forward(p->net, T, B, p->W, p->ldw, p->b, p->x, p->ldx, p->y0,
+                      p->ldy0, g->y, p->ldy, algo, ws);
+    if (st == BPTT_OK)
+        st = bptt_loss_squared(T, B, p->dout, g->y, p->ldy, p->target, p->ldy,
+                               p->mask, &g->loss, dy, p->ldy);
+    if (st == BPTT_OK)
+        st = bptt_backward(p->net, T, B, p->W, p->ldw, dy, p->ldy, 0.0, g->dW,
+                           p->ldw, g->db, g->dx, p->ldx, g->dy0, p->ldy0, algo,
+                           ws);
+    free(dy);
+    bptt_workspace_free(ws);
+    return st;
+}
+
+void tu_grads_free(tu_grads *g)
+{
+    free(g->y);
+    free(g->dW);
+    free(g->db);
+    free(g->dx);
+    free(g->dy0);
+    memset(g, 0, sizeof *g);
+}
+
+double tu_loss(const tu_problem *p)
+{
+    tu_grads g = {0};
+    tu_gradients(p, BPTT_ALGO_NAIVE, &g);
+    double loss = g.loss;
+    tu_grads_free(&g);
+    return loss;
+}
+
+double tu_relerr(size_t rows, size_t cols, const double *a, size_t lda,
+                 const double *b, size_t ldb)
+{
+    double diff = 0, ref = 0;
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++) {
+            double d = fabs(a[i * lda + j] - b[i * ldb + j]);
+            if (!(d <= diff)) /* NaN propagates as a failure */
+                diff = d;
+            if (fabs(b[i * ldb + j]) > ref)
+                ref = fabs(b[i * ldb + j]);
+        }
+    return ref > 0 ? diff / ref : diff;
+}

@@ -1,0 +1,70 @@
+/*
+ * testutil.h — what every suite shares: a fixed-seed generator, random
+ * Network A problems with padded leading dimensions, gradients through the
+ * public API, and array comparison with a named tolerance.
+ */
+#ifndef BPTT_TESTUTIL_H
+#define BPTT_TESTUTIL_H
+
+#include <bptt.h>
+#include <stddef.h>
+
+/* Tolerances, named once so each test states which one it holds to. */
+#define TOL_REFERENCE 1e-12   /* two exact algorithms in double */
+#define TOL_GRADCHECK 1e-6    /* central differences, step TU_FD_STEP */
+#define TOL_FLOAT 1e-4        /* single against double */
+#define TU_FD_STEP 1e-5       /* central-difference step, relative to 1 */
+
+typedef struct tu_rng {
+    unsigned long long s;
+} tu_rng;
+
+/* Uniform in [-1, 1), deterministic for a seed. */
+double tu_uniform(tu_rng *r);
+
+/* n doubles uniform in [-scale, scale) (malloc'd). */
+double *tu_random(size_t n, double scale, tu_rng *r);
+
+/* The activation pattern of mixed tests: unit i gets
+ * {identity, tanh, logistic, relu, softplus, custom(sin)}[i % 6]. */
+bptt_net *tu_mixed_net(size_t din, size_t dout);
+
+/* A random problem: weights, bias, inputs, initial state, targets, a mask,
+ * every matrix with a leading dimension `pad` larger than minimal. */
+typedef struct tu_problem {
+    bptt_net *net;
+    size_t din, dout, m, T, B, pad;
+    size_t ldw, ldx, ldy, ldy0;
+    double *W, *b, *x, *y0, *target;
+    unsigned char *mask;
+} tu_problem;
+
+/* flags for tu_problem_new */
+enum { TU_BIAS = 1, TU_Y0 = 2, TU_MASK = 4 };
+
+tu_problem *tu_problem_new(bptt_net *net, size_t T, size_t B, size_t pad,
+                           int flags, unsigned long long seed);
+void tu_problem_free(tu_problem *p); /* frees p->net too */
+
+/* The gradients of one forward/loss/backward; the arrays have the
+ * problem's padded leading dimensions (ldw, 1, ldx, ldy0). */
+typedef struct tu_grads {
+    double loss;
+    double *y, *dW, *db, *dx, *dy0;
+} tu_grads;
+
+/* Forward with the squared-error loss of the problem's targets and mask,
+ * then backward, both with algo; returns the status of the first failing
+ * call. */
+bptt_status tu_gradients(const tu_problem *p, bptt_algo algo, tu_grads *g);
+void tu_grads_free(tu_grads *g);
+
+/* Loss of the problem at its current weights (forward + loss only). */
+double tu_loss(const tu_problem *p);
+
+/* Normwise relative difference of two rows x cols blocks:
+ * max|a − b| / max|b| (max|a − b| if b is all zero). */
+double tu_relerr(size_t rows, size_t cols, const double *a, size_t lda,
+                 const double *b, size_t ldb);
+
+#endif
