@@ -49,4 +49,18 @@ BPTT_HIDDEN void XI(naive_backward)(const bptt_net *net, size_t T, size_t B,
                                     R *dx, size_t lddx, R *dy0, size_t lddy0,
                                     struct X(workspace) *ws);
 
+/* The deferred algorithm (deferred.c): per step only the recurrent
+ * products; the input half of the forward, dL/dW and dL/dx as one GEMM each
+ * over all T·B rows.  deferred_backward applies beta itself (through the
+ * GEMMs' beta), unlike the other backward kernels.  dW may be NULL. */
+BPTT_HIDDEN void XI(deferred_forward)(const bptt_net *net, size_t T, size_t B,
+                                      const R *W, size_t ldw, const R *b,
+                                      const R *x, size_t ldx, R *y, size_t ldy,
+                                      struct X(workspace) *ws);
+BPTT_HIDDEN void XI(deferred_backward)(const bptt_net *net, size_t T, size_t B,
+                                       const R *W, size_t ldw, const R *dy,
+                                       size_t lddy, R beta, R *dW, size_t lddw,
+                                       R *db, R *dx, size_t lddx, R *dy0,
+                                       size_t lddy0, struct X(workspace) *ws);
+
 #endif /* BPTT_KERNELS_H */

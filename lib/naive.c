@@ -48,9 +48,10 @@ void XI(naive_backward)(const bptt_net *net, size_t T, size_t B,
             }
             /* eqs. (9)/(11)/(12): dL/dW_kj += δ_k(t) s_j(t-1) */
             const R *s = ws->S + row * m;
-            for (size_t kk = 0; kk < dout; kk++)
-                for (size_t j = 0; j < m; j++)
-                    dW[kk * lddw + j] += delta[kk] * s[j];
+            if (dW)
+                for (size_t kk = 0; kk < dout; kk++)
+                    for (size_t j = 0; j < m; j++)
+                        dW[kk * lddw + j] += delta[kk] * s[j];
             if (db)
                 for (size_t kk = 0; kk < dout; kk++)
                     db[kk] += delta[kk];

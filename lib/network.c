@@ -2,8 +2,9 @@
  * network.c — Network A's forward and backward in matrix form (the public
  * entry points): argument checks, then per step one GEMV (GEMM for B > 1)
  * forward, and backward one transposed GEMV for eq. (7) and one GER for
- * eq. (12) over the stacked s(t) = [x(t); y(t)].  The naive loop form lives
- * in naive.c and is dispatched from here.
+ * eq. (12) over the stacked s(t) = [x(t); y(t)] (gemv-ger).  The naive loop
+ * form (naive.c) and the deferred algorithm (deferred.c) are dispatched from
+ * here, after the checks and the staging of s(t) that all of them share.
  */
 #include <string.h>
 
@@ -69,6 +70,41 @@ static bptt_status check_mat(const char *fn, const char *name, const void *p,
 /* Forward                                                                   */
 /* ------------------------------------------------------------------------ */
 
+/* Forward one step at a time: z(t+1) = W s(t) as the seed's loops (naive)
+ * or one GEMV (GEMM for B > 1) over the whole stacked s(t). */
+static void forward_per_step(const bptt_net *net, size_t T, size_t B,
+                             const R *W, size_t ldw, const R *b, R *y,
+                             size_t ldy, bptt_algo algo, X(workspace) *ws)
+{
+    const size_t din = net->din, dout = net->dout, m = net->m;
+    R *S = ws->S;
+    for (size_t t = 0; t < T; t++) {
+        const R *s = S + t * B * m;
+        R *z = ws->D + t * B * dout;
+        R *yt = y + t * B * ldy;
+        /* z(t+1) = W s(t) */
+        if (algo == BPTT_ALGO_NAIVE)
+            XI(naive_affine)(net, B, W, ldw, s, z);
+        else if (B == 1)
+            CBLAS(gemv)(CblasRowMajor, CblasNoTrans, (int)dout, (int)m, 1, W,
+                        (int)ldw, s, 1, 0, z, 1);
+        else
+            CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B,
+                        (int)dout, (int)m, 1, s, (int)m, W, (int)ldw, 0, z,
+                        (int)dout);
+        if (b)
+            for (size_t bb = 0; bb < B; bb++)
+                for (size_t i = 0; i < dout; i++)
+                    z[bb * dout + i] += b[i];
+        /* y(t+1) = f(z(t+1)); z becomes f'(z(t+1)) for eq. (5)/(8) */
+        XI(activate)(net, B, z, yt, ldy);
+        if (t + 1 < T)
+            for (size_t bb = 0; bb < B; bb++)
+                memcpy(S + ((t + 1) * B + bb) * m + din, yt + bb * ldy,
+                       dout * sizeof(R));
+    }
+}
+
 bptt_status X(forward)(const bptt_net *net, size_t T, size_t B, const R *W,
                        size_t ldw, const R *b, const R *x, size_t ldx,
                        const R *y0, size_t ldy0, R *y, size_t ldy,
@@ -97,31 +133,10 @@ bptt_status X(forward)(const bptt_net *net, size_t T, size_t B, const R *W,
             memset(s0, 0, dout * sizeof(R));
     }
 
-    for (size_t t = 0; t < T; t++) {
-        const R *s = S + t * B * m;
-        R *z = ws->D + t * B * dout;
-        R *yt = y + t * B * ldy;
-        /* z(t+1) = W s(t) */
-        if (algo == BPTT_ALGO_NAIVE)
-            XI(naive_affine)(net, B, W, ldw, s, z);
-        else if (B == 1)
-            CBLAS(gemv)(CblasRowMajor, CblasNoTrans, (int)dout, (int)m, 1, W,
-                        (int)ldw, s, 1, 0, z, 1);
-        else
-            CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B,
-                        (int)dout, (int)m, 1, s, (int)m, W, (int)ldw, 0, z,
-                        (int)dout);
-        if (b)
-            for (size_t bb = 0; bb < B; bb++)
-                for (size_t i = 0; i < dout; i++)
-                    z[bb * dout + i] += b[i];
-        /* y(t+1) = f(z(t+1)); z becomes f'(z(t+1)) for eq. (5)/(8) */
-        XI(activate)(net, B, z, yt, ldy);
-        if (t + 1 < T)
-            for (size_t bb = 0; bb < B; bb++)
-                memcpy(S + ((t + 1) * B + bb) * m + din, yt + bb * ldy,
-                       dout * sizeof(R));
-    }
+    if (algo == BPTT_ALGO_DEFERRED)
+        XI(deferred_forward)(net, T, B, W, ldw, b, x, ldx, y, ldy, ws);
+    else
+        forward_per_step(net, T, B, W, ldw, b, y, ldy, algo, ws);
     ws->fwd_T = T;
     ws->fwd_B = B;
     return BPTT_OK;
@@ -163,10 +178,10 @@ static void backward_gemv_ger(const bptt_net *net, size_t T, size_t B,
         for (size_t i = 0; i < B * dout; i++)
             delta[i] *= D[i];
         /* dL/dW += δ(t) s(t-1)ᵀ  (eqs. (9)/(11)/(12)) */
-        if (B == 1)
+        if (dW && B == 1)
             CBLAS(ger)(CblasRowMajor, n, (int)m, 1, delta, 1, s, 1, dW,
                        (int)lddw);
-        else
+        else if (dW)
             CBLAS(gemm)(CblasRowMajor, CblasTrans, CblasNoTrans, n, (int)m, ib,
                         1, delta, n, s, (int)m, 1, dW, (int)lddw);
         if (db)
@@ -205,7 +220,7 @@ bptt_status X(backward)(const bptt_net *net, size_t T, size_t B, const R *W,
     const size_t din = net->din, dout = net->dout, m = net->m, TB = T * B;
     CHECK(check_mat(fn, "W", W, 1, dout, m, ldw));
     CHECK(check_mat(fn, "dy", dy, 1, TB, dout, lddy));
-    CHECK(check_mat(fn, "dW", dW, 1, dout, m, lddw));
+    CHECK(check_mat(fn, "dW", dW, 0, dout, m, lddw));
     CHECK(check_mat(fn, "dx", dx, 0, TB, din, lddx));
     CHECK(check_mat(fn, "dy0", dy0, 0, B, dout, lddy0));
     if (ws->fwd_T == 0)
@@ -217,8 +232,14 @@ bptt_status X(backward)(const bptt_net *net, size_t T, size_t B, const R *W,
     if (algo == BPTT_ALGO_AUTO)
         algo = bptt_algo_resolve(net, T, B);
 
+    if (algo == BPTT_ALGO_DEFERRED) {
+        XI(deferred_backward)(net, T, B, W, ldw, dy, lddy, beta, dW, lddw, db,
+                              dx, lddx, dy0, lddy0, ws);
+        return BPTT_OK;
+    }
     /* out = beta·out + gradient: scale once, then every kernel adds. */
-    XI(scale)(dout, m, beta, dW, lddw);
+    if (dW)
+        XI(scale)(dout, m, beta, dW, lddw);
     if (db)
         XI(scale)(1, dout, beta, db, dout);
     if (dx)

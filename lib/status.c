@@ -73,6 +73,7 @@ const char *bptt_algo_name(bptt_algo algo)
         [BPTT_ALGO_AUTO] = "auto",
         [BPTT_ALGO_NAIVE] = "naive",
         [BPTT_ALGO_GEMV_GER] = "gemv-ger",
+        [BPTT_ALGO_DEFERRED] = "deferred",
     };
     return (unsigned)algo < BPTT_NALGO ? name[algo] : NULL;
 }

@@ -191,7 +191,6 @@ START_TEST(backward_traps)
     CASE("net NULL", BPTT_ENULL, net, NULL);
     CASE("W NULL", BPTT_ENULL, W, NULL);
     CASE("dy NULL", BPTT_ENULL, dy, NULL);
-    CASE("dW NULL", BPTT_ENULL, dW, NULL);
     CASE("ws NULL", BPTT_ENULL, ws, NULL);
     CASE("T zero", BPTT_ESIZE, T, 0);
     CASE("ldw small", BPTT_ELD, ldw, 1);

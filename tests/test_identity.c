@@ -12,7 +12,9 @@
 
 #include "testutil.h"
 
-static const bptt_algo algos[] = {BPTT_ALGO_NAIVE, BPTT_ALGO_GEMV_GER};
+static const bptt_algo algos[] = {BPTT_ALGO_NAIVE, BPTT_ALGO_GEMV_GER,
+                                  BPTT_ALGO_DEFERRED};
+#define NALGOS 3
 
 /* T = 1: dL/dW = ((y(1) − ŷ(1)) ⊙ f'(z(1))) s(0)ᵀ, f' computed here. */
 START_TEST(single_step_closed_form)
@@ -286,9 +288,9 @@ static Suite *suite(void)
 {
     Suite *s = suite_create("identity");
     TCase *tc = tcase_create("identities");
-    tcase_add_loop_test(tc, single_step_closed_form, 0, 2);
-    tcase_add_loop_test(tc, beta_overwrite_accumulate_scale, 0, 2);
-    tcase_add_loop_test(tc, linear_in_dy, 0, 2);
+    tcase_add_loop_test(tc, single_step_closed_form, 0, NALGOS);
+    tcase_add_loop_test(tc, beta_overwrite_accumulate_scale, 0, NALGOS);
+    tcase_add_loop_test(tc, linear_in_dy, 0, NALGOS);
     tcase_add_test(tc, chunks_continue_the_state);
     tcase_add_test(tc, caller_buffer_and_size_formula);
     tcase_add_test(tc, loss_and_mask);

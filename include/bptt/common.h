@@ -141,10 +141,14 @@ typedef enum bptt_algo {
                             loops, no BLAS: the reference and the baseline  */
     BPTT_ALGO_GEMV_GER,  /* per step one GEMV for eq. (7) (a GEMM when B>1)
                             and one GER for eqs. (9)/(12) (rank-B update)   */
+    BPTT_ALGO_DEFERRED,  /* per step only the recurrent product Wy·y forward
+                            and Wyᵀ·δ backward; Wx·x for all steps, dL/dW =
+                            Δᵀ S and dL/dx = Δ Wx as one GEMM each         */
     BPTT_NALGO           /* number of codes; not an algorithm */
 } bptt_algo;
 
-/* The algorithm's name ("auto", "naive", "gemv-ger"), or NULL. */
+/* The algorithm's name ("auto", "naive", "gemv-ger", "deferred"), or
+ * NULL. */
 BPTT_API const char *bptt_algo_name(bptt_algo algo);
 
 /* The algorithm BPTT_ALGO_AUTO resolves to for this network and shape.

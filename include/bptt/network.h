@@ -90,7 +90,8 @@ BPTT_API void bptt_workspace_free(bptt_workspace *ws);
  *
  * Writes y and keeps in ws what bptt_backward needs (the stacked s(t) and
  * f'(z(t+1))), replacing what an earlier forward kept.  algo selects the
- * loop form (BPTT_ALGO_NAIVE) or the BLAS form (any other code).
+ * loop form (BPTT_ALGO_NAIVE), one GEMV/GEMM per step (BPTT_ALGO_GEMV_GER)
+ * or the input half for all steps as one GEMM (BPTT_ALGO_DEFERRED).
  *
  * Errors: BPTT_ENULL (net, W, x, y or ws NULL), BPTT_ESIZE (T or B is 0),
  * BPTT_ELD (ldw, ldx, ldy0 or ldy too small), BPTT_ECAPACITY (T > Tmax or
@@ -115,10 +116,13 @@ BPTT_API bptt_status bptt_forward(const bptt_net *net, size_t T, size_t B,
  * The weight and bias gradients are sums over all steps and all sequences.
  * beta = 0 overwrites (the old contents are not read, NaN included);
  * beta = 1 accumulates; any other value scales, as BLAS's beta does.
- * db, dx and dy0 are optional (NULL: not computed); dW is required.  W must
- * hold the values the forward used.  T and B must equal the forward's.
+ * dW, db, dx and dy0 are each optional (NULL: not computed; with dW NULL
+ * only the recurrence and the requested input gradients are done, which is
+ * how bptt-bench times the data part alone).  W must hold the values the
+ * forward used.  T and B must equal the forward's.  Any algorithm may follow
+ * a forward of any algorithm.
  *
- * Errors: BPTT_ENULL (net, W, dy, dW or ws NULL), BPTT_ESIZE, BPTT_ELD,
+ * Errors: BPTT_ENULL (net, W, dy or ws NULL), BPTT_ESIZE, BPTT_ELD,
  * BPTT_ECAPACITY, BPTT_EMISMATCH, BPTT_EALGO, BPTT_ENOFORWARD (no forward
  * in ws, or one with another T or B). */
 BPTT_API bptt_status bptt_backward(const bptt_net *net, size_t T, size_t B,
