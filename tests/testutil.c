@@ -46,6 +46,33 @@ bptt_net *tu_mixed_net(size_t din, size_t dout)
     return net;
 }
 
+double tu_activation(bptt_activation act, double z, double *df)
+{
+    double f;
+    switch (act) {
+    case BPTT_ACT_TANH:
+        f = tanh(z);
+        *df = 1 - f * f;
+        return f;
+    case BPTT_ACT_LOGISTIC:
+        f = 1 / (1 + exp(-z));
+        *df = f * (1 - f);
+        return f;
+    case BPTT_ACT_RELU:
+        *df = z > 0;
+        return z > 0 ? z : 0;
+    case BPTT_ACT_SOFTPLUS:
+        *df = 1 / (1 + exp(-z));
+        return log1p(exp(z));
+    case BPTT_ACT_CUSTOM:
+        *df = custom_df(z, &custom_gain);
+        return custom_f(z, &custom_gain);
+    default:
+        *df = 1;
+        return z;
+    }
+}
+
 tu_problem *tu_problem_new(bptt_net *net, size_t T, size_t B, size_t pad,
                            int flags, unsigned long long seed)
 {

@@ -29,6 +29,10 @@ double *tu_random(size_t n, double scale, tu_rng *r);
  * {identity, tanh, logistic, relu, softplus, custom(sin)}[i % 6]. */
 bptt_net *tu_mixed_net(size_t din, size_t dout);
 
+/* f(z) of the activation act, and f'(z) in *df, written here in plain C
+ * apart from the library's activation.c (custom: the mixed net's pair). */
+double tu_activation(bptt_activation act, double z, double *df);
+
 /* A random problem: weights, bias, inputs, initial state, targets, a mask,
  * every matrix with a leading dimension `pad` larger than minimal. */
 typedef struct tu_problem {
