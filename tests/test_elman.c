@@ -798,25 +798,43 @@ START_TEST(beta_accumulates)
 }
 END_TEST
 
+START_TEST(workspace_in_a_misaligned_buffer)
+{
+    /* A workspace placed at an odd address of the caller's buffer gives the
+     * bits of an allocated one (its arrays are laid out without overlap). */
+    eprob *p = eprob_new(4, 7, 6, 5, 3, 1, K_LABELS, E_BIAS | E_H0, 99);
+    egrads ref = {0}, g = {0};
+    ck_assert_int_eq(lib_grads(p, BPTT_ALGO_GEMV_GER, &ref), BPTT_OK);
+    egrads_alloc(p, &g);
+    size_t bytes;
+    ck_assert_int_eq(bptt_elman_workspace_size(p->el, p->T, p->B, &bytes),
+                     BPTT_OK);
+    unsigned char *buf = malloc(bytes + 3);
+    bptt_elman_workspace *ws;
+    ck_assert_int_eq(bptt_elman_workspace_init(p->el, p->T, p->B, buf + 3,
+                                               bytes, &ws), BPTT_OK);
+    ck_assert_int_eq(bptt_elman_forward(p->el, p->T, p->B, p->W, p->ldw, p->bh,
+                                        p->Wo, p->ldwo, p->bo, p->x, p->ldx,
+                                        p->h0, p->ldh0, p->labels, NULL, 0,
+                                        &g.E, g.h, p->dh, g.y, p->nout,
+                                        BPTT_ALGO_GEMV_GER, ws), BPTT_OK);
+    ck_assert_int_eq(bptt_elman_backward(p->el, p->T, p->B, p->W, p->ldw,
+                                         p->Wo, p->ldwo, p->labels, NULL, 0,
+                                         0.0, g.dW, p->ldw, g.dbh, g.dWo,
+                                         p->ldwo, g.dbo, g.dx, p->ldx, g.dh0,
+                                         p->ldh0, BPTT_ALGO_GEMV_GER, ws),
+                     BPTT_OK);
+    bptt_elman_workspace_free(ws); /* frees nothing: the buffer is ours */
+    compare(p, &g, &ref, 0.0, "misaligned");
+    free(buf);
+    egrads_free(&ref), egrads_free(&g);
+    eprob_free(p);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Single precision against double                                           */
 /* ------------------------------------------------------------------------ */
-
-static float *to_float(const double *a, size_t n)
-{
-    if (!a)
-        return NULL;
-    float *f = malloc(n * sizeof *f);
-    for (size_t i = 0; i < n; i++)
-        f[i] = (float)a[i];
-    return f;
-}
-
-static void from_float(const float *f, size_t n, double *a)
-{
-    for (size_t i = 0; i < n; i++)
-        a[i] = f[i];
-}
 
 START_TEST(float_matches_double)
 {
@@ -829,10 +847,10 @@ START_TEST(float_matches_double)
     egrads_alloc(p, &g);
     const size_t nW = p->dh * p->ldw, nWo = p->nout * p->ldwo;
     const size_t nx = TB * p->ldx, nh0 = p->B * p->ldh0, nL = TB * p->ldl;
-    float *W = to_float(p->W, nW), *bh = to_float(p->bh, p->dh);
-    float *Wo = to_float(p->Wo, nWo), *bo = to_float(p->bo, p->nout);
-    float *x = to_float(p->x, nx), *h0 = to_float(p->h0, nh0);
-    float *L = p->L ? to_float(p->L, nL) : NULL;
+    float *W = tu_to_float(p->W, nW), *bh = tu_to_float(p->bh, p->dh);
+    float *Wo = tu_to_float(p->Wo, nWo), *bo = tu_to_float(p->bo, p->nout);
+    float *x = tu_to_float(p->x, nx), *h0 = tu_to_float(p->h0, nh0);
+    float *L = p->L ? tu_to_float(p->L, nL) : NULL;
     float *h = malloc(TB * p->dh * sizeof *h), *y = malloc(TB * p->nout * sizeof *y);
     float *dW = malloc(nW * sizeof *dW), *dbh = malloc(p->dh * sizeof *dbh);
     float *dWo = malloc(nWo * sizeof *dWo), *dbo = malloc(p->nout * sizeof *dbo);
@@ -852,10 +870,10 @@ START_TEST(float_matches_double)
                                           dW, p->ldw, dbh, dWo, p->ldwo, dbo,
                                           dx, p->ldx, dh0, p->ldh0,
                                           BPTT_ALGO_AUTO, ws), BPTT_OK);
-    from_float(h, TB * p->dh, g.h), from_float(y, TB * p->nout, g.y);
-    from_float(dW, nW, g.dW), from_float(dbh, p->dh, g.dbh);
-    from_float(dWo, nWo, g.dWo), from_float(dbo, p->nout, g.dbo);
-    from_float(dx, nx, g.dx), from_float(dh0, nh0, g.dh0);
+    tu_from_float(h, TB * p->dh, g.h), tu_from_float(y, TB * p->nout, g.y);
+    tu_from_float(dW, nW, g.dW), tu_from_float(dbh, p->dh, g.dbh);
+    tu_from_float(dWo, nWo, g.dWo), tu_from_float(dbo, p->nout, g.dbo);
+    tu_from_float(dx, nx, g.dx), tu_from_float(dh0, nh0, g.dh0);
     compare(p, &g, &ref, TOL_FLOAT, "float");
     bpttf_elman_workspace_free(ws);
     free(W), free(bh), free(Wo), free(bo), free(x), free(h0), free(L);
@@ -1229,6 +1247,7 @@ static Suite *suite(void)
     tcase_add_test(tc, linear_identity_readout_is_network_a);
     tcase_add_test(tc, chunks_carry_the_state);
     tcase_add_test(tc, beta_accumulates);
+    tcase_add_test(tc, workspace_in_a_misaligned_buffer);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("traps");

@@ -178,3 +178,19 @@ double tu_relerr(size_t rows, size_t cols, const double *a, size_t lda,
         }
     return ref > 0 ? diff / ref : diff;
 }
+
+float *tu_to_float(const double *a, size_t n)
+{
+    if (!a)
+        return NULL;
+    float *f = malloc((n ? n : 1) * sizeof *f);
+    for (size_t i = 0; i < n; i++)
+        f[i] = (float)a[i];
+    return f;
+}
+
+void tu_from_float(const float *f, size_t n, double *a)
+{
+    for (size_t i = 0; i < n; i++)
+        a[i] = f[i];
+}

@@ -66,6 +66,11 @@ void tu_grads_free(tu_grads *g);
 /* Loss of the problem at its current weights (forward + loss only). */
 double tu_loss(const tu_problem *p);
 
+/* n floats converted from a (malloc'd; NULL for a NULL a), and n doubles
+ * converted back from f into a. */
+float *tu_to_float(const double *a, size_t n);
+void tu_from_float(const float *f, size_t n, double *a);
+
 /* Normwise relative difference of two rows x cols blocks:
  * max|a − b| / max|b| (max|a − b| if b is all zero). */
 double tu_relerr(size_t rows, size_t cols, const double *a, size_t lda,
