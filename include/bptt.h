@@ -8,6 +8,8 @@
  *   - the network descriptor and per-unit activations  (bptt/common.h)
  *   - Network A: workspace, forward, loss, backward, SGD, in double
  *     (bptt_*) and in single precision (bpttf_*)        (bptt/network.h)
+ *   - Network B: the Elman network with a softmax or linear output head
+ *     on Network A's core, in both precisions           (bptt/elman.h)
  *
  * Conventions shared by every function:
  *
@@ -31,5 +33,6 @@
 
 #include "bptt/common.h"
 #include "bptt/network.h"
+#include "bptt/elman.h"
 
 #endif /* BPTT_H */

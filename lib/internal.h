@@ -36,6 +36,14 @@ struct bptt_net {
     bptt_custom_activation custom;
 };
 
+/* Network B (elman_net.c): the core is a Network A descriptor, referred to,
+ * not owned. */
+struct bptt_elman {
+    const bptt_net *net;
+    size_t nout;
+    bptt_head head;
+};
+
 /* Record the detail of an error for bptt_error_detail() and return status.
  * fn is the public function's name. */
 BPTT_HIDDEN bptt_status bptt__fail(bptt_status status, const char *fn,

@@ -46,6 +46,33 @@ bptt_net *tu_mixed_net(size_t din, size_t dout)
     return net;
 }
 
+double tu_activation(bptt_activation act, double z, double *df)
+{
+    double f;
+    switch (act) {
+    case BPTT_ACT_TANH:
+        f = tanh(z);
+        *df = 1 - f * f;
+        return f;
+    case BPTT_ACT_LOGISTIC:
+        f = 1 / (1 + exp(-z));
+        *df = f * (1 - f);
+        return f;
+    case BPTT_ACT_RELU:
+        *df = z > 0;
+        return z > 0 ? z : 0;
+    case BPTT_ACT_SOFTPLUS:
+        *df = 1 / (1 + exp(-z));
+        return log1p(exp(z));
+    case BPTT_ACT_CUSTOM:
+        *df = custom_df(z, &custom_gain);
+        return custom_f(z, &custom_gain);
+    default:
+        *df = 1;
+        return z;
+    }
+}
+
 tu_problem *tu_problem_new(bptt_net *net, size_t T, size_t B, size_t pad,
                            int flags, unsigned long long seed)
 {
@@ -150,4 +177,20 @@ double tu_relerr(size_t rows, size_t cols, const double *a, size_t lda,
                 ref = fabs(b[i * ldb + j]);
         }
     return ref > 0 ? diff / ref : diff;
+}
+
+float *tu_to_float(const double *a, size_t n)
+{
+    if (!a)
+        return NULL;
+    float *f = malloc((n ? n : 1) * sizeof *f);
+    for (size_t i = 0; i < n; i++)
+        f[i] = (float)a[i];
+    return f;
+}
+
+void tu_from_float(const float *f, size_t n, double *a)
+{
+    for (size_t i = 0; i < n; i++)
+        a[i] = f[i];
 }

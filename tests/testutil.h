@@ -29,6 +29,10 @@ double *tu_random(size_t n, double scale, tu_rng *r);
  * {identity, tanh, logistic, relu, softplus, custom(sin)}[i % 6]. */
 bptt_net *tu_mixed_net(size_t din, size_t dout);
 
+/* f(z) of the activation act, and f'(z) in *df, written here in plain C
+ * apart from the library's activation.c (custom: the mixed net's pair). */
+double tu_activation(bptt_activation act, double z, double *df);
+
 /* A random problem: weights, bias, inputs, initial state, targets, a mask,
  * every matrix with a leading dimension `pad` larger than minimal. */
 typedef struct tu_problem {
@@ -61,6 +65,11 @@ void tu_grads_free(tu_grads *g);
 
 /* Loss of the problem at its current weights (forward + loss only). */
 double tu_loss(const tu_problem *p);
+
+/* n floats converted from a (malloc'd; NULL for a NULL a), and n doubles
+ * converted back from f into a. */
+float *tu_to_float(const double *a, size_t n);
+void tu_from_float(const float *f, size_t n, double *a);
 
 /* Normwise relative difference of two rows x cols blocks:
  * max|a − b| / max|b| (max|a − b| if b is all zero). */

@@ -1,0 +1,60 @@
+/*
+ * elman_impl.h — Network B's internals, compiled once per precision: the
+ * Elman workspace's layout and the head (readout, output nonlinearity and
+ * loss) that elman.c puts on top of Network A's core.  Arguments are valid
+ * when the head functions are called: the entry points in elman.c check
+ * them.
+ */
+#ifndef BPTT_ELMAN_IMPL_H
+#define BPTT_ELMAN_IMPL_H
+
+#include "kernels.h"
+
+/* One block: header, then Y, dYbar, H, dH (each 64-byte aligned, rows of
+ * T*B), then the core's Network A workspace placed by workspace_init.
+ * Row k = t*B + b of Y is y_t (ld nout), of dYbar ∂E/∂ȳ_t (ld nout), of H
+ * h_t (ld dh), of dH the core's dL/dh_t (ld dh). */
+struct X(elman_workspace) {
+    const bptt_elman *el;
+    size_t Tmax, Bmax;
+    R *Y, *dYbar, *H, *dH;
+    X(workspace) *core;
+    size_t fwd_T, fwd_B;        /* shape of the kept forward; 0: none */
+    int owned;                  /* the library allocated the block */
+};
+
+/* A rows x cols matrix with leading dimension ld: present if required, ld
+ * at least cols and within BLAS's int, its extent addressable.  The same
+ * test network.c makes on Network A's arguments. */
+BPTT_HIDDEN bptt_status XI(check_mat)(const char *fn, const char *name,
+                                      const void *p, int required, size_t rows,
+                                      size_t cols, size_t ld);
+
+/* The targets of rows steps for the descriptor's head (see bptt/elman.h):
+ * which of labels / L may or must be given, and every label and soft-label
+ * entry in range.  Reads them all; writes nothing. */
+BPTT_HIDDEN bptt_status XI(head_check_targets)(const char *fn,
+                                               const bptt_elman *el,
+                                               size_t rows, const int *labels,
+                                               const R *L, size_t ldl);
+
+/* Head forward over rows = T*B rows of h (H, ld dh):
+ *     ȳ = H Woᵀ + bo  (one GEMM; loops if naive),   y = head(ȳ)  into Y,
+ * and, if E is not NULL, the loss into *E (accumulated in double). */
+BPTT_HIDDEN void XI(head_forward)(const bptt_elman *el, size_t rows,
+                                  const R *Wo, size_t ldwo, const R *bo,
+                                  const R *H, const int *labels, const R *L,
+                                  size_t ldl, int naive, R *Y, double *E);
+
+/* Head backward, mirroring head_forward:
+ *     dYbar = ∂E/∂ȳ  (never the softmax Jacobian),
+ *     dWo += dYbarᵀ H,   dbo += Σ_rows dYbar   (if dbo),
+ *     dH = dYbar Wo      (overwritten: the core's dL/dh_t).
+ * dWo and dbo have been scaled by beta already. */
+BPTT_HIDDEN void XI(head_backward)(const bptt_elman *el, size_t rows,
+                                   const R *Wo, size_t ldwo, const R *H,
+                                   const R *Y, const int *labels, const R *L,
+                                   size_t ldl, int naive, R *dYbar, R *dWo,
+                                   size_t lddwo, R *dbo, R *dH);
+
+#endif /* BPTT_ELMAN_IMPL_H */
