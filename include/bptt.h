@@ -8,6 +8,10 @@
  *   - the network descriptor and per-unit activations  (bptt/common.h)
  *   - Network A: workspace, forward, loss, backward, SGD, in double
  *     (bptt_*) and in single precision (bpttf_*)        (bptt/network.h)
+ *   - initial weights: Glorot, orthogonal, spectral radius (bptt/init.h)
+ *   - gradient-flow diagnostics: spectral radius and norm of Wy, the
+ *     error-flow profile against the lag                (bptt/flow.h)
+ *   - global-norm gradient clipping                     (bptt/clip.h)
  *
  * Conventions shared by every function:
  *
@@ -31,5 +35,8 @@
 
 #include "bptt/common.h"
 #include "bptt/network.h"
+#include "bptt/init.h"
+#include "bptt/flow.h"
+#include "bptt/clip.h"
 
 #endif /* BPTT_H */
