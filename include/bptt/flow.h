@@ -101,6 +101,7 @@ BPTT_API bptt_status bptt_workspace_record_flow(bptt_workspace *ws,
  *     gnorm[τ·B + b] = ‖∂L(T)/∂y(T−τ)‖₂,   τ = 0..T−1, sequence b,
  *     dnorm[τ·B + b] = ‖∂L(T)/∂z(T−τ)‖₂    (if dnorm is not NULL).
  *
+ * gnorm (required) and dnorm (optional) hold T·B doubles each.
  * dyT is B x dout (leading dimension lddyT), row b for sequence b; NULL
  * means the unit vector (1, ..., 1)/√dout for every sequence.  So
  * gnorm[0·B + b] = ‖dyT row b‖ and gnorm[τ·B + b] / gnorm[b] is how much of
