@@ -10,6 +10,10 @@
  *     (bptt_*) and in single precision (bpttf_*)        (bptt/network.h)
  *   - Network B: the Elman network with a softmax or linear output head
  *     on Network A's core, in both precisions           (bptt/elman.h)
+ *   - initial weights: Glorot, orthogonal, spectral radius (bptt/init.h)
+ *   - gradient-flow diagnostics: spectral radius and norm of Wy, the
+ *     error-flow profile against the lag                (bptt/flow.h)
+ *   - global-norm gradient clipping                     (bptt/clip.h)
  *
  * Conventions shared by every function:
  *
@@ -34,5 +38,8 @@
 #include "bptt/common.h"
 #include "bptt/network.h"
 #include "bptt/elman.h"
+#include "bptt/init.h"
+#include "bptt/flow.h"
+#include "bptt/clip.h"
 
 #endif /* BPTT_H */

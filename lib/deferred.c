@@ -79,6 +79,7 @@ void XI(deferred_backward)(const bptt_net *net, size_t T, size_t B,
                 CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasNoTrans, ib, n, n,
                             1, next, n, Wy, (int)ldw, 1, delta, n);
         }
+        XI(record_flow)(ws, k, B, delta, D); /* ‖g(t)‖, ‖δ(t)‖ if asked */
         /* δ(t) = g(t) ⊙ f'(z(t)) (eq. (5)/(8)) */
         for (size_t i = 0; i < B * dout; i++)
             delta[i] *= D[i];

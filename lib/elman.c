@@ -18,25 +18,6 @@
             return st_;                                                        \
     } while (0)
 
-bptt_status XI(check_mat)(const char *fn, const char *name, const void *p,
-                          int required, size_t rows, size_t cols, size_t ld)
-{
-    if (!p)
-        return required ? bptt__fail(BPTT_ENULL, fn, "%s is NULL", name)
-                        : BPTT_OK;
-    if (ld < cols)
-        return bptt__fail(BPTT_ELD, fn, "ld%s (%zu) < row length (%zu)", name,
-                          ld, cols);
-    int ok = 1;
-    bptt__add(bptt__mul(bptt__mul(rows - 1, ld, &ok), sizeof(R), &ok),
-              cols * sizeof(R), &ok);
-    if (!ok || ld > BPTT_INT_MAX)
-        return bptt__fail(BPTT_EOVERFLOW, fn,
-                          "%s: %zu rows with ld %zu exceed the address space "
-                          "or INT_MAX", name, rows, ld);
-    return BPTT_OK;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Workspace                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -204,12 +185,12 @@ bptt_status X(elman_forward)(const bptt_elman *el, size_t T, size_t B,
     CHECK(check_call(fn, el, T, B, algo, ws));
     const bptt_net *net = el->net;
     const size_t din = net->din, dh = net->dout, nout = el->nout, TB = T * B;
-    CHECK(XI(check_mat)(fn, "W", W, 1, dh, net->m, ldw));
-    CHECK(XI(check_mat)(fn, "Wo", Wo, 1, nout, dh, ldwo));
-    CHECK(XI(check_mat)(fn, "x", x, 1, TB, din, ldx));
-    CHECK(XI(check_mat)(fn, "h0", h0, 0, B, dh, ldh0));
-    CHECK(XI(check_mat)(fn, "h", h, 0, TB, dh, ldh));
-    CHECK(XI(check_mat)(fn, "y", y, 0, TB, nout, ldy));
+    CHECK(XI(check_arg)(fn, "W", W, 1, dh, net->m, ldw));
+    CHECK(XI(check_arg)(fn, "Wo", Wo, 1, nout, dh, ldwo));
+    CHECK(XI(check_arg)(fn, "x", x, 1, TB, din, ldx));
+    CHECK(XI(check_arg)(fn, "h0", h0, 0, B, dh, ldh0));
+    CHECK(XI(check_arg)(fn, "h", h, 0, TB, dh, ldh));
+    CHECK(XI(check_arg)(fn, "y", y, 0, TB, nout, ldy));
     if (E)
         CHECK(XI(head_check_targets)(fn, el, TB, labels, L, ldl));
 
@@ -240,12 +221,12 @@ bptt_status X(elman_backward)(const bptt_elman *el, size_t T, size_t B,
     CHECK(check_call(fn, el, T, B, algo, ws));
     const bptt_net *net = el->net;
     const size_t din = net->din, dh = net->dout, nout = el->nout, TB = T * B;
-    CHECK(XI(check_mat)(fn, "W", W, 1, dh, net->m, ldw));
-    CHECK(XI(check_mat)(fn, "Wo", Wo, 1, nout, dh, ldwo));
-    CHECK(XI(check_mat)(fn, "dW", dW, 1, dh, net->m, lddw));
-    CHECK(XI(check_mat)(fn, "dWo", dWo, 1, nout, dh, lddwo));
-    CHECK(XI(check_mat)(fn, "dx", dx, 0, TB, din, lddx));
-    CHECK(XI(check_mat)(fn, "dh0", dh0, 0, B, dh, lddh0));
+    CHECK(XI(check_arg)(fn, "W", W, 1, dh, net->m, ldw));
+    CHECK(XI(check_arg)(fn, "Wo", Wo, 1, nout, dh, ldwo));
+    CHECK(XI(check_arg)(fn, "dW", dW, 1, dh, net->m, lddw));
+    CHECK(XI(check_arg)(fn, "dWo", dWo, 1, nout, dh, lddwo));
+    CHECK(XI(check_arg)(fn, "dx", dx, 0, TB, din, lddx));
+    CHECK(XI(check_arg)(fn, "dh0", dh0, 0, B, dh, lddh0));
     if (ws->fwd_T == 0)
         return bptt__fail(BPTT_ENOFORWARD, fn, "no forward in the workspace");
     if (ws->fwd_T != T || ws->fwd_B != B)

@@ -23,13 +23,6 @@ struct X(elman_workspace) {
     int owned;                  /* the library allocated the block */
 };
 
-/* A rows x cols matrix with leading dimension ld: present if required, ld
- * at least cols and within BLAS's int, its extent addressable.  The same
- * test network.c makes on Network A's arguments. */
-BPTT_HIDDEN bptt_status XI(check_mat)(const char *fn, const char *name,
-                                      const void *p, int required, size_t rows,
-                                      size_t cols, size_t ld);
-
 /* The targets of rows steps for the descriptor's head (see bptt/elman.h):
  * which of labels / L may or must be given, and every label and soft-label
  * entry in range.  Reads them all; writes nothing. */

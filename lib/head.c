@@ -35,7 +35,7 @@ bptt_status XI(head_check_targets)(const char *fn, const bptt_elman *el,
         if (labels)
             return bptt__fail(BPTT_EINVAL, fn,
                               "the linear head takes targets in L, not labels");
-        return XI(check_mat)(fn, "L", L, 1, rows, nout, ldl);
+        return XI(check_arg)(fn, "L", L, 1, rows, nout, ldl);
     }
     if (labels && L)
         return bptt__fail(BPTT_EINVAL, fn, "give labels or L, not both");
@@ -50,7 +50,7 @@ bptt_status XI(head_check_targets)(const char *fn, const bptt_elman *el,
                                   "BPTT_IGNORE_LABEL", k, labels[k], nout);
         return BPTT_OK;
     }
-    bptt_status st = XI(check_mat)(fn, "L", L, 1, rows, nout, ldl);
+    bptt_status st = XI(check_arg)(fn, "L", L, 1, rows, nout, ldl);
     if (st != BPTT_OK)
         return st;
     /* Soft labels weigh log y: a negative or infinite weight has no

@@ -49,6 +49,16 @@ struct bptt_elman {
 BPTT_HIDDEN bptt_status bptt__fail(bptt_status status, const char *fn,
                                    const char *fmt, ...) BPTT_PRINTF(3, 4);
 
+/* Check a rows x cols matrix argument p with leading dimension ld and
+ * elements of elem bytes (rows, cols > 0, checked by the caller): present
+ * if required (NULL and not required: BPTT_OK), ld >= cols (BPTT_ELD), ld
+ * within BLAS's int and the extent addressable (BPTT_EOVERFLOW).  The
+ * detail names fn and the argument name. */
+BPTT_HIDDEN bptt_status bptt__check_mat(const char *fn, const char *name,
+                                        const void *p, int required,
+                                        size_t rows, size_t cols, size_t ld,
+                                        size_t elem);
+
 /* a*b and a+b, or 0 with *ok cleared on overflow (ok is sticky, so a chain
  * of operations needs one test at the end). */
 static inline size_t bptt__mul(size_t a, size_t b, int *ok)

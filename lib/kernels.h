@@ -21,8 +21,57 @@ struct X(workspace) {
     size_t Tmax, Bmax;
     R *S, *D, *Delta, *scratch;
     size_t fwd_T, fwd_B;        /* shape of the kept forward; 0: none */
+    double *flow_g, *flow_d;    /* the caller's error-flow arrays (see
+                                   XI(record_flow)); NULL: not recorded */
     int owned;                  /* the library allocated the block */
 };
+
+/* The error-flow recorder (flow.c), switched on by
+ * bptt_workspace_record_flow().  Contract for every backward kernel
+ * (gemv-ger, naive, and any later one): call it once for each group of rows
+ * of g(t) = dL/dy(t) + Wyᵀ δ(t+1) (eqs. (3)+(7)) as soon as the group is
+ * complete and BEFORE it is multiplied by f'(z(t)):
+ *
+ *   k      the time-major row index of the group's first row, (t-1)·B + b;
+ *   n      how many consecutive rows (B for a whole step, 1 for one row);
+ *   g      those n rows of g(t), contiguous (ld dout);
+ *   d      the matching n rows of f'(z(t)), contiguous (ld dout).
+ *
+ * With recording on it writes, for i < n, flow_g[k+i] = ‖g row i‖₂ and
+ * flow_d[k+i] = ‖δ row i‖₂ with δ = g ⊙ f' rounded to R exactly as eq.
+ * (5)/(8) will round it (either array may be NULL).  It reads g and d,
+ * writes nothing else, calls no BLAS and costs O(n·dout); with recording
+ * off it returns at once.  Norms are taken in double, overflow-safe. */
+BPTT_HIDDEN void XI(record_flow)(const struct X(workspace) *ws, size_t k,
+                                 size_t n, const R *g, const R *d);
+
+/* ‖A‖_F of a rows x cols block (ld lda) in double, without overflow or
+ * underflow where the result is representable (flow.c).  NaN if an entry
+ * is NaN; +inf if an entry is infinite and none is NaN. */
+BPTT_HIDDEN double XI(norm2)(size_t rows, size_t cols, const R *A, size_t lda);
+
+/* ρ(A) of an n x n matrix (spectral.c): bptt_spectral_radius with the
+ * public function's name fn for the detail, so that other entry points
+ * (init_rescale_radius) report their own name.  Validates its arguments. */
+BPTT_HIDDEN bptt_status XI(spectral_radius)(const char *fn, size_t n,
+                                            const R *A, size_t lda,
+                                            double *radius);
+
+/* bptt__check_mat (check.c) for an array of R: present if required, ld
+ * at least cols and within BLAS's int, its extent addressable. */
+static inline bptt_status XI(check_arg)(const char *fn, const char *name,
+                                        const void *p, int required,
+                                        size_t rows, size_t cols, size_t ld)
+{
+    return bptt__check_mat(fn, name, p, required, rows, cols, ld, sizeof(R));
+}
+
+/* The checks every call on a Network A workspace starts with (network.c):
+ * net and ws present, ws made for net, T and B > 0 and within ws's
+ * capacity, algo a known code. */
+BPTT_HIDDEN bptt_status XI(check_call)(const char *fn, const bptt_net *net,
+                                       size_t T, size_t B, bptt_algo algo,
+                                       const struct X(workspace) *ws);
 
 /* y(t+1) = f(z(t+1)) for B rows, unit by unit, run by run; z (rows of D,
  * ld dout) is replaced by f'(z) (eq. (4)); y gets ldy. */

@@ -43,9 +43,12 @@ void XI(naive_backward)(const bptt_net *net, size_t T, size_t B,
                 if (next)
                     for (size_t i = 0; i < dout; i++)
                         g += next[i] * W[i * ldw + din + j];
-                /* eq. (5)/(8): δ_j(t) = g_j f_j'(z_j(t)) */
-                delta[j] = g * ws->D[row * dout + j];
+                delta[j] = g; /* g_j(t), until f' is applied below */
             }
+            XI(record_flow)(ws, row, 1, delta, ws->D + row * dout);
+            /* eq. (5)/(8): δ_j(t) = g_j f_j'(z_j(t)) */
+            for (size_t j = 0; j < dout; j++)
+                delta[j] *= ws->D[row * dout + j];
             /* eqs. (9)/(11)/(12): dL/dW_kj += δ_k(t) s_j(t-1) */
             const R *s = ws->S + row * m;
             if (dW)

@@ -14,9 +14,8 @@
 /* Argument checks, shared by forward and backward                           */
 /* ------------------------------------------------------------------------ */
 
-static bptt_status check_call(const char *fn, const bptt_net *net, size_t T,
-                              size_t B, bptt_algo algo,
-                              const X(workspace) *ws)
+bptt_status XI(check_call)(const char *fn, const bptt_net *net, size_t T,
+                           size_t B, bptt_algo algo, const X(workspace) *ws)
 {
     if (!net)
         return bptt__fail(BPTT_ENULL, fn, "net is NULL");
@@ -35,27 +34,6 @@ static bptt_status check_call(const char *fn, const bptt_net *net, size_t T,
     if ((unsigned)algo >= BPTT_NALGO)
         return bptt__fail(BPTT_EALGO, fn, "algo = %d is not an algorithm",
                           (int)algo);
-    return BPTT_OK;
-}
-
-/* A rows x cols matrix with leading dimension ld: present if required, ld
- * at least cols and small enough for BLAS, its extent addressable. */
-static bptt_status check_mat(const char *fn, const char *name, const void *p,
-                             int required, size_t rows, size_t cols, size_t ld)
-{
-    if (!p)
-        return required ? bptt__fail(BPTT_ENULL, fn, "%s is NULL", name)
-                        : BPTT_OK;
-    if (ld < cols)
-        return bptt__fail(BPTT_ELD, fn, "ld%s (%zu) < row length (%zu)", name,
-                          ld, cols);
-    int ok = 1;
-    bptt__add(bptt__mul(bptt__mul(rows - 1, ld, &ok), sizeof(R), &ok),
-              cols * sizeof(R), &ok);
-    if (!ok || ld > BPTT_INT_MAX)
-        return bptt__fail(BPTT_EOVERFLOW, fn,
-                          "%s: %zu rows with ld %zu exceed the address space "
-                          "or INT_MAX", name, rows, ld);
     return BPTT_OK;
 }
 
@@ -111,12 +89,12 @@ bptt_status X(forward)(const bptt_net *net, size_t T, size_t B, const R *W,
                        bptt_algo algo, X(workspace) *ws)
 {
     static const char fn[] = PREFIX "forward";
-    CHECK(check_call(fn, net, T, B, algo, ws));
+    CHECK(XI(check_call)(fn, net, T, B, algo, ws));
     const size_t din = net->din, dout = net->dout, m = net->m, TB = T * B;
-    CHECK(check_mat(fn, "W", W, 1, dout, m, ldw));
-    CHECK(check_mat(fn, "x", x, 1, TB, din, ldx));
-    CHECK(check_mat(fn, "y0", y0, 0, B, dout, ldy0));
-    CHECK(check_mat(fn, "y", y, 1, TB, dout, ldy));
+    CHECK(XI(check_arg)(fn, "W", W, 1, dout, m, ldw));
+    CHECK(XI(check_arg)(fn, "x", x, 1, TB, din, ldx));
+    CHECK(XI(check_arg)(fn, "y0", y0, 0, B, dout, ldy0));
+    CHECK(XI(check_arg)(fn, "y", y, 1, TB, dout, ldy));
     if (algo == BPTT_ALGO_AUTO)
         algo = bptt_algo_resolve(net, T, B);
 
@@ -174,6 +152,7 @@ static void backward_gemv_ger(const bptt_net *net, size_t T, size_t B,
                 CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasNoTrans, ib, n, n,
                             1, next, n, Wy, (int)ldw, 1, delta, n);
         }
+        XI(record_flow)(ws, k, B, delta, D); /* ‖g(t)‖, ‖δ(t)‖ if asked */
         /* δ(t) = g(t) ⊙ f'(z(t))  (eq. (5)/(8)) */
         for (size_t i = 0; i < B * dout; i++)
             delta[i] *= D[i];
@@ -216,13 +195,13 @@ bptt_status X(backward)(const bptt_net *net, size_t T, size_t B, const R *W,
                         size_t lddy0, bptt_algo algo, X(workspace) *ws)
 {
     static const char fn[] = PREFIX "backward";
-    CHECK(check_call(fn, net, T, B, algo, ws));
+    CHECK(XI(check_call)(fn, net, T, B, algo, ws));
     const size_t din = net->din, dout = net->dout, m = net->m, TB = T * B;
-    CHECK(check_mat(fn, "W", W, 1, dout, m, ldw));
-    CHECK(check_mat(fn, "dy", dy, 1, TB, dout, lddy));
-    CHECK(check_mat(fn, "dW", dW, 0, dout, m, lddw));
-    CHECK(check_mat(fn, "dx", dx, 0, TB, din, lddx));
-    CHECK(check_mat(fn, "dy0", dy0, 0, B, dout, lddy0));
+    CHECK(XI(check_arg)(fn, "W", W, 1, dout, m, ldw));
+    CHECK(XI(check_arg)(fn, "dy", dy, 1, TB, dout, lddy));
+    CHECK(XI(check_arg)(fn, "dW", dW, 0, dout, m, lddw));
+    CHECK(XI(check_arg)(fn, "dx", dx, 0, TB, din, lddx));
+    CHECK(XI(check_arg)(fn, "dy0", dy0, 0, B, dout, lddy0));
     if (ws->fwd_T == 0)
         return bptt__fail(BPTT_ENOFORWARD, fn, "no forward in the workspace");
     if (ws->fwd_T != T || ws->fwd_B != B)

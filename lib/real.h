@@ -3,7 +3,8 @@
  * this file and is compiled twice: once as is (double, names bptt_*), once
  * with -DBPTT_SINGLE (float, names bpttf_*), as FFTW builds fftw_ and
  * fftwf_ from one source.  The macros only mangle names and pick the BLAS
- * routine; they never hold code.
+ * or LAPACKE routine; they never hold code.  Sources that call LAPACKE
+ * include <lapacke.h> themselves.
  */
 #ifndef BPTT_REAL_H
 #define BPTT_REAL_H
@@ -15,12 +16,14 @@ typedef float R;
 #define X(name) bpttf_##name         /* public name                        */
 #define XI(name) bpttf__##name       /* internal, hidden name              */
 #define CBLAS(name) cblas_s##name    /* cblas_sgemm, ...                   */
+#define LAPACKE(name) LAPACKE_s##name /* LAPACKE_sgeev, ... (<lapacke.h>)  */
 #define PREFIX "bpttf_"
 #else
 typedef double R;
 #define X(name) bptt_##name
 #define XI(name) bptt__##name
 #define CBLAS(name) cblas_d##name
+#define LAPACKE(name) LAPACKE_d##name
 #define PREFIX "bptt_"
 #endif
 

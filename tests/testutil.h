@@ -76,4 +76,18 @@ void tu_from_float(const float *f, size_t n, double *a);
 double tu_relerr(size_t rows, size_t cols, const double *a, size_t lda,
                  const double *b, size_t ldb);
 
+/* Trap assertion for suites that include <check.h>: copy `bytes` bytes of
+ * `region` into `snap`, run `call`, and assert that it returned `want`,
+ * left a detail for bptt_error_detail() and wrote none of those bytes. */
+#define TU_TRAP(call, want, region, snap, bytes)                               \
+    do {                                                                       \
+        memcpy((snap), (region), (bytes));                                     \
+        bptt_status got_ = (call);                                             \
+        ck_assert_msg(got_ == (want), "%s: got %s", #call,                     \
+                      bptt_strerror(got_));                                    \
+        ck_assert_msg(bptt_error_detail()[0] != '\0', "%s: no detail", #call); \
+        ck_assert_msg(memcmp((region), (snap), (bytes)) == 0, "%s: wrote",      \
+                      #call);                                                  \
+    } while (0)
+
 #endif

@@ -1,0 +1,179 @@
+/*
+ * flow.c — the error-flow profile of Hochreiter & Schmidhuber (1997),
+ * §3.1.1: how ‖∂L/∂y(t)‖ vanishes or explodes as the error flows back
+ * through Wyᵀ diag(f') (eq. (7)).  The recorder that backward calls once
+ * per step, the switch that turns it on, the profile of one loss at the
+ * last step against the lag, and the overflow-safe norm they and the
+ * clipping share.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels.h"
+
+/* ------------------------------------------------------------------------ */
+/* Norms                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Entry (i, j) of A, or of A ⊙ D rounded to R as eq. (5)/(8) rounds δ. */
+static inline double entry(const R *A, size_t lda, const R *D, size_t ldd,
+                           size_t i, size_t j)
+{
+    R v = A[i * lda + j];
+    if (D)
+        v = v * D[i * ldd + j];
+    return (double)v;
+}
+
+/* ‖A ⊙ D‖_F (D NULL: ‖A‖_F) in double.  One pass of squares in double is
+ * exact enough and costs one multiply-add per entry; only if that sum
+ * overflowed or lost its precision to underflow (possible in double, never
+ * for float entries) is the norm taken again scaled by the largest entry. */
+static double norm_prod(size_t rows, size_t cols, const R *A, size_t lda,
+                        const R *D, size_t ldd)
+{
+    double ssq = 0;
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++) {
+            double v = entry(A, lda, D, ldd, i, j);
+            ssq += v * v;
+        }
+    /* A NaN entry makes ssq NaN, an infinite one +inf: both are answers. */
+    if (isnan(ssq) || (ssq >= 0x1p-900 && ssq <= DBL_MAX))
+        return sqrt(ssq);
+    double amax = 0;
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++) {
+            double v = fabs(entry(A, lda, D, ldd, i, j));
+            if (v > amax)
+                amax = v;
+        }
+    if (amax == 0 || isinf(amax))
+        return amax;
+    ssq = 0;
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++) {
+            double v = entry(A, lda, D, ldd, i, j) / amax;
+            ssq += v * v;
+        }
+    return amax * sqrt(ssq);
+}
+
+double XI(norm2)(size_t rows, size_t cols, const R *A, size_t lda)
+{
+    return norm_prod(rows, cols, A, lda, NULL, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Recording during backward                                                 */
+/* ------------------------------------------------------------------------ */
+
+void XI(record_flow)(const struct X(workspace) *ws, size_t k, size_t n,
+                     const R *g, const R *d)
+{
+    if (!ws->flow_g && !ws->flow_d)
+        return;
+    const size_t dout = ws->net->dout;
+    for (size_t i = 0; i < n; i++) {
+        const R *gi = g + i * dout, *di = d + i * dout;
+        /* ‖g(t)‖ = ‖∂L/∂y(t)‖ before f' (eq. (3)+(7)); ‖δ(t)‖ after (5)/(8) */
+        if (ws->flow_g)
+            ws->flow_g[k + i] = norm_prod(1, dout, gi, dout, NULL, 0);
+        if (ws->flow_d)
+            ws->flow_d[k + i] = norm_prod(1, dout, gi, dout, di, dout);
+    }
+}
+
+bptt_status X(workspace_record_flow)(X(workspace) *ws, double *gnorm,
+                                     double *dnorm)
+{
+    if (!ws)
+        return bptt__fail(BPTT_ENULL, PREFIX "workspace_record_flow",
+                          "ws is NULL");
+    ws->flow_g = gnorm;
+    ws->flow_d = dnorm;
+    return BPTT_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The profile of one loss at the last step against the lag                  */
+/* ------------------------------------------------------------------------ */
+
+static bptt_status check_profile(const char *fn, const bptt_net *net,
+                                 size_t T, size_t B, const R *W, size_t ldw,
+                                 const R *dyT, size_t lddyT,
+                                 const double *gnorm, const X(workspace) *ws)
+{
+    if (!gnorm)
+        return bptt__fail(BPTT_ENULL, fn, "gnorm is NULL");
+    bptt_status st = XI(check_call)(fn, net, T, B, BPTT_ALGO_AUTO, ws);
+    if (st == BPTT_OK)
+        st = XI(check_arg)(fn, "W", W, 1, net->dout, net->m, ldw);
+    if (st == BPTT_OK)
+        st = XI(check_arg)(fn, "dyT", dyT, 0, B, net->dout, lddyT);
+    if (st != BPTT_OK)
+        return st;
+    if (ws->fwd_T != T || ws->fwd_B != B)
+        return bptt__fail(BPTT_ENOFORWARD, fn,
+                          "the workspace holds no forward of T = %zu, B = %zu",
+                          T, B);
+    return BPTT_OK;
+}
+
+bptt_status X(flow_lag_profile)(const bptt_net *net, size_t T, size_t B,
+                                const R *W, size_t ldw, const R *dyT,
+                                size_t lddyT, double *gnorm, double *dnorm,
+                                X(workspace) *ws)
+{
+    static const char fn[] = PREFIX "flow_lag_profile";
+    bptt_status st = check_profile(fn, net, T, B, W, ldw, dyT, lddyT, gnorm,
+                                   ws);
+    if (st != BPTT_OK)
+        return st;
+    const size_t dout = net->dout, TB = T * B;
+    /* dL/dy: zero but at the last step (the loss L(T) alone), and a dW the
+     * backward needs and the profile discards.  Sizes fit: the workspace
+     * already holds arrays of T·B·m elements. */
+    R *dy = calloc(TB * dout, sizeof(R));
+    R *dW = malloc(dout * net->m * sizeof(R));
+    if (!dy || !dW) {
+        free(dy);
+        free(dW);
+        return bptt__fail(BPTT_ENOMEM, fn, "allocating %zu + %zu elements",
+                          TB * dout, dout * net->m);
+    }
+    R *last = dy + (T - 1) * B * dout;
+    for (size_t b = 0; b < B; b++)
+        for (size_t j = 0; j < dout; j++)
+            last[b * dout + j] = dyT ? dyT[b * lddyT + j]
+                                     : (R)(1 / sqrt((double)dout));
+
+    /* Record into the outputs: row (t-1)·B + b holds ‖∂L(T)/∂y(t)‖. */
+    double *saved_g = ws->flow_g, *saved_d = ws->flow_d;
+    ws->flow_g = gnorm;
+    ws->flow_d = dnorm;
+    st = X(backward)(net, T, B, W, ldw, dy, dout, 0, dW, net->m, NULL, NULL, 0,
+                     NULL, 0, BPTT_ALGO_AUTO, ws);
+    ws->flow_g = saved_g;
+    ws->flow_d = saved_d;
+    free(dy);
+    free(dW);
+    if (st != BPTT_OK) /* excluded by check_profile; kept for safety */
+        return st;
+
+    /* Reverse the step order: the lag τ = T − t comes first. */
+    for (size_t lo = 0, hi = T - 1; lo < hi; lo++, hi--)
+        for (size_t b = 0; b < B; b++) {
+            double tmp = gnorm[lo * B + b];
+            gnorm[lo * B + b] = gnorm[hi * B + b];
+            gnorm[hi * B + b] = tmp;
+            if (dnorm) {
+                tmp = dnorm[lo * B + b];
+                dnorm[lo * B + b] = dnorm[hi * B + b];
+                dnorm[hi * B + b] = tmp;
+            }
+        }
+    return BPTT_OK;
+}
