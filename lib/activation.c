@@ -1,11 +1,29 @@
 /*
  * activation.c — per-unit activations f_i and their derivatives f_i'
  * (eq. (4)), applied run by run: the kind is decided once per run of equal
- * activations and the inner loop is branch-free over the run.
+ * activations and the inner loop is branch-free over the run, so that the
+ * compiler vectorizes it.
  */
 #include <math.h>
 
 #include "kernels.h"
+
+/* glibc (2.35+) ships vector versions of tanh, exp and log1p in libmvec
+ * (documented to within 4 ulp; tanh measured at 2.4 ulp here).  Declaring
+ * the functions `simd` lets gcc vectorize the loops below with them; scalar
+ * glibc tanh took 30-50 ns an element on the development machines and
+ * dominated the forward pass at B >= 32.  meson defines BPTT_HAVE_LIBMVEC
+ * after checking that such a loop links.  clang lacks the attribute and
+ * keeps the scalar calls. */
+#if defined(BPTT_HAVE_LIBMVEC) && defined(__GNUC__) && !defined(__clang__)
+#define BPTT_SIMD __attribute__((simd("notinbranch")))
+BPTT_SIMD double tanh(double);
+BPTT_SIMD float tanhf(float);
+BPTT_SIMD double exp(double);
+BPTT_SIMD float expf(float);
+BPTT_SIMD double log1p(double);
+BPTT_SIMD float log1pf(float);
+#endif
 
 #ifdef BPTT_SINGLE
 #define TANH tanhf
@@ -19,13 +37,14 @@
 #define FABS fabs
 #endif
 
-/* Logistic without overflow: for z < 0 use e^z/(1+e^z). */
+/* Logistic without overflow or cancellation: with e = e^-|z|,
+ * 1/(1+e) for z >= 0 and e/(1+e) for z < 0 — a select, not a branch. */
 static inline R logistic(R z)
 {
-    if (z >= 0)
-        return 1 / (1 + EXP(-z));
-    R e = EXP(z);
-    return e / (1 + e);
+    R e = EXP(-FABS(z));
+    R r = 1 / (1 + e);
+    R er = e * r; /* computed on both sides so the select if-converts */
+    return z >= 0 ? r : er;
 }
 
 /* Softplus log(1+e^z) = max(z,0) + log1p(e^-|z|), exact and overflow-free. */
