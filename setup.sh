@@ -1,6 +1,8 @@
 #!/bin/sh
 # setup.sh — install bptt's dependencies (Debian 12, as root), build it in
-# ./build and run the main job.  `setup.sh --deps-only` only installs.
+# ./build and run the main job.  `setup.sh --deps-only` only installs;
+# `setup.sh --peers` also installs the benchmark's peers (oneDNN, PyTorch:
+# several hundred MB) before building.
 set -eu
 cd "$(dirname "$0")"
 
@@ -12,6 +14,10 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends $required >/dev/null
+    if [ "${1:-}" = "--peers" ]; then
+        apt-get install -y -qq --no-install-recommends \
+            libdnnl-dev python3-torch python3-numpy >/dev/null
+    fi
 fi
 [ "${1:-}" = "--deps-only" ] && exit 0
 
