@@ -8,6 +8,8 @@
  *   - the network descriptor and per-unit activations  (bptt/common.h)
  *   - Network A: workspace, forward, loss, backward, SGD, in double
  *     (bptt_*) and in single precision (bpttf_*)        (bptt/network.h)
+ *   - forward-mode gradients, real-time recurrent learning (RTRL), for
+ *     online learning and long streams, in both precisions (bptt/rtrl.h)
  *
  * Conventions shared by every function:
  *
@@ -31,5 +33,6 @@
 
 #include "bptt/common.h"
 #include "bptt/network.h"
+#include "bptt/rtrl.h"
 
 #endif /* BPTT_H */
