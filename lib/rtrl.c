@@ -22,7 +22,7 @@
 static_assert(sizeof(struct X(rtrl)) <= STRUCT_SLOT,
               "rtrl header exceeds its slot");
 
-enum { NARR = 7 }; /* P, S, D, Z, G, A, C */
+enum { NARR = 9 }; /* P, S, D, Z, G, Y, A, C, V */
 
 /* The GEMM panel width of eq. (10): about 512·64 entries, so that a panel
  * of P and its output stay in L2 (256 KiB in double) while the GEMM still
@@ -49,9 +49,10 @@ static bptt_status layout(const char *fn, const bptt_net *net, size_t Bmax,
     const size_t len[NARR] = {
         bptt__mul(rows, cols, &ok),            /* P */
         bptt__mul(Bmax, m, &ok),               /* S */
-        rows, rows, rows,                      /* D, Z, G */
-        bptt__mul(n, n, &ok),                  /* A */
-        bptt__mul(n, panel_width(n, cols), &ok) /* C */
+        rows, rows, rows, rows,                 /* D, Z, G, Y */
+        bptt__mul(n, n, &ok),                   /* A */
+        bptt__mul(n, panel_width(n, cols), &ok), /* C */
+        panel_width(n, cols)                    /* V */
     };
     size_t total = 0;
     for (int i = 0; i < NARR; i++) {
@@ -103,8 +104,10 @@ static X(rtrl) *place(const bptt_net *net, size_t Bmax, size_t ldp,
     st->D = p[2];
     st->Z = p[3];
     st->G = p[4];
-    st->A = p[5];
-    st->C = p[6];
+    st->Y = p[5];
+    st->A = p[6];
+    st->C = p[7];
+    st->V = p[8];
     st->owned = owned;
     return st;
 }
@@ -234,15 +237,29 @@ static bptt_status check_reset(const char *fn, size_t B, const X(rtrl) *st)
 /* The matrix form                                                           */
 /* ------------------------------------------------------------------------ */
 
+/* dW/db += v, v holding eq. (11)'s entries for columns c0 .. c0+w-1 of P
+ * (column k·m+j is W_kj, column n·m+k is b_k). */
+static void scatter_add(size_t n, size_t m, size_t c0, size_t w, const R *v,
+                        R *dW, size_t lddw, R *db)
+{
+    size_t c = c0, end = c0 + w;
+    for (; c < end && c < n * m; c++)
+        dW[(c / m) * lddw + c % m] += v[c - c0];
+    if (db)
+        for (; c < end; c++)
+            db[c - n * m] += v[c - c0];
+}
+
 void XI(rtrl_gemm_sens)(const bptt_net *net, size_t B, const R *W, size_t ldw,
-                        int first, struct X(rtrl) *st)
+                        int first, R *dW, size_t lddw, R *db,
+                        struct X(rtrl) *st)
 {
     const size_t din = net->din, n = net->dout, m = net->m, ldp = st->ldp;
     const size_t panel = st->panel;
-    R *A = st->A, *C = st->C;
+    R *A = st->A, *C = st->C, *v = st->V;
     for (size_t b = 0; b < B; b++) {
         R *P = st->P + b * n * ldp;
-        const R *s = st->S + b * m, *d = st->D + b * n;
+        const R *s = st->S + b * m, *d = st->D + b * n, *g = st->G + b * n;
         if (first) {
             /* eq. (9): P(1) = E(s(0)) */
             memset(P, 0, n * ldp * sizeof(R));
@@ -257,6 +274,13 @@ void XI(rtrl_gemm_sens)(const bptt_net *net, size_t B, const R *W, size_t ldw,
                 CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n,
                             (int)w, (int)n, 1, A, (int)n, P + c0, (int)ldp, 0,
                             C, (int)w);
+                /* eq. (11)'s second term, (A·P(t))ᵀ g, while the panel is
+                 * in cache: this saves a pass over P */
+                if (dW) {
+                    CBLAS(gemv)(CblasRowMajor, CblasTrans, (int)n, (int)w, 1,
+                                C, (int)w, g, 1, 0, v, 1);
+                    scatter_add(n, m, c0, w, v, dW, lddw, db);
+                }
                 for (size_t i = 0; i < n; i++)
                     memcpy(P + i * ldp + c0, C + i * w, w * sizeof(R));
             }
@@ -267,6 +291,15 @@ void XI(rtrl_gemm_sens)(const bptt_net *net, size_t B, const R *W, size_t ldw,
             for (size_t j = 0; j < m; j++)
                 row[k * m + j] += s[j];
             row[n * m + k] += 1;
+        }
+        /* eq. (11)'s first term, E(s(t))ᵀ g: dW_kj += g_k s_j(t), db_k += g_k */
+        if (dW) {
+            for (size_t k = 0; k < n; k++)
+                for (size_t j = 0; j < m; j++)
+                    dW[k * lddw + j] += g[k] * s[j];
+            if (db)
+                for (size_t k = 0; k < n; k++)
+                    db[k] += g[k];
         }
     }
 }
@@ -294,11 +327,12 @@ void XI(rtrl_gemm_grad)(const bptt_net *net, size_t B, R *dW, size_t lddw,
 /* Steps (arguments checked)                                                 */
 /* ------------------------------------------------------------------------ */
 
-/* z(t+1) = W s(t) + b, P(t+1) by eq. (9)/(10), y(t+1) = f(z(t+1)) into
- * the y-part of S and into y (if not NULL). */
-static void advance(const bptt_net *net, size_t B, const R *W, size_t ldw,
-                    const R *b, const R *x, size_t ldx, R *y, size_t ldy,
-                    bptt_rtrl_algo algo, X(rtrl) *st)
+/* The forward half of a step, which does not need P: z(t+1) = W s(t) + b
+ * and y(t+1) = f(z(t+1)) into Y; Z becomes f'(z(t+1)).  S and D still
+ * hold s(t) and f'(z(t)) for eq. (10). */
+static void forward(const bptt_net *net, size_t B, const R *W, size_t ldw,
+                    const R *b, const R *x, size_t ldx, bptt_rtrl_algo algo,
+                    X(rtrl) *st)
 {
     const size_t din = net->din, n = net->dout, m = net->m;
     R *S = st->S, *Z = st->Z;
@@ -317,45 +351,38 @@ static void advance(const bptt_net *net, size_t B, const R *W, size_t ldw,
         for (size_t bb = 0; bb < B; bb++)
             for (size_t i = 0; i < n; i++)
                 Z[bb * n + i] += b[i];
-    /* P(t+1) from s(t) and f'(z(t)), before either is overwritten */
-    if (algo == BPTT_RTRL_NAIVE)
-        XI(rtrl_naive_sens)(net, B, W, ldw, st->steps == 0, st);
-    else
-        XI(rtrl_gemm_sens)(net, B, W, ldw, st->steps == 0, st);
-    /* y(t+1) = f(z(t+1)) becomes the next y(t); Z becomes f'(z(t+1)) */
-    XI(activate)(net, B, Z, S + din, m);
+    XI(activate)(net, B, Z, st->Y, n);
+}
+
+/* After eq. (10): y(t+1) becomes the next step's y(t) (and goes to y if
+ * not NULL), f'(z(t+1)) the next step's f'(z(t)). */
+static void finish(const bptt_net *net, size_t B, R *y, size_t ldy,
+                   X(rtrl) *st)
+{
+    const size_t din = net->din, n = net->dout, m = net->m;
+    for (size_t bb = 0; bb < B; bb++) {
+        memcpy(st->S + bb * m + din, st->Y + bb * n, n * sizeof(R));
+        if (y)
+            memcpy(y + bb * ldy, st->Y + bb * n, n * sizeof(R));
+    }
+    R *Z = st->Z;
     st->Z = st->D;
     st->D = Z;
-    if (y)
-        for (size_t bb = 0; bb < B; bb++)
-            memcpy(y + bb * ldy, S + bb * m + din, n * sizeof(R));
     st->steps++;
 }
 
-/* dW = beta dW + eq. (11), db likewise, from G. */
-static void gradient(const bptt_net *net, size_t B, R beta, R *dW,
-                     size_t lddw, R *db, bptt_rtrl_algo algo, X(rtrl) *st)
-{
-    XI(scale)(net->dout, net->m, beta, dW, lddw);
-    if (db)
-        XI(scale)(1, net->dout, beta, db, net->dout);
-    if (algo == BPTT_RTRL_NAIVE)
-        XI(rtrl_naive_grad)(net, B, dW, lddw, db, st);
-    else
-        XI(rtrl_gemm_grad)(net, B, dW, lddw, db, st);
-}
-
 /* G = (y(t+1) − ŷ) ⊙ f'(z(t+1)) on the masked sequences (eqs. (3), (5)),
- * returning the loss of eqs. (1)-(2), accumulated in double. */
+ * from Y and Z after forward(); returns the loss of eqs. (1)-(2),
+ * accumulated in double. */
 static double squared_error(const bptt_net *net, size_t B, const R *target,
                             size_t ldt, const unsigned char *mask, X(rtrl) *st)
 {
-    const size_t din = net->din, n = net->dout, m = net->m;
+    const size_t n = net->dout;
     double sum = 0;
     for (size_t bb = 0; bb < B; bb++) {
         const int on = !mask || mask[bb];
-        const R *yr = st->S + bb * m + din, *tr = target + bb * ldt;
-        const R *d = st->D + bb * n;
+        const R *yr = st->Y + bb * n, *tr = target + bb * ldt;
+        const R *d = st->Z + bb * n;
         R *g = st->G + bb * n;
         for (size_t i = 0; i < n; i++) {
             R e = on ? yr[i] - tr[i] : 0;
@@ -364,6 +391,29 @@ static double squared_error(const bptt_net *net, size_t B, const R *target,
         }
     }
     return sum;
+}
+
+/* One step with targets, its gradient added to dW and db (already scaled
+ * by beta).  The GEMM form knows e(t+1) before it updates P, so eq. (11)
+ * rides along with eq. (10) panel by panel; the naive form updates P,
+ * then sums eq. (11) over it, as the seed writes it. */
+static double step(const bptt_net *net, size_t B, const R *W, size_t ldw,
+                   const R *b, const R *x, size_t ldx, const R *target,
+                   size_t ldt, const unsigned char *mask, R *y, size_t ldy,
+                   R *dW, size_t lddw, R *db, bptt_rtrl_algo algo,
+                   X(rtrl) *st)
+{
+    const int first = st->steps == 0;
+    forward(net, B, W, ldw, b, x, ldx, algo, st);
+    const double loss = squared_error(net, B, target, ldt, mask, st);
+    if (algo == BPTT_RTRL_NAIVE) {
+        XI(rtrl_naive_sens)(net, B, W, ldw, first, st);
+        XI(rtrl_naive_grad)(net, B, dW, lddw, db, st);
+    } else {
+        XI(rtrl_gemm_sens)(net, B, W, ldw, first, dW, lddw, db, st);
+    }
+    finish(net, B, y, ldy, st);
+    return loss;
 }
 
 static void reset(const bptt_net *net, size_t B, const R *y0, size_t ldy0,
@@ -408,7 +458,14 @@ bptt_status X(rtrl_advance)(const bptt_net *net, size_t B, const R *W,
                          {"y", y, 1, B, net->dout, ldy}};
     CHECK(check_mats(fn, a, 3));
     CHECK(check_reset(fn, B, st));
-    advance(net, B, W, ldw, b, x, ldx, y, ldy, algo, st);
+    const int first = st->steps == 0;
+    forward(net, B, W, ldw, b, x, ldx, algo, st);
+    /* P(t+1) from s(t) and f'(z(t)), before finish() replaces them */
+    if (algo == BPTT_RTRL_NAIVE)
+        XI(rtrl_naive_sens)(net, B, W, ldw, first, st);
+    else
+        XI(rtrl_gemm_sens)(net, B, W, ldw, first, NULL, 0, NULL, st);
+    finish(net, B, y, ldy, st);
     return BPTT_OK;
 }
 
@@ -433,7 +490,13 @@ bptt_status X(rtrl_accumulate)(const bptt_net *net, size_t B, const R *dy,
     for (size_t bb = 0; bb < B; bb++)
         for (size_t i = 0; i < n; i++)
             st->G[bb * n + i] = dy[bb * lddy + i] * st->D[bb * n + i];
-    gradient(net, B, beta, dW, lddw, db, algo, st);
+    XI(scale)(n, net->m, beta, dW, lddw);
+    if (db)
+        XI(scale)(1, n, beta, db, n);
+    if (algo == BPTT_RTRL_NAIVE)
+        XI(rtrl_naive_grad)(net, B, dW, lddw, db, st);
+    else
+        XI(rtrl_gemm_grad)(net, B, dW, lddw, db, st);
     return BPTT_OK;
 }
 
@@ -454,9 +517,11 @@ bptt_status X(rtrl_step)(const bptt_net *net, size_t B, const R *W,
                          {"dW", dW, 1, n, m, lddw}};
     CHECK(check_mats(fn, a, 5));
     CHECK(check_reset(fn, B, st));
-    advance(net, B, W, ldw, b, x, ldx, y, ldy, algo, st);
-    double sum = squared_error(net, B, target, ldt, mask, st);
-    gradient(net, B, beta, dW, lddw, db, algo, st);
+    XI(scale)(n, m, beta, dW, lddw);
+    if (db)
+        XI(scale)(1, n, beta, db, n);
+    const double sum = step(net, B, W, ldw, b, x, ldx, target, ldt, mask, y,
+                            ldy, dW, lddw, db, algo, st);
     if (loss)
         *loss = sum;
     return BPTT_OK;
@@ -495,11 +560,9 @@ bptt_status X(rtrl_sequence)(const bptt_net *net, size_t T, size_t B,
     double sum = 0;
     for (size_t t = 0; t < T; t++) {
         const size_t k = t * B;
-        advance(net, B, W, ldw, b, x + k * ldx, ldx, y ? y + k * ldy : NULL,
-                ldy, algo, st);
-        sum += squared_error(net, B, target + k * ldt, ldt,
-                             mask ? mask + k : NULL, st);
-        gradient(net, B, 1, dW, lddw, db, algo, st);
+        sum += step(net, B, W, ldw, b, x + k * ldx, ldx, target + k * ldt,
+                    ldt, mask ? mask + k : NULL, y ? y + k * ldy : NULL, ldy,
+                    dW, lddw, db, algo, st);
     }
     if (loss)
         *loss = sum;

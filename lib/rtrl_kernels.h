@@ -21,10 +21,12 @@
  *   Z   Bmax rows of n: z(t+1) during an advance, then f'(z(t+1)) (D and
  *       Z swap, so the old f'(z(t)) survives until eq. (10) has used it).
  *   G   Bmax rows of n: e(t+1) ⊙ f'(z(t+1)), the vector of eq. (11).
+ *   Y   Bmax rows of n: y(t+1) until eq. (10) has used y(t) in S.
  *   A   n x n: Wy·diag(f'(z_b(t))), the left factor of eq. (10).
  *   C   n x panel: the GEMM's output panel, copied back into P (eq. (10)
  *       cannot be a GEMM in place; a panel that stays in cache costs one
- *       copy instead of a second P). */
+ *       copy instead of a second P).
+ *   V   panel entries: eq. (11) over one panel, fused with eq. (10). */
 struct X(rtrl) {
     const bptt_net *net;
     size_t Bmax;
@@ -32,17 +34,20 @@ struct X(rtrl) {
     size_t steps;  /* advances since the last reset */
     size_t ldp;    /* n·(m+1), the columns of P */
     size_t panel;  /* columns of one eq. (10) GEMM */
-    R *P, *S, *D, *Z, *G, *A, *C;
+    R *P, *S, *D, *Z, *G, *Y, *A, *C, *V;
     int owned;
 };
 
 /* Eq. (9) (first != 0: P_b = E(s_b(0))) or eq. (10) for the B sequences,
- * from s(t) in S and f'(z(t)) in D; W supplies Wy. */
+ * from s(t) in S and f'(z(t)) in D; W supplies Wy.  The GEMM form, given
+ * dW (not NULL), also adds eq. (11) for G to dW and db (db may be NULL)
+ * while each panel of P(t+1) is in cache. */
 BPTT_HIDDEN void XI(rtrl_naive_sens)(const bptt_net *net, size_t B,
                                      const R *W, size_t ldw, int first,
                                      struct X(rtrl) *st);
 BPTT_HIDDEN void XI(rtrl_gemm_sens)(const bptt_net *net, size_t B,
                                     const R *W, size_t ldw, int first,
+                                    R *dW, size_t lddw, R *db,
                                     struct X(rtrl) *st);
 
 /* Eq. (11) summed over the B sequences from G and P: dW += ..., db += ...

@@ -459,7 +459,8 @@ static size_t formula(size_t din, size_t n, size_t Bmax, size_t r)
     if (c > ldp)
         c = ldp;
     return 256 + up64(r * Bmax * n * ldp) + up64(r * Bmax * m) +
-           3 * up64(r * Bmax * n) + up64(r * n * n) + up64(r * n * c);
+           4 * up64(r * Bmax * n) + up64(r * n * n) + up64(r * n * c) +
+           up64(r * c);
 }
 
 START_TEST(size_formula)

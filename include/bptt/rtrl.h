@@ -88,7 +88,10 @@ typedef enum bptt_rtrl_algo {
                            loops, no BLAS: the reference and the baseline  */
     BPTT_RTRL_GEMM,     /* eq. (10) as one GEMM per step and sequence (in
                            column panels, in place) plus a row update for
-                           E; eq. (11) as one GEMV over all sequences      */
+                           E; eq. (11) as one GEMV over all sequences in
+                           bptt_rtrl_accumulate, and fused into eq. (10)'s
+                           panels in bptt_rtrl_step and _sequence, which
+                           know e(t+1) before P is updated                 */
     BPTT_RTRL_NALGO     /* number of codes; not an algorithm */
 } bptt_rtrl_algo;
 
@@ -105,9 +108,9 @@ BPTT_API const char *bptt_rtrl_algo_name(bptt_rtrl_algo algo);
  * bpttf_), up(k) = k rounded up to a multiple of 64 and the GEMM panel
  * width c = min(n·(m+1), 64·max(1, floor(512/n))):
  *
- *   bytes = 256 + up(r·Bmax·n·n(m+1))                  the B matrices P
- *               + up(r·Bmax·m) + 3·up(r·Bmax·n)         s(t), f'(z), z, e⊙f'
- *               + up(r·n·n) + up(r·n·c)                 Wy·diag(f'), a panel
+ *   bytes = 256 + up(r·Bmax·n·n(m+1))              the B matrices P
+ *               + up(r·Bmax·m) + 4·up(r·Bmax·n)     s(t), f'(z), z, e⊙f', y
+ *               + up(r·n·n) + up(r·n·c) + up(r·c)   Wy·diag(f'), a panel
  *
  * Errors: BPTT_ENULL (net or bytes NULL), BPTT_ESIZE (Bmax is 0),
  * BPTT_EOVERFLOW (the count does not fit in size_t, or Bmax·n or n·(m+1)
