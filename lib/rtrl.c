@@ -1,9 +1,10 @@
 /*
  * rtrl.c — real-time recurrent learning (eqs. (9)-(11)) in matrix form and
  * its public entry points: the state's size and placement, argument
- * checks, the step (advance, then the eq. (11) gradient) and the whole
- * sequence.  The naive loop form lives in rtrl_naive.c and is dispatched
- * from here.
+ * checks, the step (the forward half, then eq. (10) with eq. (11) fused
+ * into its GEMM panels when the targets are known, or eq. (11) alone in
+ * accumulate) and the whole sequence.  The naive loop form lives in
+ * rtrl_naive.c and is dispatched from here.
  */
 #include <assert.h>
 #include <stdlib.h>

@@ -272,6 +272,54 @@ START_TEST(online_rate_zero_equals_offline)
 }
 END_TEST
 
+/* Online learning with a rate > 0 (Williams and Zipser): a student that
+ * takes an SGD step after every RTRL step learns a teacher of the same
+ * shape from one stream — the approximate gradient still descends. */
+START_TEST(online_learning_lowers_the_loss)
+{
+    enum { STEPS = 4000, WIN = 500 };
+    /* bounded units, so that the teacher's stream stays bounded */
+    const bptt_activation act[5] = {BPTT_ACT_TANH, BPTT_ACT_LOGISTIC,
+                                    BPTT_ACT_TANH, BPTT_ACT_LOGISTIC,
+                                    BPTT_ACT_TANH};
+    bptt_net *n;
+    ck_assert_int_eq(bptt_net_create(2, 5, act, NULL, &n), BPTT_OK);
+    const size_t din = 2, dout = 5, m = 7;
+    tu_rng r = {21};
+    double *Wt = tu_random(dout * m, 0.9, &r), *W = tu_random(dout * m, 0.1, &r);
+    double b[5] = {0}, dW[35], db[5], x[2], yt[2][5] = {{0}}, loss;
+    double first = 0, last = 0;
+    bptt_workspace *teacher;
+    bptt_rtrl *st;
+    ck_assert_int_eq(bptt_workspace_alloc(n, 1, 1, &teacher), BPTT_OK);
+    ck_assert_int_eq(bptt_rtrl_alloc(n, 1, &st), BPTT_OK);
+    ck_assert_int_eq(bptt_rtrl_reset(n, 1, NULL, 0, st), BPTT_OK);
+    for (size_t t = 0; t < STEPS; t++) {
+        x[0] = tu_uniform(&r);
+        x[1] = tu_uniform(&r);
+        ck_assert_int_eq(bptt_forward(n, 1, 1, Wt, m, NULL, x, din, yt[t % 2],
+                                      dout, yt[(t + 1) % 2], dout,
+                                      BPTT_ALGO_AUTO, teacher), BPTT_OK);
+        ck_assert_int_eq(bptt_rtrl_step(n, 1, W, m, b, x, din, yt[(t + 1) % 2],
+                                        dout, NULL, NULL, 0, &loss, 0.0, dW, m,
+                                        db, BPTT_RTRL_GEMM, st), BPTT_OK);
+        ck_assert_int_eq(bptt_sgd_step(dout, m, 0.02, dW, m, W, m), BPTT_OK);
+        ck_assert_int_eq(bptt_sgd_step(1, dout, 0.02, db, dout, b, dout), BPTT_OK);
+        if (t < WIN)
+            first += loss;
+        if (t >= STEPS - WIN)
+            last += loss;
+    }
+    ck_assert_msg(last < 0.2 * first, "mean loss %g, then %g", first / WIN,
+                  last / WIN);
+    bptt_rtrl_free(st);
+    bptt_workspace_free(teacher);
+    bptt_net_free(n);
+    free(Wt);
+    free(W);
+}
+END_TEST
+
 /* advance + accumulate with an arbitrary dy(t+1) (not a squared error)
  * equals bptt_backward with the same dy; accumulate reads the state only,
  * so calling it twice with beta = 0 gives the same bits. */
@@ -754,6 +802,7 @@ static Suite *suite(void)
     tc = tcase_create("identities");
     tcase_add_loop_test(tc, naive_matches_gemm_per_step, 0, NSHAPES);
     tcase_add_test(tc, online_rate_zero_equals_offline);
+    tcase_add_test(tc, online_learning_lowers_the_loss);
     tcase_add_loop_test(tc, beta_like_backward, 0, 2);
     tcase_add_loop_test(tc, float_matches_double, 0, NSHAPES);
     tcase_add_test(tc, size_formula);
