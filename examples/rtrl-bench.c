@@ -2,16 +2,18 @@
  * through the public API only, as a user would.
  *
  * For each dout (din = dout unless --din is given) it measures, in the
- * same run: DGEMM GFLOP/s (512^3, each run just before a timed RTRL step,
- * and at RTRL's own GEMM shape n x n x n(m+1)); gemm and
+ * same run: DGEMM GFLOP/s (512^3, and at RTRL's own GEMM shape
+ * n x n x n(m+1)); gemm and
  * naive RTRL per step and per sequence; BPTT (bptt_forward +
  * bptt_loss_squared + bptt_backward, BPTT_ALGO_AUTO) per sequence; the
  * memory of each (bptt_rtrl_size against bptt_workspace_size); the T above
  * which BPTT's workspace exceeds RTRL's state; and the cost ratio.
- * Times are medians of --reps runs (the machine may be shared and noisy).
+ * Times are medians of --reps runs of the process's CPU time (the machine
+ * may be shared and noisy; --wall uses the wall clock instead).
  *
  * Usage: OPENBLAS_NUM_THREADS=1 bptt-rtrl-bench [--dout N]... [--din N]
  *          [--B N] [--T N] [--reps N] [--naive-reps N] [--naive-T N]
+ *          [--wall]
  * Defaults: --dout 64 --dout 128, din = dout, B = 1, T = 16, reps = 7,
  * naive-reps = 3, naive-T = 4. */
 #define _POSIX_C_SOURCE 199309L /* clock_gettime */
@@ -26,10 +28,15 @@ typedef struct opts {
     size_t dout[8], ndout, din, B, T, reps, naive_reps, naive_T;
 } opts;
 
+/* The clock: the process's CPU time by default — on a shared machine it
+ * does not count the time other processes hold the core, and with one
+ * BLAS thread it is the time the work took — or the wall clock (--wall). */
+static clockid_t clock_id = CLOCK_PROCESS_CPUTIME_ID;
+
 static double now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock_id, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -153,19 +160,15 @@ static void unmake(problem *p)
 }
 
 /* Median seconds of one RTRL step (the steps of one stream, after one
- * warm-up step).  Each step is preceded by a run of the probe GEMM, whose
- * median goes to *gemm_s: the two see the same load on a shared machine. */
+ * warm-up step). */
 static double time_rtrl_step(const problem *p, bptt_rtrl_algo algo,
-                             size_t reps, bptt_rtrl *st,
-                             const gemm_probe *probe, double *gemm_s)
+                             size_t reps, bptt_rtrl *st)
 {
-    double t[64], tg[64], loss;
+    double t[64], loss;
     const size_t B = p->B;
     TRY(bptt_rtrl_reset(p->net, B, NULL, 0, st));
     for (size_t r = 0; r <= reps; r++) {
         const size_t k = (r % p->T) * B;
-        if (r)
-            tg[r - 1] = probe_run(probe);
         double t0 = now();
         TRY(bptt_rtrl_step(p->net, B, p->W, p->m, p->b, p->x + k * p->din,
                            p->din, p->target + k * p->dout, p->dout, NULL,
@@ -174,7 +177,6 @@ static double time_rtrl_step(const problem *p, bptt_rtrl_algo algo,
         if (r)
             t[r - 1] = now() - t0;
     }
-    *gemm_s = median(tg, reps);
     return median(t, reps);
 }
 
@@ -259,42 +261,37 @@ static void bench(size_t din, size_t dout, const opts *o,
     TRY(bptt_rtrl_alloc(p.net, B, &st));
     TRY(bptt_workspace_alloc(p.net, T, B, &ws));
 
-    double g512, n512;
-    const double g_step = time_rtrl_step(&p, BPTT_RTRL_GEMM, o->reps, st,
-                                         probe, &g512);
+    const double gemm512 = probe_gflops(probe, probe_median(probe, o->reps));
+    const double g_step = time_rtrl_step(&p, BPTT_RTRL_GEMM, o->reps, st);
     const double g_seq = time_rtrl_seq(&p, T, BPTT_RTRL_GEMM, o->reps, st);
     const double n_step = time_rtrl_step(&p, BPTT_RTRL_NAIVE, o->naive_reps,
-                                         st, probe, &n512);
+                                         st);
     const size_t nT = o->naive_T < T ? o->naive_T : T;
     const double n_seq = time_rtrl_seq(&p, nT, BPTT_RTRL_NAIVE, 1, st);
     const double b_seq = time_bptt_seq(&p, o->reps, ws);
     const size_t Tx = crossover(p.net, B, rbytes);
 
     printf("\n== din %zu, dout %zu, B %zu (double, tanh) ==\n", din, dout, B);
-    const double gemm512 = probe_gflops(probe, g512);
-    printf("DGEMM: %.1f GFLOP/s at 512^3 (interleaved with the gemm steps; "
-           "%.1f with the naive ones); %.1f GFLOP/s at RTRL's shape %zu x %zu "
-           "x %zu\n", gemm512, probe_gflops(probe, n512), gemm_here, n, n,
-           n * (m + 1));
-    printf("%-12s %14s %14s %10s %9s %14s\n", "method", "per step [ms]",
-           "per seq [ms]", "GFLOP/s", "of GEMM", "memory [KiB]");
-    printf("%-12s %14.4f %14.3f %10.2f %8.0f%% %14.1f\n", "rtrl-gemm",
-           1e3 * g_step, 1e3 * g_seq, step_flops / g_step * 1e-9,
+    printf("DGEMM: %.1f GFLOP/s at 512^3, %.1f GFLOP/s at RTRL's shape %zu x "
+           "%zu x %zu\n", gemm512, gemm_here, n, n, n * (m + 1));
+    const double b_step = b_seq / (double)T; /* BPTT has no single step */
+    printf("%-12s %13s %5s %13s %9s %8s %13s\n", "method", "per step [ms]",
+           "T", "per seq [ms]", "GFLOP/s", "of GEMM", "memory [KiB]");
+    printf("%-12s %13.4f %5zu %13.3f %9.2f %7.0f%% %13.1f\n", "rtrl-gemm",
+           1e3 * g_step, T, 1e3 * g_seq, step_flops / g_step * 1e-9,
            100 * step_flops / g_step * 1e-9 / gemm512, (double)rbytes / 1024);
-    printf("%-12s %14.4f %14.3f %10.2f %8.0f%% %14.1f\n", "rtrl-naive",
-           1e3 * n_step, 1e3 * n_seq * (double)T / (double)nT,
-           step_flops / n_step * 1e-9,
-           100 * step_flops / n_step * 1e-9 / probe_gflops(probe, n512),
-           (double)rbytes / 1024);
-    printf("%-12s %14.4f %14.3f %10s %9s %14.1f\n", "bptt (auto)",
-           1e3 * b_seq / (double)T, 1e3 * b_seq, "-", "-",
-           (double)wbytes / 1024);
-    printf("per seq = T = %zu steps (naive: %zu steps timed once, scaled to "
-           "T); memory: RTRL state vs BPTT workspace for T = %zu\n", T, nT, T);
+    printf("%-12s %13.4f %5zu %13.3f %9.2f %7.0f%% %13.1f\n", "rtrl-naive",
+           1e3 * n_step, nT, 1e3 * n_seq, step_flops / n_step * 1e-9,
+           100 * step_flops / n_step * 1e-9 / gemm512, (double)rbytes / 1024);
+    printf("%-12s %13.4f %5zu %13.3f %9s %8s %13.1f\n", "bptt (auto)",
+           1e3 * b_step, T, 1e3 * b_seq, "-", "-", (double)wbytes / 1024);
+    printf("RTRL per step: a step after the first (eq. (10)); per seq: reset "
+           "and T steps; BPTT per step = per seq / T; memory: RTRL state, "
+           "BPTT workspace for this T\n");
     printf("where each wins: BPTT's workspace exceeds RTRL's state for T >= "
-           "%zu; per step RTRL-gemm costs %.0fx BPTT (naive %.0fx), "
-           "gemm/naive speed-up %.1fx\n", Tx, g_seq / b_seq,
-           n_seq / (double)nT * (double)T / b_seq, n_step / g_step);
+           "%zu; a step of RTRL costs %.0fx one of BPTT (gemm; naive %.0fx); "
+           "gemm is %.1fx naive\n", Tx, g_step / b_step, n_step / b_step,
+           n_step / g_step);
     bptt_rtrl_free(st);
     bptt_workspace_free(ws);
     unmake(&p);
@@ -333,10 +330,12 @@ int main(int argc, char **argv)
             o.naive_reps = arg(argc, argv, &i);
         else if (!strcmp(argv[i], "--naive-T"))
             o.naive_T = arg(argc, argv, &i);
+        else if (!strcmp(argv[i], "--wall"))
+            clock_id = CLOCK_MONOTONIC;
         else {
             fprintf(stderr, "usage: %s [--dout N]... [--din N] [--B N] "
                             "[--T N] [--reps N] [--naive-reps N] "
-                            "[--naive-T N]\n", argv[0]);
+                            "[--naive-T N] [--wall]\n", argv[0]);
             return 2;
         }
     }
@@ -349,9 +348,12 @@ int main(int argc, char **argv)
         o.dout[o.ndout++] = 128;
     }
     const char *thr = getenv("OPENBLAS_NUM_THREADS");
-    printf("bptt %s RTRL benchmark; OPENBLAS_NUM_THREADS=%s; medians of %zu "
-           "runs (naive: %zu)\n", bptt_version(), thr ? thr : "(unset)",
+    printf("bptt %s RTRL benchmark; OPENBLAS_NUM_THREADS=%s; %s; medians of "
+           "%zu runs (naive: %zu)\n", bptt_version(), thr ? thr : "(unset)",
+           clock_id == CLOCK_MONOTONIC ? "wall clock" : "process CPU time",
            o.reps, o.naive_reps);
+    if (!thr || strcmp(thr, "1"))
+        printf("note: set OPENBLAS_NUM_THREADS=1; CPU time sums all threads\n");
     gemm_probe probe = probe_make(512, 512, 512);
     probe_run(&probe); /* warm-up */
     for (size_t k = 0; k < o.ndout; k++)

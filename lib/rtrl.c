@@ -25,19 +25,25 @@ static_assert(sizeof(struct X(rtrl)) <= STRUCT_SLOT,
 
 enum { NARR = 9 }; /* P, S, D, Z, G, Y, A, C, V */
 
-/* The GEMM panel width of eq. (10): about 512·64 entries, so that a panel
- * of P and its output stay in L2 (256 KiB in double) while the GEMM still
- * has at least 64 columns. */
-static size_t panel_width(size_t n, size_t ldp)
+/* Rows of P and of the panel C are padded by 64 bytes: a row length that
+ * is a multiple of 4 KiB (a panel of 512 doubles, say) maps every row to
+ * the same cache sets, and the GEMM then runs about 10% slower. */
+#define PAD (64 / sizeof(R))
+
+/* The GEMM panel width of eq. (10), for n rows and cols columns of P:
+ * about 64·1024 entries (512 KiB in double), so that the panel stays in
+ * cache between the GEMM, eq. (11)'s GEMV and the copy back, while the
+ * GEMM has at least 64 columns. */
+static size_t panel_width(size_t n, size_t cols)
 {
-    size_t c = 64 * (n < 512 ? 512 / n : 1);
-    return c < ldp ? c : ldp;
+    size_t c = 64 * (n < 1024 ? 1024 / n : 1);
+    return c < cols ? c : cols;
 }
 
 /* Offsets of the arrays from the arrays' start and the total bytes: the
  * formula documented at bptt_rtrl_size. */
 static bptt_status layout(const char *fn, const bptt_net *net, size_t Bmax,
-                          size_t off[NARR], size_t *ldp, size_t *bytes)
+                          size_t off[NARR], size_t *ldp_out, size_t *bytes)
 {
     if (!net)
         return bptt__fail(BPTT_ENULL, fn, "net is NULL");
@@ -47,13 +53,14 @@ static bptt_status layout(const char *fn, const bptt_net *net, size_t Bmax,
     int ok = 1;
     const size_t cols = bptt__mul(n, m + 1, &ok); /* m + 1 <= INT_MAX + 1 */
     const size_t rows = bptt__mul(Bmax, n, &ok);
+    const size_t ldp = bptt__add(cols, PAD, &ok), c = panel_width(n, cols);
     const size_t len[NARR] = {
-        bptt__mul(rows, cols, &ok),            /* P */
+        bptt__mul(rows, ldp, &ok),              /* P */
         bptt__mul(Bmax, m, &ok),               /* S */
         rows, rows, rows, rows,                 /* D, Z, G, Y */
         bptt__mul(n, n, &ok),                   /* A */
-        bptt__mul(n, panel_width(n, cols), &ok), /* C */
-        panel_width(n, cols)                    /* V */
+        bptt__mul(n, c + PAD, &ok),             /* C */
+        c                                       /* V */
     };
     size_t total = 0;
     for (int i = 0; i < NARR; i++) {
@@ -64,11 +71,11 @@ static bptt_status layout(const char *fn, const bptt_net *net, size_t Bmax,
     }
     total = bptt__add(total, HEADER, &ok);
     /* Bmax·n rows and n(m+1) columns of P are BLAS dimensions (eq. (11)). */
-    if (!ok || rows > BPTT_INT_MAX || cols > BPTT_INT_MAX)
+    if (!ok || rows > BPTT_INT_MAX || ldp > BPTT_INT_MAX)
         return bptt__fail(BPTT_EOVERFLOW, fn,
                           "the state for Bmax = %zu, dout = %zu, din + dout = "
                           "%zu does not fit", Bmax, n, m);
-    *ldp = cols;
+    *ldp_out = ldp;
     *bytes = total;
     return BPTT_OK;
 }
@@ -99,7 +106,7 @@ static X(rtrl) *place(const bptt_net *net, size_t Bmax, size_t ldp,
     st->net = net;
     st->Bmax = Bmax;
     st->ldp = ldp;
-    st->panel = panel_width(net->dout, ldp);
+    st->panel = panel_width(net->dout, ldp - PAD);
     st->P = p[0];
     st->S = p[1];
     st->D = p[2];
@@ -256,7 +263,7 @@ void XI(rtrl_gemm_sens)(const bptt_net *net, size_t B, const R *W, size_t ldw,
                         struct X(rtrl) *st)
 {
     const size_t din = net->din, n = net->dout, m = net->m, ldp = st->ldp;
-    const size_t panel = st->panel;
+    const size_t cols = n * (m + 1), panel = st->panel, ldc = panel + PAD;
     R *A = st->A, *C = st->C, *v = st->V;
     for (size_t b = 0; b < B; b++) {
         R *P = st->P + b * n * ldp;
@@ -270,20 +277,20 @@ void XI(rtrl_gemm_sens)(const bptt_net *net, size_t B, const R *W, size_t ldw,
                 for (size_t l = 0; l < n; l++)
                     A[i * n + l] = W[i * ldw + din + l] * d[l];
             /* eq. (10): P ← A·P, panel by panel through C (in place) */
-            for (size_t c0 = 0; c0 < ldp; c0 += panel) {
-                const size_t w = ldp - c0 < panel ? ldp - c0 : panel;
+            for (size_t c0 = 0; c0 < cols; c0 += panel) {
+                const size_t w = cols - c0 < panel ? cols - c0 : panel;
                 CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n,
                             (int)w, (int)n, 1, A, (int)n, P + c0, (int)ldp, 0,
-                            C, (int)w);
+                            C, (int)ldc);
                 /* eq. (11)'s second term, (A·P(t))ᵀ g, while the panel is
                  * in cache: this saves a pass over P */
                 if (dW) {
                     CBLAS(gemv)(CblasRowMajor, CblasTrans, (int)n, (int)w, 1,
-                                C, (int)w, g, 1, 0, v, 1);
+                                C, (int)ldc, g, 1, 0, v, 1);
                     scatter_add(n, m, c0, w, v, dW, lddw, db);
                 }
                 for (size_t i = 0; i < n; i++)
-                    memcpy(P + i * ldp + c0, C + i * w, w * sizeof(R));
+                    memcpy(P + i * ldp + c0, C + i * ldc, w * sizeof(R));
             }
         }
         /* ... + E(s(t)): s(t)ᵀ in row k, block k; 1 in bias column k */

@@ -11,7 +11,8 @@
 /* One block, header first, then the arrays, each 64-byte aligned (the
  * formula at bptt_rtrl_size).  With n = dout, m = din + dout:
  *
- *   P   Bmax·n rows of ldp = n·(m+1): rows b·n .. b·n+n-1 are P_b, the
+ *   P   Bmax·n rows of n·(m+1) entries, ld ldp = n·(m+1) + 64 bytes: rows
+ *       b·n .. b·n+n-1 are P_b, the
  *       sensitivities of sequence b, P_b[l, k·m+j] = ∂z_l/∂W_kj and
  *       P_b[l, n·m+k] = ∂z_l/∂b_k.  Stacking the P_b vertically makes
  *       eq. (11) for all sequences one GEMV over P.
@@ -23,7 +24,8 @@
  *   G   Bmax rows of n: e(t+1) ⊙ f'(z(t+1)), the vector of eq. (11).
  *   Y   Bmax rows of n: y(t+1) until eq. (10) has used y(t) in S.
  *   A   n x n: Wy·diag(f'(z_b(t))), the left factor of eq. (10).
- *   C   n x panel: the GEMM's output panel, copied back into P (eq. (10)
+ *   C   n x panel, ld panel + 64 bytes: the GEMM's output panel, copied
+ *       back into P (eq. (10)
  *       cannot be a GEMM in place; a panel that stays in cache costs one
  *       copy instead of a second P).
  *   V   panel entries: eq. (11) over one panel, fused with eq. (10). */
@@ -32,7 +34,7 @@ struct X(rtrl) {
     size_t Bmax;
     size_t B;      /* sequences of the last reset; 0: never reset */
     size_t steps;  /* advances since the last reset */
-    size_t ldp;    /* n·(m+1), the columns of P */
+    size_t ldp;    /* leading dimension of P: n·(m+1) columns, padded */
     size_t panel;  /* columns of one eq. (10) GEMM */
     R *P, *S, *D, *Z, *G, *Y, *A, *C, *V;
     int owned;

@@ -502,19 +502,20 @@ static size_t up64(size_t n)
 /* The formula of the header, computed here independently. */
 static size_t formula(size_t din, size_t n, size_t Bmax, size_t r)
 {
-    const size_t m = din + n, ldp = n * (m + 1);
-    size_t c = 64 * (n < 512 ? 512 / n : 1);
-    if (c > ldp)
-        c = ldp;
-    return 256 + up64(r * Bmax * n * ldp) + up64(r * Bmax * m) +
-           4 * up64(r * Bmax * n) + up64(r * n * n) + up64(r * n * c) +
+    const size_t m = din + n, cols = n * (m + 1), p = 64 / r;
+    size_t c = 64 * (n < 1024 ? 1024 / n : 1);
+    if (c > cols)
+        c = cols;
+    return 256 + up64(r * Bmax * n * (cols + p)) + up64(r * Bmax * m) +
+           4 * up64(r * Bmax * n) + up64(r * n * n) + up64(r * n * (c + p)) +
            up64(r * c);
 }
 
 START_TEST(size_formula)
 {
     static const size_t cases[][3] = {
-        {3, 5, 1}, {1, 40, 2}, {64, 64, 1}, {7, 600, 3}, {128, 128, 4}};
+        {3, 5, 1}, {1, 40, 2}, {64, 64, 1}, {7, 600, 3}, {128, 128, 4},
+        {2, 1100, 1}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         bptt_net *net;
         ck_assert_int_eq(bptt_net_create_uniform(cases[i][0], cases[i][1],
@@ -579,7 +580,7 @@ typedef struct arena {
     double target[TB * DOUT], dy[B * DOUT], dW[DOUT * M], db[DOUT];
     double loss;
     unsigned char mask[TB];
-    unsigned char stbuf[8192];
+    unsigned char stbuf[16384];
 } arena;
 
 static bptt_net *net, *other;

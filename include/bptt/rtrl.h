@@ -105,16 +105,17 @@ BPTT_API const char *bptt_rtrl_algo_name(bptt_rtrl_algo algo);
 /* Bytes of an RTRL state for net and at most Bmax sequences.  A pure query;
  * there is no T: the memory does not depend on the length of the stream.
  * With n = dout, m = din + dout, r = sizeof(double) (sizeof(float) for
- * bpttf_), up(k) = k rounded up to a multiple of 64 and the GEMM panel
- * width c = min(n·(m+1), 64·max(1, floor(512/n))):
+ * bpttf_), up(k) = k rounded up to a multiple of 64, a row pad p = 64/r
+ * and the GEMM panel width c = min(n·(m+1), 64·max(1, floor(1024/n))):
  *
- *   bytes = 256 + up(r·Bmax·n·n(m+1))              the B matrices P
+ *   bytes = 256 + up(r·Bmax·n·(n(m+1) + p))         the B matrices P
  *               + up(r·Bmax·m) + 4·up(r·Bmax·n)     s(t), f'(z), z, e⊙f', y
- *               + up(r·n·n) + up(r·n·c) + up(r·c)   Wy·diag(f'), a panel
+ *               + up(r·n·n) + up(r·n·(c + p))       Wy·diag(f'), a panel
+ *               + up(r·c)                           eq. (11) on a panel
  *
  * Errors: BPTT_ENULL (net or bytes NULL), BPTT_ESIZE (Bmax is 0),
- * BPTT_EOVERFLOW (the count does not fit in size_t, or Bmax·n or n·(m+1)
- * exceeds INT_MAX, the largest BLAS dimension). */
+ * BPTT_EOVERFLOW (the count does not fit in size_t, or Bmax·n or
+ * n·(m+1) + p exceeds INT_MAX, the largest BLAS dimension). */
 BPTT_API bptt_status bptt_rtrl_size(const bptt_net *net, size_t Bmax,
                                     size_t *bytes);
 
