@@ -32,9 +32,11 @@
  *     forward    2·n·m flops          (as bptt_forward)
  *
  * against about 2·n·m + 2·n·n + 2·n·m for a step of BPTT's forward and
- * backward: RTRL costs about n²·(m+1)/(2m+n) times as much per step, and
- * saves memory once T exceeds about n²·(m+1)/(m+2n) (see bptt_rtrl_size and
- * bptt_workspace_size).  bptt-rtrl-bench measures both.
+ * backward: RTRL does about n²·(m+1)/(2m+n) times BPTT's flops per step
+ * (at GEMM speed where BPTT runs at GEMV speed, so the time ratio is
+ * smaller), and saves memory once T exceeds about n²·(m+1)/(m+2n) (see
+ * bptt_rtrl_size and bptt_workspace_size).  bptt-rtrl-bench measures
+ * both.
  *
  * Usage.  Size and make a state once (bptt_rtrl_size, _alloc or _init);
  * per stream of B sequences call bptt_rtrl_reset (y(0), P = 0), then per
