@@ -14,6 +14,8 @@
  *   - gradient-flow diagnostics: spectral radius and norm of Wy, the
  *     error-flow profile against the lag                (bptt/flow.h)
  *   - global-norm gradient clipping                     (bptt/clip.h)
+ *   - forward-mode gradients, real-time recurrent learning (RTRL), for
+ *     online learning and long streams, in both precisions (bptt/rtrl.h)
  *
  * Conventions shared by every function:
  *
@@ -41,5 +43,6 @@
 #include "bptt/init.h"
 #include "bptt/flow.h"
 #include "bptt/clip.h"
+#include "bptt/rtrl.h"
 
 #endif /* BPTT_H */

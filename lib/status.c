@@ -79,3 +79,13 @@ const char *bptt_algo_name(bptt_algo algo)
     };
     return (unsigned)algo < BPTT_NALGO ? name[algo] : NULL;
 }
+
+const char *bptt_rtrl_algo_name(bptt_rtrl_algo algo)
+{
+    static const char *const name[BPTT_RTRL_NALGO] = {
+        [BPTT_RTRL_AUTO] = "auto",
+        [BPTT_RTRL_NAIVE] = "naive",
+        [BPTT_RTRL_GEMM] = "gemm",
+    };
+    return (unsigned)algo < BPTT_RTRL_NALGO ? name[algo] : NULL;
+}

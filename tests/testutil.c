@@ -145,6 +145,25 @@ bptt_status tu_gradients(const tu_problem *p, bptt_algo algo, tu_grads *g)
     return st;
 }
 
+bptt_status tu_rtrl_gradients(const tu_problem *p, bptt_rtrl_algo algo,
+                              size_t Bmax, tu_grads *g)
+{
+    const size_t T = p->T, B = p->B;
+    bptt_rtrl *st = NULL;
+    bptt_status s = bptt_rtrl_alloc(p->net, Bmax, &st);
+    if (s != BPTT_OK)
+        return s;
+    g->y = calloc(T * B * p->ldy, sizeof(double));
+    g->dW = calloc(p->dout * p->ldw, sizeof(double));
+    g->db = calloc(p->dout, sizeof(double));
+    s = bptt_rtrl_sequence(p->net, T, B, p->W, p->ldw, p->b, p->x, p->ldx,
+                           p->y0, p->ldy0, p->target, p->ldy, p->mask, g->y,
+                           p->ldy, &g->loss, 0.0, g->dW, p->ldw, g->db, algo,
+                           st);
+    bptt_rtrl_free(st);
+    return s;
+}
+
 void tu_grads_free(tu_grads *g)
 {
     free(g->y);

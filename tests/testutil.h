@@ -13,6 +13,7 @@
 #define TOL_REFERENCE 1e-12   /* two exact algorithms in double */
 #define TOL_GRADCHECK 1e-6    /* central differences, step TU_FD_STEP */
 #define TOL_FLOAT 1e-4        /* single against double */
+#define TOL_RTRL 1e-11        /* RTRL against BPTT: eq. (12), long sums */
 #define TU_FD_STEP 1e-5       /* central-difference step, relative to 1 */
 
 typedef struct tu_rng {
@@ -62,6 +63,12 @@ typedef struct tu_grads {
  * call. */
 bptt_status tu_gradients(const tu_problem *p, bptt_algo algo, tu_grads *g);
 void tu_grads_free(tu_grads *g);
+
+/* The same loss, y, dW and db by RTRL (bptt_rtrl_sequence with algo) in a
+ * state of capacity Bmax >= p->B; dx and dy0 stay NULL (forward mode has
+ * none). */
+bptt_status tu_rtrl_gradients(const tu_problem *p, bptt_rtrl_algo algo,
+                              size_t Bmax, tu_grads *g);
 
 /* Loss of the problem at its current weights (forward + loss only). */
 double tu_loss(const tu_problem *p);
