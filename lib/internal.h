@@ -59,6 +59,14 @@ BPTT_HIDDEN bptt_status bptt__check_mat(const char *fn, const char *name,
                                         size_t rows, size_t cols, size_t ld,
                                         size_t elem);
 
+/* Return the status of a check unless it is BPTT_OK. */
+#define CHECK(call)                                                            \
+    do {                                                                       \
+        bptt_status st_ = (call);                                              \
+        if (st_ != BPTT_OK)                                                    \
+            return st_;                                                        \
+    } while (0)
+
 /* a*b and a+b, or 0 with *ok cleared on overflow (ok is sticky, so a chain
  * of operations needs one test at the end). */
 static inline size_t bptt__mul(size_t a, size_t b, int *ok)

@@ -37,13 +37,6 @@ bptt_status XI(check_call)(const char *fn, const bptt_net *net, size_t T,
     return BPTT_OK;
 }
 
-#define CHECK(call)                                                            \
-    do {                                                                       \
-        bptt_status st_ = (call);                                              \
-        if (st_ != BPTT_OK)                                                    \
-            return st_;                                                        \
-    } while (0)
-
 /* ------------------------------------------------------------------------ */
 /* Forward                                                                   */
 /* ------------------------------------------------------------------------ */

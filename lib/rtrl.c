@@ -166,13 +166,6 @@ void X(rtrl_free)(X(rtrl) *st)
 /* Argument checks                                                           */
 /* ------------------------------------------------------------------------ */
 
-#define CHECK(call)                                                            \
-    do {                                                                       \
-        bptt_status st_ = (call);                                              \
-        if (st_ != BPTT_OK)                                                    \
-            return st_;                                                        \
-    } while (0)
-
 /* What every call on a state checks first. */
 static bptt_status check_call(const char *fn, const bptt_net *net, size_t B,
                               bptt_rtrl_algo algo, const X(rtrl) *st)
@@ -207,25 +200,9 @@ typedef struct mat_arg {
  * addressable extent; each required one is present. */
 static bptt_status check_mats(const char *fn, const mat_arg *a, size_t count)
 {
-    for (size_t i = 0; i < count; i++) {
-        if (!a[i].p) {
-            if (a[i].required)
-                return bptt__fail(BPTT_ENULL, fn, "%s is NULL", a[i].name);
-            continue;
-        }
-        if (a[i].ld < a[i].cols)
-            return bptt__fail(BPTT_ELD, fn, "ld%s (%zu) < row length (%zu)",
-                              a[i].name, a[i].ld, a[i].cols);
-        int ok = 1;
-        bptt__add(bptt__mul(bptt__mul(a[i].rows - 1, a[i].ld, &ok), sizeof(R),
-                            &ok),
-                  a[i].cols * sizeof(R), &ok);
-        if (!ok || a[i].ld > BPTT_INT_MAX)
-            return bptt__fail(BPTT_EOVERFLOW, fn,
-                              "%s: %zu rows with ld %zu exceed the address "
-                              "space or INT_MAX", a[i].name, a[i].rows,
-                              a[i].ld);
-    }
+    for (size_t i = 0; i < count; i++)
+        CHECK(XI(check_arg)(fn, a[i].name, a[i].p, a[i].required, a[i].rows,
+                            a[i].cols, a[i].ld));
     return BPTT_OK;
 }
 
