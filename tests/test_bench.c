@@ -3,13 +3,16 @@
  * values worked by hand (R's type 7), flop counts against DESIGN.md §3
  * multiplied out by hand, CSV read back field by field, JSON escaping and
  * a record checked to the byte, the whole JSON document run through a
- * small validating parser, and the table's shape.
+ * small validating parser, and the table's shape; the BLAS floors compute
+ * the products they stand for (against plain loops).
  */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "prec.h"
+#include "problem.h" /* double: the floors' operands, for their test */
 #include "report.h"
 #include "stats.h"
 
@@ -394,6 +397,102 @@ START_TEST(table_has_a_line_per_record)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------------ */
+/* Floors                                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef struct bench_d_problem dproblem;
+
+/* What the floors of every algorithm compute, by loops, from the operands
+ * as they were: Z = S Wᵀ (forward); then the recurrence δ(t) += Wyᵀ δ(t+1)
+ * for t = T-1..1, dW = Δᵀ S and dx = Δ Wx (backward). */
+static void floor_by_loops(const dproblem *p, double *Z, double *Delta,
+                           double *dW, double *dx)
+{
+    const size_t n = p->dout, m = p->m, din = p->din, B = p->B;
+    const size_t TB = p->T * B;
+    for (size_t k = 0; k < TB; k++)
+        for (size_t i = 0; i < n; i++) {
+            double z = 0;
+            for (size_t j = 0; j < m; j++)
+                z += p->W[i * m + j] * p->S[k * m + j];
+            Z[k * n + i] = z;
+        }
+    memcpy(Delta, p->Delta, TB * n * sizeof *Delta);
+    for (size_t t = p->T - 1; t >= 1; t--)
+        for (size_t b = 0; b < B; b++)
+            for (size_t j = 0; j < n; j++) {
+                double g = 0;
+                for (size_t i = 0; i < n; i++)
+                    g += p->W[i * m + din + j] * Delta[(t * B + b) * n + i];
+                Delta[((t - 1) * B + b) * n + j] += g;
+            }
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < m; j++) {
+            double w = 0;
+            for (size_t k = 0; k < TB; k++)
+                w += Delta[k * n + i] * p->S[k * m + j];
+            dW[i * m + j] = w;
+        }
+    for (size_t k = 0; k < TB; k++)
+        for (size_t j = 0; j < din; j++) {
+            double x = 0;
+            for (size_t i = 0; i < n; i++)
+                x += Delta[k * n + i] * p->W[i * m + j];
+            dx[k * din + j] = x;
+        }
+}
+
+static double maxdiff(const double *a, const double *b, size_t n)
+{
+    double d = 0;
+    for (size_t i = 0; i < n; i++)
+        d = fmax(d, fabs(a[i] - b[i]));
+    return d;
+}
+
+/* Both backward floors (gemv-ger's per-step calls, deferred's two GEMMs)
+ * and the forward floor, at B = 1 (GEMV/GER) and B = 3 (GEMM), against the
+ * loops.  gemv-ger's accumulates into dW and dx, so they start at 0. */
+START_TEST(floors_compute_their_products)
+{
+    const size_t B = _i ? 3 : 1, T = 6;
+    const char *algo[] = {"gemv-ger", "deferred"};
+    const bench_prec *prec = &bench_prec_double;
+    bptt_net *net = NULL;
+    ck_assert_int_eq(bptt_net_create_uniform(4, 5, BPTT_ACT_TANH, NULL, &net),
+                     BPTT_OK);
+    for (int a = 0; a < 2; a++) {
+        dproblem *p = prec->problem_new(net, T, B, 7);
+        ck_assert_ptr_nonnull(p);
+        const size_t TB = T * B, n = p->dout, m = p->m, din = p->din;
+        double *Z = malloc(TB * n * sizeof *Z), *D = malloc(TB * n * sizeof *D);
+        double *dW = malloc(n * m * sizeof *dW), *dx = malloc(TB * din * sizeof *dx);
+        floor_by_loops(p, Z, D, dW, dx);
+        memset(p->dW, 0, n * m * sizeof *p->dW);
+        memset(p->dx, 0, TB * din * sizeof *p->dx);
+        bench_floor_fn fwd = prec->floor_of(algo[a], BENCH_FORWARD);
+        bench_floor_fn bwd = prec->floor_of(algo[a], BENCH_BACKWARD);
+        ck_assert(fwd && bwd);
+        fwd(p);
+        bwd(p);
+        ck_assert_msg(maxdiff(p->Z, Z, TB * n) < 1e-12, "%s Z", algo[a]);
+        ck_assert_msg(maxdiff(p->Delta, D, TB * n) < 1e-12, "%s Delta", algo[a]);
+        ck_assert_msg(maxdiff(p->dW, dW, n * m) < 1e-12, "%s dW", algo[a]);
+        ck_assert_msg(maxdiff(p->dx, dx, TB * din) < 1e-12, "%s dx", algo[a]);
+        free(Z);
+        free(D);
+        free(dW);
+        free(dx);
+        prec->problem_free(p);
+    }
+    /* naive calls no BLAS: no floor */
+    ck_assert(prec->floor_of("naive", BENCH_BACKWARD) == NULL);
+    bptt_net_free(net);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("bench");
@@ -412,6 +511,9 @@ static Suite *suite(void)
     tcase_add_test(report, json_document_is_valid);
     tcase_add_test(report, table_has_a_line_per_record);
     suite_add_tcase(s, report);
+    TCase *floors = tcase_create("floors");
+    tcase_add_loop_test(floors, floors_compute_their_products, 0, 2);
+    suite_add_tcase(s, floors);
     return s;
 }
 
