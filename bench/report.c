@@ -236,8 +236,7 @@ int bench_json_write(FILE *f, const bench_env *env, const bench_limits *lim,
     return ferror(f) ? -1 : 0;
 }
 
-void bench_table_env(FILE *f, const bench_env *env, const bench_limits *lim,
-                     size_t nlim)
+void bench_table_env(FILE *f, const bench_env *env)
 {
     fprintf(f, "bptt %s, %s, budget %g ms per case and pass\n",
             env->bptt_version, env->date, env->budget_ms);
@@ -245,6 +244,10 @@ void bench_table_env(FILE *f, const bench_env *env, const bench_limits *lim,
     fprintf(f, "BLAS      %s, core %s, %d thread(s): %s\n", env->blas_vendor,
             env->blas_core, env->blas_threads, env->blas_config);
     fprintf(f, "compiler  %s: %s\n", env->compiler, env->cflags);
+}
+
+void bench_table_limits(FILE *f, const bench_limits *lim, size_t nlim)
+{
     for (size_t i = 0; i < nlim; i++)
         fprintf(f, "limits    %-6s GEMM %zu^3: %.1f GFLOP/s; GEMV %zux%zu: "
                    "%.1f GB/s = %.1f GFLOP/s\n",
@@ -253,16 +256,14 @@ void bench_table_env(FILE *f, const bench_env *env, const bench_limits *lim,
                 lim[i].gemv_gflops);
 }
 
-/* A number in a column of width w, or "-" where it does not apply. */
-static void cell(FILE *f, int w, int prec, double d, const char *suffix)
+/* A number in a column of width w by the printf format fmt (one double),
+ * or "-" where it does not apply. */
+static void cell(FILE *f, int w, const char *fmt, double d)
 {
-    if (isfinite(d)) {
-        char buf[64];
-        snprintf(buf, sizeof buf, "%.*f%s", prec, d, suffix);
-        fprintf(f, " %*s", w, buf);
-    } else {
-        fprintf(f, " %*s", w, "-");
-    }
+    char buf[64] = "-";
+    if (isfinite(d))
+        snprintf(buf, sizeof buf, fmt, d);
+    fprintf(f, " %*s", w, buf);
 }
 
 void bench_table_case(FILE *f, const bench_record *rec, size_t n)
@@ -287,17 +288,18 @@ void bench_table_case(FILE *f, const bench_record *rec, size_t n)
     for (size_t i = 0; i < n; i++) {
         const bench_record *r = &rec[i];
         fprintf(f, "  %-10s %-16s", r->algo, r->pass);
-        cell(f, 10, 3, r->time.median, "");
-        cell(f, 10, 3, r->time.q1, "");
-        cell(f, 10, 3, r->time.q3, "");
-        cell(f, 10, 3, r->time.min, "");
-        cell(f, 10, 3, r->time.max, "");
+        /* 4 significant digits: µs-scale and second-scale times alike */
+        cell(f, 10, "%.4g", r->time.median);
+        cell(f, 10, "%.4g", r->time.q1);
+        cell(f, 10, "%.4g", r->time.q3);
+        cell(f, 10, "%.4g", r->time.min);
+        cell(f, 10, "%.4g", r->time.max);
         fprintf(f, " %6zu", r->time.n);
-        cell(f, 8, 2, r->gflops, "");
-        cell(f, 7, 1, 100 * r->fraction, "");
-        cell(f, 10, 3, r->floor_ms, "");
-        cell(f, 7, 2, r->floor_ratio, "");
-        cell(f, 8, 1, r->speedup, "x");
+        cell(f, 8, "%.2f", r->gflops);
+        cell(f, 7, "%.1f", 100 * r->fraction);
+        cell(f, 10, "%.4g", r->floor_ms);
+        cell(f, 7, "%.2f", r->floor_ratio);
+        cell(f, 8, "%.1fx", r->speedup);
         fputc('\n', f);
     }
 }

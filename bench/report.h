@@ -38,7 +38,7 @@ typedef struct bench_refusal {
     char reason[256];
 } bench_refusal;
 
-/* The limits of one precision, measured in the run. */
+/* The limits of one precision: the best measured in the run so far. */
 typedef struct bench_limits {
     const char *precision;
     size_t gemm_n;             /* GEMM of gemm_n x gemm_n x gemm_n */
@@ -81,9 +81,10 @@ int bench_json_write(FILE *f, const bench_env *env, const bench_limits *lim,
                      size_t nlim, const bench_record *rec, size_t n,
                      const bench_refusal *ref, size_t nref);
 
-/* The readable table: the environment and limits, then per case. */
-void bench_table_env(FILE *f, const bench_env *env, const bench_limits *lim,
-                     size_t nlim);
+/* The readable table: the environment, the limits (one line per
+ * precision), then per case. */
+void bench_table_env(FILE *f, const bench_env *env);
+void bench_table_limits(FILE *f, const bench_limits *lim, size_t nlim);
 /* The n records of one case (same precision and shape), a heading with
  * what BPTT_ALGO_AUTO resolves to and the default's speedup, one line per
  * record. */
