@@ -10,10 +10,15 @@ cd "$(dirname "$0")"
 # used by the benchmark, plots and sanitizer runs are installed when present
 # in the archive; their absence only skips those parts.
 required="libopenblas-dev liblapacke-dev check meson ninja-build pkg-config gcc"
+optional="gnuplot-nox"  # bench/plot.sh
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends $required >/dev/null
+    for p in $optional; do
+        apt-get install -y -qq --no-install-recommends "$p" >/dev/null 2>&1 ||
+            echo "setup.sh: optional $p not installed"
+    done
     if [ "${1:-}" = "--peers" ]; then
         apt-get install -y -qq --no-install-recommends \
             libdnnl-dev python3-torch python3-numpy >/dev/null
@@ -23,4 +28,4 @@ fi
 
 [ -d build ] || meson setup build
 meson compile -C build
-./build/examples/train
+./build/bench/bptt-bench --quick

@@ -21,3 +21,7 @@ test "$soname" = "libbptt.so.0"
 bad=$(nm -D --defined-only "$libdir/libbptt.so" | awk '{print $3}' | grep -v '^bptt' || true)
 if [ -n "$bad" ]; then echo "exported symbols without the bptt prefix: $bad"; exit 1; fi
 LD_LIBRARY_PATH="$libdir" "$root/user"
+# bptt-bench is installed and runs against the installed library.
+bench=$(find "$root" -name bptt-bench -type f | head -n 1)
+test -x "$bench"
+LD_LIBRARY_PATH="$libdir" "$bench" --list-algos | grep -qx naive

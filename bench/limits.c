@@ -1,0 +1,79 @@
+/*
+ * limits.c — the machine's limits through the same BLAS, measured in the
+ * same run as the cases: GEMM GFLOP/s (the bound of the batched cases and
+ * of any one-GEMM weight gradient) and GEMV GB/s (the bound of the
+ * sequential B = 1 steps, which stream the matrix once per product).
+ * Compiled once per precision.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "problem.h"
+#include "stats.h"
+#include "timing.h"
+
+enum { MAX_SAMPLES = 10000 };
+
+typedef struct blas_op {
+    size_t rows, cols;  /* GEMM: rows x rows x rows; GEMV: rows x cols */
+    R *A, *B, *C;
+} blas_op;
+
+static int call_gemm(void *ctx)
+{
+    blas_op *o = ctx;
+    const int n = (int)o->rows;
+    CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, o->A, n,
+                o->B, n, 0, o->C, n);
+    return 0;
+}
+
+static int call_gemv(void *ctx)
+{
+    blas_op *o = ctx;
+    CBLAS(gemv)(CblasRowMajor, CblasNoTrans, (int)o->rows, (int)o->cols, 1,
+                o->A, (int)o->cols, o->B, 1, 0, o->C, 1);
+    return 0;
+}
+
+/* The best time (ms) of call over budget_ms on operands of na, nb, nc
+ * elements, or NaN when memory runs out.  The best, not the median: a limit
+ * is what the machine can do, and other load only ever slows a call. */
+static double best_ms(bench_call call, blas_op *o, size_t na, size_t nb,
+                        size_t nc, double budget_ms)
+{
+    double best = NAN;
+    double *samples = malloc(MAX_SAMPLES * sizeof *samples);
+    o->A = malloc(na * sizeof(R));
+    o->B = malloc(nb * sizeof(R));
+    o->C = malloc(nc * sizeof(R));
+    if (samples && o->A && o->B && o->C) {
+        for (size_t i = 0; i < na; i++)
+            o->A[i] = (R)(1.0 / (double)(1 + i % 7));
+        for (size_t i = 0; i < nb; i++)
+            o->B[i] = (R)(1.0 / (double)(1 + i % 5));
+        size_t n = 0;
+        bench_repeat(call, o, 1, budget_ms, samples, MAX_SAMPLES, &n);
+        best = bench_summarize(samples, n).min;
+    }
+    free(samples);
+    free(o->A);
+    free(o->B);
+    free(o->C);
+    return best;
+}
+
+double BX(gemm_gflops)(size_t n, double budget_ms)
+{
+    blas_op o = {n, n, NULL, NULL, NULL};
+    const double ms = best_ms(call_gemm, &o, n * n, n * n, n * n, budget_ms);
+    return 2.0 * (double)n * (double)n * (double)n / (ms * 1e6);
+}
+
+double BX(gemv_gbs)(size_t rows, size_t cols, double budget_ms)
+{
+    blas_op o = {rows, cols, NULL, NULL, NULL};
+    const double ms = best_ms(call_gemv, &o, rows * cols, cols, rows,
+                                budget_ms);
+    return (double)rows * (double)cols * sizeof(R) / (ms * 1e6);
+}

@@ -1,0 +1,70 @@
+/*
+ * prec.h — what the precision-independent driver sees of one precision:
+ * a table of functions over an opaque problem (the arrays of one case),
+ * built once for double (bench_prec_double, bptt_*) and once for float
+ * (bench_prec_float, bpttf_*) from the same sources (breal.h).
+ */
+#ifndef BENCH_PREC_H
+#define BENCH_PREC_H
+
+#include <bptt.h>
+#include <stddef.h>
+
+/* The timed passes.  backward_data (the recurrence and ∂L/∂x) and
+ * backward_weights (∂L/∂W) exist for an algorithm only where the public
+ * API can run them apart (has_pass says which). */
+typedef enum bench_pass {
+    BENCH_FORWARD,
+    BENCH_BACKWARD,
+    BENCH_BACKWARD_DATA,
+    BENCH_BACKWARD_WEIGHTS,
+    BENCH_NPASS
+} bench_pass;
+
+/* "forward", "backward", "backward_data", "backward_weights". */
+const char *bench_pass_name(bench_pass pass);
+
+/* The bare BLAS calls of one pass of one algorithm on a problem's arrays. */
+typedef void (*bench_floor_fn)(void *problem);
+
+typedef struct bench_prec {
+    const char *name;   /* "double" or "float" */
+    double tol;         /* relative tolerance of the gradient check */
+
+    /* The arrays of one case for the network net (din, dout from it): W,
+     * x and ∂L/∂y random (fixed seed), outputs, a workspace for T, B, the
+     * naive reference and the floors' operands.  NULL if the sizes do not
+     * fit or memory runs out (bptt_error_detail() or errno tells). */
+    void *(*problem_new)(const bptt_net *net, size_t T, size_t B,
+                         unsigned long long seed);
+    void (*problem_free)(void *problem);
+
+    /* One pass of algo through the public API, the arrays of the problem;
+     * backward passes use the last forward kept in the workspace. */
+    bptt_status (*run)(void *problem, bptt_algo algo, bench_pass pass);
+    int (*has_pass)(bptt_algo algo, bench_pass pass);
+
+    /* Keep the outputs of the last forward + backward (y, ∂L/∂W, ∂L/∂x) as
+     * the reference; check returns the largest normwise relative difference
+     * (max|a − r| / max|r|) of the current outputs from it and names the
+     * array in *worst; corrupt perturbs ∂L/∂W well beyond any tolerance
+     * (the test hook that proves a wrong gradient is refused). */
+    void (*keep_reference)(void *problem);
+    double (*check)(const void *problem, const char **worst);
+    void (*corrupt)(void *problem);
+
+    /* The floor of the pass of the algorithm of this name, or NULL if it
+     * has none (naive makes no BLAS calls). */
+    bench_floor_fn (*floor_of)(const char *algo_name, bench_pass pass);
+
+    /* The limits, measured: GEMM GFLOP/s on n x n x n and GEMV GB/s on a
+     * rows x cols matrix (bytes of the matrix read per second), each the
+     * best of the calls made in budget_ms. */
+    double (*gemm_gflops)(size_t n, double budget_ms);
+    double (*gemv_gbs)(size_t rows, size_t cols, double budget_ms);
+    size_t elem;        /* bytes of one element */
+} bench_prec;
+
+extern const bench_prec bench_prec_double, bench_prec_float;
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * problem.h — the arrays of one benchmark case in one precision, shared by
+ * problem.c (the public-API passes and the check) and floors.c (the bare
+ * BLAS calls on the same operands).  Compiled once per precision.
+ */
+#ifndef BENCH_PROBLEM_H
+#define BENCH_PROBLEM_H
+
+#include "breal.h"
+#include "prec.h"
+
+/* Every matrix has its minimal leading dimension; sequences are
+ * time-major (row t*B + b), as the library takes them. */
+struct BX(problem) {
+    const bptt_net *net;
+    size_t din, dout, m, T, B;
+    R *W;                    /* dout x m: [Wx | Wy] */
+    R *x, *dy;               /* TB x din inputs, TB x dout ∂L/∂y(t+1) */
+    R *y, *dW, *dx;          /* outputs of the last forward / backward */
+    R *ref_y, *ref_dW, *ref_dx; /* the naive form's outputs */
+    R *S, *Delta, *Z;        /* floors: TB x m [x;y], TB x dout δ and z */
+    WS *ws;
+};
+
+/* The floor of the pass of the algorithm of this name (floors.c). */
+bench_floor_fn BX(floor_of)(const char *algo_name, bench_pass pass);
+
+/* The limits (limits.c), documented at bench_prec. */
+double BX(gemm_gflops)(size_t n, double budget_ms);
+double BX(gemv_gbs)(size_t rows, size_t cols, double budget_ms);
+
+#endif

@@ -1,0 +1,305 @@
+/*
+ * report.c — the table, CSV and JSON forms of a run's records.  CSV and
+ * JSON list the same fields in the same order, from one table (fields()).
+ */
+#include "report.h"
+
+#include <math.h>
+#include <string.h>
+
+const char bench_csv_columns[] =
+    "algo,precision,din,dout,T,B,threads,pass,median_ms,min_ms,max_ms,"
+    "q1_ms,q3_ms,reps,flops,gflops,speedup_vs_naive,default,limit,"
+    "limit_gflops,fraction_of_limit,floor_ms,ratio_to_floor";
+
+enum { NFIELDS = 23 };
+
+typedef struct field {
+    enum { F_STR, F_SIZE, F_NUM, F_COUNT, F_BOOL } kind;
+    const char *s;
+    size_t z;
+    double d;
+} field;
+
+/* The record's fields in the order of bench_csv_columns. */
+static void fields(const bench_record *r, field f[NFIELDS])
+{
+    const field all[NFIELDS] = {
+        {F_STR, r->algo, 0, 0},
+        {F_STR, r->precision, 0, 0},
+        {F_SIZE, NULL, r->din, 0},
+        {F_SIZE, NULL, r->dout, 0},
+        {F_SIZE, NULL, r->T, 0},
+        {F_SIZE, NULL, r->B, 0},
+        {F_SIZE, NULL, (size_t)r->threads, 0},
+        {F_STR, r->pass, 0, 0},
+        {F_NUM, NULL, 0, r->time.median},
+        {F_NUM, NULL, 0, r->time.min},
+        {F_NUM, NULL, 0, r->time.max},
+        {F_NUM, NULL, 0, r->time.q1},
+        {F_NUM, NULL, 0, r->time.q3},
+        {F_SIZE, NULL, r->time.n, 0},
+        {F_COUNT, NULL, 0, r->flops},
+        {F_NUM, NULL, 0, r->gflops},
+        {F_NUM, NULL, 0, r->speedup},
+        {F_BOOL, NULL, (size_t)(r->is_default != 0), 0},
+        {F_STR, r->limit, 0, 0},
+        {F_NUM, NULL, 0, r->limit_gflops},
+        {F_NUM, NULL, 0, r->fraction},
+        {F_NUM, NULL, 0, r->floor_ms},
+        {F_NUM, NULL, 0, r->floor_ratio},
+    };
+    memcpy(f, all, sizeof all);
+}
+
+/* 6 significant digits are more than any timing deserves; flop counts,
+ * whole numbers, print in full. */
+#define NUM_FMT "%.6g"
+#define COUNT_FMT "%.0f"
+
+static void csv_string(FILE *f, const char *s)
+{
+    if (!s)
+        return;
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+int bench_csv_write(FILE *f, const bench_record *rec, size_t n)
+{
+    fprintf(f, "%s\n", bench_csv_columns);
+    for (size_t i = 0; i < n; i++) {
+        field fl[NFIELDS];
+        fields(&rec[i], fl);
+        for (int k = 0; k < NFIELDS; k++) {
+            if (k)
+                fputc(',', f);
+            switch (fl[k].kind) {
+            case F_STR:
+                csv_string(f, fl[k].s);
+                break;
+            case F_SIZE:
+            case F_BOOL:
+                fprintf(f, "%zu", fl[k].z);
+                break;
+            case F_NUM:
+            case F_COUNT:
+                if (isfinite(fl[k].d))
+                    fprintf(f, fl[k].kind == F_NUM ? NUM_FMT : COUNT_FMT,
+                            fl[k].d);
+                break;
+            }
+        }
+        fputc('\n', f);
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+void bench_json_string(FILE *f, const char *s)
+{
+    if (!s) {
+        fputs("null", f);
+        return;
+    }
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"':
+            fputs("\\\"", f);
+            break;
+        case '\\':
+            fputs("\\\\", f);
+            break;
+        case '\n':
+            fputs("\\n", f);
+            break;
+        case '\t':
+            fputs("\\t", f);
+            break;
+        case '\r':
+            fputs("\\r", f);
+            break;
+        default:
+            if (*p < 0x20)
+                fprintf(f, "\\u%04x", *p);
+            else
+                fputc(*p, f);
+        }
+    }
+    fputc('"', f);
+}
+
+static void json_num(FILE *f, double d)
+{
+    if (isfinite(d))
+        fprintf(f, NUM_FMT, d);
+    else
+        fputs("null", f);
+}
+
+void bench_json_record(FILE *f, const bench_record *r)
+{
+    field fl[NFIELDS];
+    fields(r, fl);
+    const char *name = bench_csv_columns;
+    fputc('{', f);
+    for (int k = 0; k < NFIELDS; k++) {
+        const size_t len = strcspn(name, ",");
+        fprintf(f, "%s\"%.*s\": ", k ? ", " : "", (int)len, name);
+        name += len + (name[len] == ',');
+        switch (fl[k].kind) {
+        case F_STR:
+            bench_json_string(f, fl[k].s);
+            break;
+        case F_SIZE:
+            fprintf(f, "%zu", fl[k].z);
+            break;
+        case F_BOOL:
+            fputs(fl[k].z ? "true" : "false", f);
+            break;
+        case F_NUM:
+            json_num(f, fl[k].d);
+            break;
+        case F_COUNT:
+            fprintf(f, COUNT_FMT, fl[k].d);
+            break;
+        }
+    }
+    fputc('}', f);
+}
+
+static void str_member(FILE *f, const char *sep, const char *key,
+                       const char *value)
+{
+    fprintf(f, "%s\"%s\": ", sep, key);
+    bench_json_string(f, value);
+}
+
+int bench_json_write(FILE *f, const bench_env *env, const bench_limits *lim,
+                     size_t nlim, const bench_record *rec, size_t n,
+                     const bench_refusal *ref, size_t nref)
+{
+    const char *sep = ",\n    ";
+    fputs("{\n  \"environment\": {", f);
+    str_member(f, "\n    ", "cpu", env->cpu);
+    fprintf(f, "%s\"cpus_online\": %ld", sep, env->ncpu);
+    str_member(f, sep, "blas_vendor", env->blas_vendor);
+    str_member(f, sep, "blas_config", env->blas_config);
+    str_member(f, sep, "blas_core", env->blas_core);
+    fprintf(f, "%s\"blas_threads\": %d", sep, env->blas_threads);
+    str_member(f, sep, "compiler", env->compiler);
+    str_member(f, sep, "cflags", env->cflags);
+    str_member(f, sep, "date", env->date);
+    str_member(f, sep, "bptt_version", env->bptt_version);
+    str_member(f, sep, "command", env->command);
+    fprintf(f, "%s\"budget_ms\": ", sep);
+    json_num(f, env->budget_ms);
+    fputs("\n  },\n  \"limits\": [", f);
+    for (size_t i = 0; i < nlim; i++) {
+        fprintf(f, "%s\n    {\"precision\": ", i ? "," : "");
+        bench_json_string(f, lim[i].precision);
+        fprintf(f, ", \"gemm_n\": %zu, \"gemm_gflops\": ", lim[i].gemm_n);
+        json_num(f, lim[i].gemm_gflops);
+        fprintf(f, ", \"gemv_rows\": %zu, \"gemv_cols\": %zu, \"gemv_gbs\": ",
+                lim[i].gemv_rows, lim[i].gemv_cols);
+        json_num(f, lim[i].gemv_gbs);
+        fputs(", \"gemv_gflops\": ", f);
+        json_num(f, lim[i].gemv_gflops);
+        fputc('}', f);
+    }
+    fputs("\n  ],\n  \"records\": [", f);
+    for (size_t i = 0; i < n; i++) {
+        fputs(i ? ",\n    " : "\n    ", f);
+        bench_json_record(f, &rec[i]);
+    }
+    fputs("\n  ],\n  \"refused\": [", f);
+    for (size_t i = 0; i < nref; i++) {
+        const bench_refusal *r = &ref[i];
+        fputs(i ? ",\n    {" : "\n    {", f);
+        str_member(f, "", "algo", r->algo);
+        str_member(f, ", ", "precision", r->precision);
+        fprintf(f, ", \"din\": %zu, \"dout\": %zu, \"T\": %zu, \"B\": %zu",
+                r->din, r->dout, r->T, r->B);
+        str_member(f, ", ", "reason", r->reason);
+        fputc('}', f);
+    }
+    fputs("\n  ]\n}\n", f);
+    return ferror(f) ? -1 : 0;
+}
+
+void bench_table_env(FILE *f, const bench_env *env)
+{
+    fprintf(f, "bptt %s, %s, budget %g ms per case and pass\n",
+            env->bptt_version, env->date, env->budget_ms);
+    fprintf(f, "CPU       %s (%ld online)\n", env->cpu, env->ncpu);
+    fprintf(f, "BLAS      %s, core %s, %d thread(s): %s\n", env->blas_vendor,
+            env->blas_core, env->blas_threads, env->blas_config);
+    fprintf(f, "compiler  %s: %s\n", env->compiler, env->cflags);
+}
+
+void bench_table_limits(FILE *f, const bench_limits *lim, size_t nlim)
+{
+    for (size_t i = 0; i < nlim; i++)
+        fprintf(f, "limits    %-6s GEMM %zu^3: %.1f GFLOP/s; GEMV %zux%zu: "
+                   "%.1f GB/s = %.1f GFLOP/s\n",
+                lim[i].precision, lim[i].gemm_n, lim[i].gemm_gflops,
+                lim[i].gemv_rows, lim[i].gemv_cols, lim[i].gemv_gbs,
+                lim[i].gemv_gflops);
+}
+
+/* A number in a column of width w by the printf format fmt (one double),
+ * or "-" where it does not apply. */
+static void cell(FILE *f, int w, const char *fmt, double d)
+{
+    char buf[64] = "-";
+    if (isfinite(d))
+        snprintf(buf, sizeof buf, fmt, d);
+    fprintf(f, " %*s", w, buf);
+}
+
+void bench_table_case(FILE *f, const bench_record *rec, size_t n)
+{
+    if (n == 0)
+        return;
+    const bench_record *c = &rec[0];
+    fprintf(f, "\n%s  din=%zu dout=%zu T=%zu B=%zu", c->precision, c->din,
+            c->dout, c->T, c->B);
+    for (size_t i = 0; i < n; i++)
+        if (rec[i].is_default && strcmp(rec[i].pass, "forward") == 0) {
+            fprintf(f, "   auto -> %s; speedup of the default:", rec[i].algo);
+            for (size_t j = 0; j < n; j++)
+                if (rec[j].is_default)
+                    fprintf(f, " %s %.1fx", rec[j].pass, rec[j].speedup);
+            break;
+        }
+    fprintf(f, "\n  %-10s %-16s %10s %10s %10s %10s %10s %6s %8s %7s %10s "
+               "%7s %8s\n",
+            "algo", "pass", "median ms", "q1", "q3", "min", "max", "reps",
+            "GFLOP/s", "%limit", "floor ms", "xfloor", "vs naive");
+    for (size_t i = 0; i < n; i++) {
+        const bench_record *r = &rec[i];
+        fprintf(f, "  %-10s %-16s", r->algo, r->pass);
+        /* 4 significant digits: µs-scale and second-scale times alike */
+        cell(f, 10, "%.4g", r->time.median);
+        cell(f, 10, "%.4g", r->time.q1);
+        cell(f, 10, "%.4g", r->time.q3);
+        cell(f, 10, "%.4g", r->time.min);
+        cell(f, 10, "%.4g", r->time.max);
+        fprintf(f, " %6zu", r->time.n);
+        cell(f, 8, "%.2f", r->gflops);
+        cell(f, 7, "%.1f", 100 * r->fraction);
+        cell(f, 10, "%.4g", r->floor_ms);
+        cell(f, 7, "%.2f", r->floor_ratio);
+        cell(f, 8, "%.1fx", r->speedup);
+        fputc('\n', f);
+    }
+}

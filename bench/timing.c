@@ -1,0 +1,39 @@
+/*
+ * timing.c — CLOCK_MONOTONIC and the budgeted repetition loop.  Inputs and
+ * memory are the caller's, prepared before: only the call is inside the
+ * timed region.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "timing.h"
+
+#include <time.h>
+
+double bench_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+int bench_repeat(bench_call call, void *ctx, int warmup, double budget_ms,
+                 double *samples, size_t cap, size_t *n)
+{
+    *n = 0;
+    for (int i = 0; i < warmup; i++) {
+        int rc = call(ctx);
+        if (rc)
+            return rc;
+    }
+    double spent = 0;
+    /* At least one sample, however slow the call (naive at large shapes). */
+    while (*n < cap && (*n == 0 || spent < budget_ms)) {
+        const double t0 = bench_now_ms();
+        int rc = call(ctx);
+        const double dt = bench_now_ms() - t0;
+        if (rc)
+            return rc;
+        samples[(*n)++] = dt;
+        spent += dt;
+    }
+    return 0;
+}
