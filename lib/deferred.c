@@ -33,6 +33,8 @@ void XI(deferred_forward)(const bptt_net *net, size_t T, size_t B,
             for (size_t i = 0; i < dout; i++)
                 Z[k * dout + i] += b[i];
 
+    /* Only the time loop is capped (threads.c); the GEMM above is not. */
+    int saved = bptt__threads_cap(B, dout);
     for (size_t t = 0; t < T; t++) {
         R *z = Z + t * B * dout;
         const R *yprev = ws->S + t * B * m + din; /* y(t), rows of ld m */
@@ -50,6 +52,7 @@ void XI(deferred_forward)(const bptt_net *net, size_t T, size_t B,
                 memcpy(ws->S + ((t + 1) * B + bb) * m + din, yt + bb * ldy,
                        dout * sizeof(R));
     }
+    bptt__threads_restore(saved);
 }
 
 void XI(deferred_backward)(const bptt_net *net, size_t T, size_t B,
@@ -63,6 +66,7 @@ void XI(deferred_backward)(const bptt_net *net, size_t T, size_t B,
     const R *Wy = W + din;
     R *Delta = ws->Delta;
 
+    int saved = bptt__threads_cap(B, dout);
     for (size_t t = T; t >= 1; t--) {
         const size_t k = (t - 1) * B;
         R *delta = Delta + k * dout;
@@ -84,6 +88,7 @@ void XI(deferred_backward)(const bptt_net *net, size_t T, size_t B,
         for (size_t i = 0; i < B * dout; i++)
             delta[i] *= D[i];
     }
+    bptt__threads_restore(saved);
 
     /* dL/dW = β dW + Δᵀ S: eq. (12)'s sum over t (and b) as one GEMM */
     if (dW)

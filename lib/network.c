@@ -106,8 +106,11 @@ bptt_status X(forward)(const bptt_net *net, size_t T, size_t B, const R *W,
 
     if (algo == BPTT_ALGO_DEFERRED)
         XI(deferred_forward)(net, T, B, W, ldw, b, x, ldx, y, ldy, ws);
-    else
+    else {
+        int saved = bptt__threads_cap(B, dout);
         forward_per_step(net, T, B, W, ldw, b, y, ldy, algo, ws);
+        bptt__threads_restore(saved);
+    }
     ws->fwd_T = T;
     ws->fwd_B = B;
     return BPTT_OK;
@@ -222,8 +225,11 @@ bptt_status X(backward)(const bptt_net *net, size_t T, size_t B, const R *W,
     if (algo == BPTT_ALGO_NAIVE)
         XI(naive_backward)(net, T, B, W, ldw, dy, lddy, dW, lddw, db, dx, lddx,
                            dy0, lddy0, ws);
-    else
+    else {
+        int saved = bptt__threads_cap(B, dout);
         backward_gemv_ger(net, T, B, W, ldw, dy, lddy, dW, lddw, db, dx, lddx,
                           dy0, lddy0, ws);
+        bptt__threads_restore(saved);
+    }
     return BPTT_OK;
 }

@@ -132,6 +132,8 @@ START_TEST(threads_agree_and_repeat_bitwise)
     ck_assert(memcmp(one.dx, again.dx, p->T * p->B * p->ldx * sizeof(double)) == 0);
     openblas_set_num_threads(2);
     ck_assert_int_eq(tu_gradients(p, algo, &two), BPTT_OK);
+    /* the thread cap of the time loop gives the count back */
+    ck_assert_int_eq(openblas_get_num_threads(), 2);
     tu_grads_free(&again);
     ck_assert_int_eq(tu_gradients(p, algo, &again), BPTT_OK);
     ck_assert(memcmp(two.dW, again.dW, p->dout * p->ldw * sizeof(double)) == 0);
@@ -139,6 +141,27 @@ START_TEST(threads_agree_and_repeat_bitwise)
     ck_assert(tu_relerr(p->T * p->B, p->din, two.dx, p->ldx, one.dx, p->ldx) <= TOL_REFERENCE);
     openblas_set_num_threads(1);
     tu_grads_free(&one), tu_grads_free(&two), tu_grads_free(&again);
+    tu_problem_free(p);
+}
+END_TEST
+
+/* Below the cap's size the time loop runs on one thread: results agree with
+ * a 1-thread run, and the caller's thread count is restored. */
+START_TEST(small_shapes_capped_and_restored)
+{
+    const bptt_algo algo = (bptt_algo)(BPTT_ALGO_GEMV_GER + _i);
+    tu_problem *p = tu_problem_new(tu_mixed_net(20, 24), 30, 2, 1,
+                                   TU_BIAS | TU_Y0, 97);
+    tu_grads one = {0}, two = {0};
+    openblas_set_num_threads(1);
+    ck_assert_int_eq(tu_gradients(p, algo, &one), BPTT_OK);
+    openblas_set_num_threads(2);
+    ck_assert_int_eq(tu_gradients(p, algo, &two), BPTT_OK);
+    ck_assert_int_eq(openblas_get_num_threads(), 2);
+    ck_assert(tu_relerr(p->T * p->B, p->din, two.dx, p->ldx, one.dx, p->ldx) <= TOL_REFERENCE);
+    ck_assert(tu_relerr(p->dout, p->m, two.dW, p->ldw, one.dW, p->ldw) <= TOL_REFERENCE);
+    openblas_set_num_threads(1);
+    tu_grads_free(&one), tu_grads_free(&two);
     tu_problem_free(p);
 }
 END_TEST
@@ -151,6 +174,8 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, batch_is_sum_of_sequences, 0, BPTT_NALGO - 1);
     tcase_add_test(tc, any_backward_after_any_forward);
     tcase_add_loop_test(tc, threads_agree_and_repeat_bitwise, 0,
+                        BPTT_NALGO - BPTT_ALGO_GEMV_GER);
+    tcase_add_loop_test(tc, small_shapes_capped_and_restored, 0,
                         BPTT_NALGO - BPTT_ALGO_GEMV_GER);
     suite_add_tcase(s, tc);
     return s;
