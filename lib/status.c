@@ -31,6 +31,7 @@ const char *bptt_strerror(bptt_status status)
         [BPTT_EMISMATCH] = "workspace belongs to another network descriptor",
         [BPTT_EBUFFER] = "workspace buffer is too small",
         [BPTT_EINVAL] = "invalid argument value",
+        [BPTT_ENONFINITE] = "a value is NaN or infinite",
     };
     if ((unsigned)status >= BPTT_NSTATUS)
         return "unknown status";

@@ -43,6 +43,7 @@ typedef enum bptt_status {
     BPTT_EMISMATCH,   /* workspace belongs to another network descriptor */
     BPTT_EBUFFER,     /* caller's workspace buffer is smaller than required */
     BPTT_EINVAL,      /* another invalid argument value (e.g. non-finite rate) */
+    BPTT_ENONFINITE,  /* a value is NaN or infinite (opt-in checks) */
     BPTT_NSTATUS      /* number of codes; not a status */
 } bptt_status;
 
