@@ -8,6 +8,9 @@ cd "$(dirname "$0")"
 # used by the benchmark, plots and sanitizer runs are installed when present
 # in the archive; their absence only skips those parts.
 required="libopenblas-dev liblapacke-dev check meson ninja-build pkg-config gcc"
+# The reliability modes of tests/run-all.sh: valgrind memcheck; clang with
+# its sanitizer and libFuzzer runtimes (Debian 12's clang is clang 14).
+required="$required valgrind clang libclang-rt-14-dev"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
