@@ -52,7 +52,7 @@ static bptt_status check_mat(const char *fn, const char *name, const void *p,
                           ld, cols);
     int ok = 1;
     bptt__add(bptt__mul(bptt__mul(rows - 1, ld, &ok), sizeof(R), &ok),
-              cols * sizeof(R), &ok);
+              bptt__mul(cols, sizeof(R), &ok), &ok);
     if (!ok || ld > BPTT_INT_MAX)
         return bptt__fail(BPTT_EOVERFLOW, fn,
                           "%s: %zu rows with ld %zu exceed the address space "
