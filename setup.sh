@@ -11,6 +11,9 @@ cd "$(dirname "$0")"
 # in the archive; their absence only skips those parts.
 required="libopenblas-dev liblapacke-dev check meson ninja-build pkg-config gcc"
 optional="gnuplot-nox"  # bench/plot.sh
+# The reliability modes of tests/run-all.sh: valgrind memcheck; clang with
+# its sanitizer and libFuzzer runtimes (Debian 12's clang is clang 14).
+required="$required valgrind clang libclang-rt-14-dev"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq

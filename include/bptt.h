@@ -21,10 +21,13 @@
  *
  *   - Every function returns a bptt_status; BPTT_OK is 0.  On any other
  *     status nothing was written: every output array, every input array and
- *     the workspace are bytewise as they were.  bptt_strerror() maps a status
- *     to a fixed text; bptt_error_detail() gives the text of the last error
- *     raised in the calling thread, naming the argument at fault.  Nothing
- *     is ever printed and nothing aborts.
+ *     the workspace are bytewise as they were — save one case, opted into:
+ *     BPTT_ENONFINITE from the scan of a call's results, which reports
+ *     outputs already written (bptt_workspace_check_finite).
+ *     bptt_strerror() maps a status to a fixed text; bptt_error_detail()
+ *     gives the text of the last error raised in the calling thread,
+ *     naming the argument at fault.  Nothing is ever printed and nothing
+ *     aborts.
  *   - Matrices are row-major with an explicit leading dimension (the
  *     distance in elements between the starts of two rows), as in CBLAS, so
  *     a caller may pass sub-matrices.

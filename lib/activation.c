@@ -80,10 +80,12 @@ static void run_apply(const bptt_net *net, bptt_activation act, size_t n,
         }
         break;
     case BPTT_ACT_RELU:
-        /* f'(0) = 0: the subgradient the tests and finite differences use. */
+        /* f'(0) = 0: the subgradient the tests and finite differences use.
+         * y = v unless v < 0, so that a NaN z (Inf − Inf from huge weights)
+         * stays NaN in y, where the non-finite check can see it. */
         for (size_t i = 0; i < n; i++) {
             R v = z[i];
-            y[i] = v > 0 ? v : 0;
+            y[i] = v < 0 ? 0 : v;
             z[i] = v > 0 ? 1 : 0;
         }
         break;

@@ -24,6 +24,7 @@ struct X(workspace) {
     double *flow_g, *flow_d;    /* the caller's error-flow arrays (see
                                    XI(record_flow)); NULL: not recorded */
     int owned;                  /* the library allocated the block */
+    int check_finite;           /* opt-in NaN/Inf scans (finite.c) */
 };
 
 /* The error-flow recorder (flow.c), switched on by
@@ -111,5 +112,32 @@ BPTT_HIDDEN void XI(deferred_backward)(const bptt_net *net, size_t T, size_t B,
                                        size_t lddy, R beta, R *dW, size_t lddw,
                                        R *db, R *dx, size_t lddx, R *dy0,
                                        size_t lddy0, struct X(workspace) *ws);
+
+/* The opt-in non-finite check (finite.c), hooked at the entry and exit of
+ * forward and backward.  Each returns BPTT_OK at once unless the check is
+ * on in ws; otherwise BPTT_ENONFINITE with a detail naming the first NaN or
+ * ±Inf (array, step, sequence, element), or BPTT_OK.  The *_inputs scans
+ * run after the argument checks and before anything is written; the
+ * *_results scans after the outputs were written. */
+BPTT_HIDDEN bptt_status XI(finite_forward_inputs)(const char *fn,
+                                                  const struct X(workspace) *ws,
+                                                  size_t T, size_t B,
+                                                  const R *W, size_t ldw,
+                                                  const R *b, const R *x,
+                                                  size_t ldx, const R *y0,
+                                                  size_t ldy0);
+BPTT_HIDDEN bptt_status XI(finite_forward_results)(const char *fn,
+                                                   const struct X(workspace) *ws,
+                                                   size_t T, size_t B,
+                                                   const R *y, size_t ldy);
+BPTT_HIDDEN bptt_status XI(finite_backward_inputs)(const char *fn,
+                                                   const struct X(workspace) *ws,
+                                                   size_t T, size_t B,
+                                                   const R *W, size_t ldw,
+                                                   const R *dy, size_t lddy);
+BPTT_HIDDEN bptt_status XI(finite_backward_results)(
+    const char *fn, const struct X(workspace) *ws, size_t T, size_t B,
+    const R *dW, size_t lddw, const R *db, const R *dx, size_t lddx,
+    const R *dy0, size_t lddy0);
 
 #endif /* BPTT_KERNELS_H */

@@ -87,10 +87,14 @@ bptt_status bptt_net_create_uniform(size_t din, size_t dout, bptt_activation act
     if (dout == 0 || din == 0)
         return bptt__fail(BPTT_ESIZE, fn, "din (%zu) and dout (%zu) must be > 0",
                           din, dout);
-    if (dout > BPTT_INT_MAX)
-        return bptt__fail(BPTT_EOVERFLOW, fn, "dout (%zu) exceeds INT_MAX",
-                          dout);
-    bptt_activation *a = malloc(dout * sizeof *a);
+    /* bptt_net_create's size check, made before allocating dout codes for
+     * a call that would fail anyway (found by fuzz/fuzz_api: 8 GiB). */
+    if (din > BPTT_INT_MAX || dout > BPTT_INT_MAX - din)
+        return bptt__fail(BPTT_EOVERFLOW, fn,
+                          "din + dout (%zu + %zu) exceeds INT_MAX", din, dout);
+    int ok = 1;
+    size_t bytes = bptt__mul(dout, sizeof(bptt_activation), &ok);
+    bptt_activation *a = ok ? malloc(bytes) : NULL;
     if (!a)
         return bptt__fail(BPTT_ENOMEM, fn, "allocating %zu codes", dout);
     for (size_t i = 0; i < dout; i++)

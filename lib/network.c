@@ -6,6 +6,7 @@
  * form (naive.c) and the deferred algorithm (deferred.c) are dispatched from
  * here, after the checks and the staging of s(t) that all of them share.
  */
+#include <math.h>
 #include <string.h>
 
 #include "kernels.h"
@@ -88,6 +89,7 @@ bptt_status X(forward)(const bptt_net *net, size_t T, size_t B, const R *W,
     CHECK(XI(check_arg)(fn, "x", x, 1, TB, din, ldx));
     CHECK(XI(check_arg)(fn, "y0", y0, 0, B, dout, ldy0));
     CHECK(XI(check_arg)(fn, "y", y, 1, TB, dout, ldy));
+    CHECK(XI(finite_forward_inputs)(fn, ws, T, B, W, ldw, b, x, ldx, y0, ldy0));
     if (algo == BPTT_ALGO_AUTO)
         algo = bptt_algo_resolve(net, T, B);
 
@@ -113,7 +115,7 @@ bptt_status X(forward)(const bptt_net *net, size_t T, size_t B, const R *W,
     }
     ws->fwd_T = T;
     ws->fwd_B = B;
-    return BPTT_OK;
+    return XI(finite_forward_results)(fn, ws, T, B, y, ldy);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -204,13 +206,17 @@ bptt_status X(backward)(const bptt_net *net, size_t T, size_t B, const R *W,
         return bptt__fail(BPTT_ENOFORWARD, fn,
                           "the workspace's forward had T = %zu, B = %zu, not "
                           "T = %zu, B = %zu", ws->fwd_T, ws->fwd_B, T, B);
+    if (!isfinite(beta))
+        return bptt__fail(BPTT_EINVAL, fn, "beta is not finite");
+    CHECK(XI(finite_backward_inputs)(fn, ws, T, B, W, ldw, dy, lddy));
     if (algo == BPTT_ALGO_AUTO)
         algo = bptt_algo_resolve(net, T, B);
 
     if (algo == BPTT_ALGO_DEFERRED) {
         XI(deferred_backward)(net, T, B, W, ldw, dy, lddy, beta, dW, lddw, db,
                               dx, lddx, dy0, lddy0, ws);
-        return BPTT_OK;
+        return XI(finite_backward_results)(fn, ws, T, B, dW, lddw, db, dx,
+                                           lddx, dy0, lddy0);
     }
     /* out = beta·out + gradient: scale once, then every kernel adds. */
     if (dW)
@@ -231,5 +237,6 @@ bptt_status X(backward)(const bptt_net *net, size_t T, size_t B, const R *W,
                           dy0, lddy0, ws);
         bptt__threads_restore(saved);
     }
-    return BPTT_OK;
+    return XI(finite_backward_results)(fn, ws, T, B, dW, lddw, db, dx, lddx,
+                                       dy0, lddy0);
 }

@@ -204,6 +204,8 @@ START_TEST(backward_traps)
     CASE("T differs from forward", BPTT_ENOFORWARD, T, T - 1);
     CASE("B differs from forward", BPTT_ENOFORWARD, B, 1);
     CASE("lddx overflow", BPTT_EOVERFLOW, lddx, SIZE_MAX / 4);
+    CASE("beta NaN", BPTT_EINVAL, beta, NAN);
+    CASE("beta -Inf", BPTT_EINVAL, beta, -INFINITY);
 #undef CASE
     for (int k = 0; k < n; k++) {
         take_snapshot();

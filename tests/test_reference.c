@@ -145,6 +145,7 @@ START_TEST(forward_matches_naive)
         ck_assert_msg(e <= 1e-14, "%s forward relerr %g", bptt_algo_name(algo), e);
         tu_grads_free(&a);
     }
+    tu_grads_free(&n);
     tu_problem_free(p);
 }
 END_TEST

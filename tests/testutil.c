@@ -213,3 +213,40 @@ void tu_from_float(const float *f, size_t n, double *a)
     for (size_t i = 0; i < n; i++)
         a[i] = f[i];
 }
+
+void tu_snap_add(tu_snap *s, const void *p, size_t bytes)
+{
+    if (!p)
+        return;
+    if (s->n == 16)
+        abort(); /* a test adds more buffers than tu_snap holds */
+    s->p[s->n] = p;
+    s->bytes[s->n] = bytes;
+    s->copy[s->n] = malloc(bytes ? bytes : 1);
+    memcpy(s->copy[s->n], p, bytes);
+    s->n++;
+}
+
+int tu_snap_changed(const tu_snap *s)
+{
+    for (int i = 0; i < s->n; i++)
+        if (memcmp(s->copy[i], s->p[i], s->bytes[i]) != 0)
+            return i;
+    return -1;
+}
+
+void tu_snap_free(tu_snap *s)
+{
+    for (int i = 0; i < s->n; i++)
+        free(s->copy[i]);
+    s->n = 0;
+}
+
+int tu_run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

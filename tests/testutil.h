@@ -7,6 +7,7 @@
 #define BPTT_TESTUTIL_H
 
 #include <bptt.h>
+#include <check.h>
 #include <stddef.h>
 
 /* Tolerances, named once so each test states which one it holds to. */
@@ -96,5 +97,21 @@ double tu_relerr(size_t rows, size_t cols, const double *a, size_t lda,
         ck_assert_msg(memcmp((region), (snap), (bytes)) == 0, "%s: wrote",      \
                       #call);                                                  \
     } while (0)
+/* Run a Check suite, print its report and return main's exit status. */
+int tu_run_suite(Suite *s);
+
+/* A snapshot of several buffers, to prove that a call wrote nothing:
+ * add each buffer (NULL is skipped), then tu_snap_changed() gives the index
+ * (in order of adding) of the first buffer that differs, or -1. */
+typedef struct tu_snap {
+    int n;
+    const void *p[16];
+    size_t bytes[16];
+    unsigned char *copy[16];
+} tu_snap;
+
+void tu_snap_add(tu_snap *s, const void *p, size_t bytes);
+int tu_snap_changed(const tu_snap *s);
+void tu_snap_free(tu_snap *s);
 
 #endif

@@ -80,6 +80,35 @@ BPTT_API bptt_status bptt_workspace_init(const bptt_net *net, size_t Tmax,
 /* Release a workspace (NULL is a no-op). */
 BPTT_API void bptt_workspace_free(bptt_workspace *ws);
 
+/* Turn the non-finite check of forward and backward on (on != 0) or off
+ * (on = 0, the default of a new workspace) for calls made with ws.
+ *
+ * With the check on, a call scans, in this order,
+ *   bptt_forward:  its inputs W, b, y0, x (x from step 0 up), before it
+ *                  writes anything; then its result y (from y(1) up);
+ *   bptt_backward: its inputs W, dy (from dL/dy(T) down), before it writes
+ *                  anything; then its results dx (from dL/dx(T-1) down),
+ *                  dy0, dW, db;
+ * and returns BPTT_ENONFINITE at the first NaN or ±Inf, with a detail
+ * naming the array, step, sequence and element, e.g. "bptt_forward: x(3) of
+ * sequence 1, element 0, is NaN" or "bptt_backward: dW[2][5] is +Inf".  A
+ * step is the seed's time index: x(t) and dL/dx(t) are row block t,
+ * y(t+1) and dL/dy(t+1) row block t.
+ *
+ * What the status means depends on which scan failed:
+ *   - an input scan: nothing was written, as for every other error;
+ *   - a result scan: the call ran to the end and its outputs HOLD the
+ *     non-finite values (overflow inside the computation, e.g. huge
+ *     weights); a forward's state is kept in ws as usual, so a backward may
+ *     follow it.
+ * The built-in activations carry a NaN argument through to y (ReLU too), so
+ * a NaN born inside forward reaches the result scan; a custom activation
+ * that maps NaN to a finite value hides it.  The scans cost one read of
+ * each input and output and no memory.
+ *
+ * Errors: BPTT_ENULL (ws NULL). */
+BPTT_API bptt_status bptt_workspace_check_finite(bptt_workspace *ws, int on);
+
 /* ------------------------------------------------------------------------ */
 /* Forward and backward                                                      */
 /* ------------------------------------------------------------------------ */
@@ -96,7 +125,7 @@ BPTT_API void bptt_workspace_free(bptt_workspace *ws);
  * Errors: BPTT_ENULL (net, W, x, y or ws NULL), BPTT_ESIZE (T or B is 0),
  * BPTT_ELD (ldw, ldx, ldy0 or ldy too small), BPTT_ECAPACITY (T > Tmax or
  * B > Bmax of ws), BPTT_EMISMATCH (ws made for another descriptor),
- * BPTT_EALGO. */
+ * BPTT_EALGO, BPTT_ENONFINITE (only with bptt_workspace_check_finite on). */
 BPTT_API bptt_status bptt_forward(const bptt_net *net, size_t T, size_t B,
                                   const double *W, size_t ldw, const double *b,
                                   const double *x, size_t ldx,
@@ -115,7 +144,7 @@ BPTT_API bptt_status bptt_forward(const bptt_net *net, size_t T, size_t B,
  *
  * The weight and bias gradients are sums over all steps and all sequences.
  * beta = 0 overwrites (the old contents are not read, NaN included);
- * beta = 1 accumulates; any other value scales, as BLAS's beta does.
+ * beta = 1 accumulates; any other finite value scales, as BLAS's beta does.
  * dW, db, dx and dy0 are each optional (NULL: not computed; with dW NULL
  * only the recurrence and the requested input gradients are done, which is
  * how bptt-bench times the data part alone).  W must hold the values the
@@ -124,7 +153,8 @@ BPTT_API bptt_status bptt_forward(const bptt_net *net, size_t T, size_t B,
  *
  * Errors: BPTT_ENULL (net, W, dy or ws NULL), BPTT_ESIZE, BPTT_ELD,
  * BPTT_ECAPACITY, BPTT_EMISMATCH, BPTT_EALGO, BPTT_ENOFORWARD (no forward
- * in ws, or one with another T or B). */
+ * in ws, or one with another T or B), BPTT_EINVAL (beta NaN or ±Inf),
+ * BPTT_ENONFINITE (only with bptt_workspace_check_finite on). */
 BPTT_API bptt_status bptt_backward(const bptt_net *net, size_t T, size_t B,
                                    const double *W, size_t ldw,
                                    const double *dy, size_t lddy, double beta,
@@ -177,6 +207,7 @@ BPTT_API bptt_status bpttf_workspace_init(const bptt_net *net, size_t Tmax,
                                           size_t Bmax, void *buf, size_t bytes,
                                           bpttf_workspace **ws);
 BPTT_API void bpttf_workspace_free(bpttf_workspace *ws);
+BPTT_API bptt_status bpttf_workspace_check_finite(bpttf_workspace *ws, int on);
 BPTT_API bptt_status bpttf_forward(const bptt_net *net, size_t T, size_t B,
                                    const float *W, size_t ldw, const float *b,
                                    const float *x, size_t ldx,
