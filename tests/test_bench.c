@@ -283,8 +283,11 @@ static int items(json *j, char close, int members)
         if (members) {
             string(j);
             ws(j);
-            if (*j->p++ != ':')
+            if (*j->p != ':') { /* never step past the terminating NUL */
                 j->ok = 0;
+                break;
+            }
+            j->p++;
         }
         value(j);
         n++;
@@ -293,8 +296,11 @@ static int items(json *j, char close, int members)
             j->p++;
             break;
         }
-        if (*j->p++ != ',')
+        if (*j->p != ',') {
             j->ok = 0;
+            break;
+        }
+        j->p++;
     }
     return n;
 }

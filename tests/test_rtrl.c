@@ -592,8 +592,9 @@ static void setup(void)
     tu_rng r = {1};
     net = tu_mixed_net(DIN, DOUT);
     other = tu_mixed_net(DIN, DOUT);
-    a = malloc(sizeof *a);
-    snap = malloc(sizeof *snap);
+    /* calloc: the struct's tail padding is compared too */
+    a = calloc(1, sizeof *a);
+    snap = calloc(1, sizeof *snap);
     double *d = (double *)a;
     for (size_t i = 0; i < offsetof(arena, mask) / sizeof(double); i++)
         d[i] = tu_uniform(&r);
