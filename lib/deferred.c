@@ -67,27 +67,8 @@ void XI(deferred_backward)(const bptt_net *net, size_t T, size_t B,
     R *Delta = ws->Delta;
 
     int saved = bptt__threads_cap(B, dout);
-    for (size_t t = T; t >= 1; t--) {
-        const size_t k = (t - 1) * B;
-        R *delta = Delta + k * dout;
-        const R *D = ws->D + k * dout;
-        /* g(t) = dL/dy(t) (eq. (3)) + Wyᵀ δ(t+1) (eq. (7)) */
-        for (size_t bb = 0; bb < B; bb++)
-            memcpy(delta + bb * dout, dy + (k + bb) * lddy, dout * sizeof(R));
-        if (t < T) {
-            const R *next = delta + B * dout;
-            if (B == 1)
-                CBLAS(gemv)(CblasRowMajor, CblasTrans, n, n, 1, Wy, (int)ldw,
-                            next, 1, 1, delta, 1);
-            else
-                CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasNoTrans, ib, n, n,
-                            1, next, n, Wy, (int)ldw, 1, delta, n);
-        }
-        XI(record_flow)(ws, k, B, delta, D); /* ‖g(t)‖, ‖δ(t)‖ if asked */
-        /* δ(t) = g(t) ⊙ f'(z(t)) (eq. (5)/(8)) */
-        for (size_t i = 0; i < B * dout; i++)
-            delta[i] *= D[i];
-    }
+    for (size_t t = T; t >= 1; t--)
+        XI(delta_step)(net, t, T, B, W, ldw, dy, lddy, ws);
     bptt__threads_restore(saved);
 
     /* dL/dW = β dW + Δᵀ S: eq. (12)'s sum over t (and b) as one GEMM */

@@ -74,6 +74,14 @@ BPTT_HIDDEN bptt_status XI(check_call)(const char *fn, const bptt_net *net,
                                        size_t T, size_t B, bptt_algo algo,
                                        const struct X(workspace) *ws);
 
+/* One step of the backward recurrence (network.c), shared by gemv-ger and
+ * deferred: δ(t) = (dL/dy(t) + Wyᵀ δ(t+1)) ⊙ f'(z(t)) (eqs. (3), (7),
+ * (5)/(8)) into the B rows (t-1)·B.. of ws->Delta, δ(T+1) = 0, recording
+ * the error flow if asked. */
+BPTT_HIDDEN void XI(delta_step)(const bptt_net *net, size_t t, size_t T,
+                                size_t B, const R *W, size_t ldw, const R *dy,
+                                size_t lddy, struct X(workspace) *ws);
+
 /* y(t+1) = f(z(t+1)) for B rows, unit by unit, run by run; z (rows of D,
  * ld dout) is replaced by f'(z) (eq. (4)); y gets ldy. */
 BPTT_HIDDEN void XI(activate)(const bptt_net *net, size_t B, R *zd,

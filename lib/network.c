@@ -122,6 +122,34 @@ bptt_status X(forward)(const bptt_net *net, size_t T, size_t B, const R *W,
 /* Backward                                                                  */
 /* ------------------------------------------------------------------------ */
 
+void XI(delta_step)(const bptt_net *net, size_t t, size_t T, size_t B,
+                   const R *W, size_t ldw, const R *dy, size_t lddy,
+                   X(workspace) *ws)
+{
+    const size_t dout = net->dout, k = (t - 1) * B; /* first row of step t */
+    const int n = (int)dout, ib = (int)B;
+    const R *Wy = W + net->din;
+    R *delta = ws->Delta + k * dout;
+    const R *D = ws->D + k * dout;
+    /* g(t) = dL/dy(t) (eq. (3)) ... */
+    for (size_t bb = 0; bb < B; bb++)
+        memcpy(delta + bb * dout, dy + (k + bb) * lddy, dout * sizeof(R));
+    /* ... + Wyᵀ δ(t+1)  (eq. (7)): the one truly sequential product */
+    if (t < T) {
+        const R *next = delta + B * dout;
+        if (B == 1)
+            CBLAS(gemv)(CblasRowMajor, CblasTrans, n, n, 1, Wy, (int)ldw, next,
+                        1, 1, delta, 1);
+        else
+            CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasNoTrans, ib, n, n, 1,
+                        next, n, Wy, (int)ldw, 1, delta, n);
+    }
+    XI(record_flow)(ws, k, B, delta, D); /* ‖g(t)‖, ‖δ(t)‖ if asked */
+    /* δ(t) = g(t) ⊙ f'(z(t))  (eq. (5)/(8)) */
+    for (size_t i = 0; i < B * dout; i++)
+        delta[i] *= D[i];
+}
+
 /* gemv-ger: per step, eq. (7) as one transposed GEMV on Wy (GEMM for B > 1)
  * and eq. (12) as one GER over s(t-1) (a rank-B GEMM update for B > 1). */
 static void backward_gemv_ger(const bptt_net *net, size_t T, size_t B,
@@ -134,26 +162,9 @@ static void backward_gemv_ger(const bptt_net *net, size_t T, size_t B,
     const int n = (int)dout, ib = (int)B;
     for (size_t t = T; t >= 1; t--) {
         const size_t k = (t - 1) * B; /* first row of step t */
-        R *delta = ws->Delta + k * dout;
-        const R *D = ws->D + k * dout;
+        const R *delta = ws->Delta + k * dout;
         const R *s = ws->S + k * m;
-        /* g(t) = dL/dy(t) (eq. (3)) ... */
-        for (size_t bb = 0; bb < B; bb++)
-            memcpy(delta + bb * dout, dy + (k + bb) * lddy, dout * sizeof(R));
-        /* ... + Wyᵀ δ(t+1)  (eq. (7)) */
-        if (t < T) {
-            const R *next = delta + B * dout;
-            if (B == 1)
-                CBLAS(gemv)(CblasRowMajor, CblasTrans, n, n, 1, Wy, (int)ldw,
-                            next, 1, 1, delta, 1);
-            else
-                CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasNoTrans, ib, n, n,
-                            1, next, n, Wy, (int)ldw, 1, delta, n);
-        }
-        XI(record_flow)(ws, k, B, delta, D); /* ‖g(t)‖, ‖δ(t)‖ if asked */
-        /* δ(t) = g(t) ⊙ f'(z(t))  (eq. (5)/(8)) */
-        for (size_t i = 0; i < B * dout; i++)
-            delta[i] *= D[i];
+        XI(delta_step)(net, t, T, B, W, ldw, dy, lddy, ws);
         /* dL/dW += δ(t) s(t-1)ᵀ  (eqs. (9)/(11)/(12)) */
         if (dW && B == 1)
             CBLAS(ger)(CblasRowMajor, n, (int)m, 1, delta, 1, s, 1, dW,
