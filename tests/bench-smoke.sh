@@ -11,7 +11,8 @@
 #           peers; none on CI) on tanh units, oneDNN in float only —
 #           consistent numbers, derived rows marked and never looking
 #           measured; the ratio lines; the JSON parses (python3, which
-#           meson itself runs on) and holds the same records.
+#           meson itself runs on) and holds the same records; targets.sh
+#           reads the CSV.
 #   refuse  --test-corrupt on each algorithm and each available peer in
 #           turn: exit 1, the reason on stderr, no row for it, all rows for
 #           the others.
@@ -187,6 +188,11 @@ smoke)
   done
   rows=$(($(wc -l <"$tmp/out.csv") - 1))
   check_json "$tmp/out.json" "$rows"
+  # targets.sh reads the CSV: none of the reference shapes ran here, so
+  # every one of its 29 targets says so
+  sh "$(dirname "$0")/../bench/targets.sh" "$tmp/out.csv" >"$tmp/targets"
+  n=$(grep -c '| not run |$' "$tmp/targets")
+  [ "$n" = 29 ] || { cat "$tmp/targets"; echo "$n targets not run, want 29"; exit 1; }
   # --peers none runs none
   run --peers none --algo deferred
   [ "$rc" = 0 ] || { cat "$tmp/stderr"; echo "--peers none: exit $rc"; exit 1; }
