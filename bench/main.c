@@ -33,8 +33,8 @@ enum {
     LIMIT_MIN_BUDGET_MS = 100, /* at the start: enough calls for a best */
     LIMIT_CASE_BUDGET_MS = 50, /* again before each case */
     /* RTRL costs ~n²(m+1)/(2m+n) times BPTT per step: by default only up
-     * to these dout (gemm, naive; naive runs ~10x slower than gemm, 45 s
-     * a sequence of T = 100 at dout = 128).  --quick: both at 32. */
+     * to these dout (gemm, naive; naive runs ~10x slower than gemm, some
+     * 35 s a sequence of T = 100 at dout = 128).  --quick: both at 32. */
     RTRL_GEMM_MAX_DOUT = 128,
     RTRL_NAIVE_MAX_DOUT = 64,
     RTRL_QUICK_MAX_DOUT = 32,
