@@ -13,12 +13,14 @@
 #ifdef BENCH_SINGLE
 typedef float R;
 typedef bpttf_workspace WS;
+typedef bpttf_rtrl RS;
 #define P(name) bpttf_##name
 #define BX(name) bench_f_##name
 #define CBLAS(name) cblas_s##name
 #else
 typedef double R;
 typedef bptt_workspace WS;
+typedef bptt_rtrl RS;
 #define P(name) bptt_##name
 #define BX(name) bench_d_##name
 #define CBLAS(name) cblas_d##name

@@ -1,7 +1,8 @@
 /*
  * cases.h — the grid of shapes and the run of one case: check every
- * algorithm against the naive form, then time the ones that agree, with
- * their BLAS floors.  Precision-independent (through bench_prec).
+ * algorithm (bptt's, RTRL's, the peers') against the naive form, then time
+ * the ones that agree, with their BLAS floors.  Precision-independent
+ * (through bench_prec).
  */
 #ifndef BENCH_CASES_H
 #define BENCH_CASES_H
@@ -11,34 +12,57 @@
 #include "prec.h"
 #include "report.h"
 
+/* A case: a shape and the units' activations — every unit tanh (the
+ * network the peers implement), or mixed: identity, tanh, logistic, relu,
+ * softplus, cycled over the units (issue 4's cost of per-unit
+ * activations). */
 typedef struct bench_shape {
     size_t din, dout, T, B;
+    int mixed;
 } bench_shape;
+
+/* "tanh" or "mixed". */
+const char *bench_activations_name(int mixed);
 
 /* The default grid: the five reference shapes of DESIGN.md, then dout in
  * {16, ..., 1024} at din = dout, T = 100, B = 1 (the shapes not already
- * listed).  The quick grid: a few small ones that run, naive included, in
- * well under a minute. */
+ * listed), then (256,256,100,32) with mixed units, timed against its
+ * all-tanh twin.  The quick grid: a few small ones that run, naive
+ * included, in well under a minute. */
 const bench_shape *bench_default_grid(size_t *n);
 const bench_shape *bench_quick_grid(size_t *n);
 
-/* What a run collects: records in (case, algorithm, pass) order and the
- * algorithms refused. */
+/* What a run collects: records in (case, algorithm, pass) order, the
+ * algorithms refused and the notes (a peer skipped, RTRL's memory
+ * crossover), each note naming its case. */
 typedef struct bench_results {
     bench_record *rec;
     size_t n, cap;
     bench_refusal *ref;
     size_t nref, capref;
+    bench_refusal *note;
+    size_t nnote, capnote;
 } bench_results;
 
 void bench_results_free(bench_results *r);
 
+/* RTRL's rows: rtrl-naive and rtrl-gemm (index 0 and 1 of rtrl_on). */
+enum { BENCH_RTRL_NAIVE, BENCH_RTRL_GEMM, BENCH_NRTRL };
+
+/* "rtrl-naive", "rtrl-gemm"; NULL past the last. */
+const char *bench_rtrl_name(size_t i);
+
 typedef struct bench_config {
     double budget_ms;        /* per case, algorithm and pass */
     int algo_on[BPTT_NALGO]; /* algorithms to time besides naive */
-    const char *corrupt;     /* test hook: the algorithm (by name) whose
-                                dL/dW is perturbed before the check */
-    int threads;             /* BLAS threads, for the records */
+    int rtrl_on[BENCH_NRTRL];/* RTRL algorithms to time ... */
+    int rtrl_all_shapes;     /* ... on every shape, not only where dout <=
+                                rtrl_max_dout[i] */
+    size_t rtrl_max_dout[BENCH_NRTRL];
+    const char *peers[8];    /* peers to run (available ones), NULL-ended */
+    const char *corrupt;     /* test hook: the algorithm or peer (by name)
+                                whose dL/dW is perturbed before the check */
+    int threads;             /* BLAS threads (also the peers') */
     int progress;            /* one line of progress on stderr */
     size_t case_no, ncases;  /* for the progress line */
 } bench_config;
@@ -48,11 +72,67 @@ typedef struct bench_config {
  * within prec->tol of naive's, normwise) before anything is timed, and a
  * failing one is refused: its reason printed on stderr and added to
  * out->ref, no record for it.  Then each pass of each agreeing algorithm
- * is timed alone, with its floor, into out->rec.  Returns the number of
- * algorithms refused, or -1 if the case could not be set up (the reason
- * printed on stderr). */
+ * is timed alone, with its floor, into out->rec; then the peers (tanh
+ * units only) and RTRL, each checked the same way first.  Returns the
+ * number of algorithms refused, or -1 if the case could not be set up (the
+ * reason printed on stderr). */
 int bench_run_case(const bench_config *cfg, const bench_prec *prec,
                    const bench_limits *lim, bench_shape s,
                    bench_results *out);
+
+/* ---- The parts of a case's run (cases.c, peer_case.c) ------------------ */
+
+/* Append a record; 0, or -1 when memory runs out. */
+int bench_add_record(bench_results *out, const bench_record *r);
+
+/* Refuse algo on this case: drop the records from out->rec[first] on
+ * (its own, so that no time of it is reported), the reason on stderr and
+ * in out->ref; 0, or -1 when memory runs out. */
+int bench_refuse(const bench_config *cfg, bench_results *out, size_t first,
+                 const bench_prec *prec, bench_shape s, const char *algo,
+                 const char *reason);
+
+/* The check of algo's (or a peer's) outputs in the problem p, those named
+ * in what (BENCH_CHECK_*), against the naive reference, after the test
+ * hook cfg->corrupt: a reason in reason if they differ by more than
+ * prec->tol (normwise relative), else reason untouched. */
+void bench_check(const bench_config *cfg, const bench_prec *prec, void *p,
+                 const char *algo, unsigned what, char *reason, size_t size);
+
+/* A note about subject on this case, kept in out->note (and shown under
+ * the case's table); 0, or -1 when memory runs out. */
+int bench_note(bench_results *out, const bench_prec *prec, bench_shape s,
+               const char *subject, const char *text);
+
+/* The progress line on stderr (when cfg->progress), and its erasure. */
+void bench_progress(const bench_config *cfg, const bench_prec *prec,
+                    bench_shape s, const char *algo, const char *what);
+void bench_clear_progress(const bench_config *cfg);
+
+/* Flops of a pass of a bptt algorithm or a peer (DESIGN.md §3, ∂L/∂x
+ * included in backward); RTRL's passes by bench_flops_rtrl. */
+double bench_pass_flops(bench_pass pass, bench_shape s);
+
+/* A record of a timed (or derived) pass with the figures that follow from
+ * its median: GFLOP/s, the fraction of the limit (GEMV at B = 1, GEMM at
+ * B > 1, or GEMM when gemm is set), the speedup over naive_ms (NaN: none). */
+bench_record bench_make_record(const bench_config *cfg,
+                               const bench_prec *prec, const bench_limits *lim,
+                               bench_shape s, const char *algo,
+                               bench_pass pass, bench_summary t, double flops,
+                               int gemm, double naive_ms);
+
+/* Run the peers of cfg->peers on the problem p (whose naive reference is
+ * kept), check their y, dL/dW, dL/dx like bptt's algorithms and record
+ * their forward, backward and forward_backward.  A peer that cannot do the
+ * case (oneDNN in double) is skipped with a note.  naive_ms holds naive's
+ * medians per pass (NaN where none).  Returns the number of peers
+ * refused. */
+int bench_run_peers(const bench_config *cfg, const bench_prec *prec,
+                    const bench_limits *lim, bench_shape s, void *p,
+                    const double *naive_ms, bench_results *out);
+
+/* The version a peer reported when it last ran ("" if it has not). */
+const char *bench_peer_version(const char *name);
 
 #endif

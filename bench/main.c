@@ -1,16 +1,17 @@
 /*
  * main.c — bptt-bench: the command line, the run over the grid, and the
  * reports.  Times Network A's forward and backward for every algorithm of
- * the library, after checking each against the naive form, beside the
- * machine's GEMM and GEMV limits and each algorithm's BLAS floor.
+ * the library, RTRL and the peers (oneDNN, PyTorch) where present, after
+ * checking each against the naive form, beside the machine's GEMM and GEMV
+ * limits and each algorithm's BLAS floor.
  *
  * Exit status: 0; 1 if an algorithm was refused (its gradient disagreed
  * with naive's or a call failed) or a case or an output file failed; 2 for
  * a bad command line.
  *
- * --test-corrupt ALGO, left out of the usage on purpose, is the test suite's
- * hook: it perturbs ALGO's dL/dW before the check, to prove that a wrong
- * gradient is refused.
+ * --test-corrupt NAME, left out of the usage on purpose, is the test suite's
+ * hook: it perturbs the dL/dW of NAME (a bptt or RTRL algorithm, or a peer)
+ * before the check, to prove that a wrong gradient is refused.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -21,6 +22,7 @@
 
 #include "cases.h"
 #include "env.h"
+#include "peer.h"
 
 enum {
     DEFAULT_BUDGET_MS = 200,
@@ -30,6 +32,12 @@ enum {
     GEMV_COLS = 1024,
     LIMIT_MIN_BUDGET_MS = 100, /* at the start: enough calls for a best */
     LIMIT_CASE_BUDGET_MS = 50, /* again before each case */
+    /* RTRL costs ~n²(m+1)/(2m+n) times BPTT per step: by default only up
+     * to these dout (gemm, naive; naive runs ~10x slower than gemm, some
+     * 35 s a sequence of T = 100 at dout = 128).  --quick: both at 32. */
+    RTRL_GEMM_MAX_DOUT = 128,
+    RTRL_NAIVE_MAX_DOUT = 64,
+    RTRL_QUICK_MAX_DOUT = 32,
 };
 
 static void usage(FILE *f)
@@ -48,18 +56,38 @@ static void usage(FILE *f)
           "NAME is one of:\n                       ", f);
     for (bptt_algo a = BPTT_ALGO_NAIVE; a < BPTT_NALGO; a++)
         fprintf(f, " %s", bptt_algo_name(a));
+    for (size_t i = 0; i < BENCH_NRTRL; i++)
+        fprintf(f, " %s", bench_rtrl_name(i));
     fputs("\n"
           "  --precision P         double, float or all (default all); the "
           "check's\n"
           "                        tolerance is 1e-10 in double, 1e-4 in "
           "float\n"
+          "  --activations A       tanh (every unit), mixed (identity, tanh, "
+          "logistic,\n"
+          "                        relu, softplus in turn) or all (each case "
+          "both ways);\n"
+          "                        default: tanh, and the full grid adds "
+          "one mixed case\n"
+          "  --peers LIST          none, all (default: those available) or "
+          "a comma-\n"
+          "                        separated list of onednn, torch: time "
+          "them beside bptt\n"
+          "  --rtrl, --no-rtrl     RTRL on every shape / on none (default: "
+          "rtrl-gemm where\n"
+          "                        dout <= 128, rtrl-naive where dout <= 64; "
+          "32 with --quick)\n"
           "  --budget-ms MS        time per case, algorithm and pass (default "
           "200)\n"
-          "  --threads N           BLAS threads (default 1)\n"
+          "  --threads N           BLAS threads, and the peers' (default 1); "
+          "for one thread\n"
+          "                        OPENBLAS_NUM_THREADS=1 in the environment "
+          "is the surest\n"
           "  --csv FILE            one row per case, algorithm and pass\n"
           "  --json FILE           the same records, the environment and the "
           "limits\n"
           "  --list-algos          print the algorithms' names and exit\n"
+          "  --list-peers          print the peers available here and exit\n"
           "  -h, --help            this text\n"
           "Exit status: 0; 1 if an algorithm was refused or a case failed; 2 "
           "for a bad\ncommand line.\n", f);
@@ -97,7 +125,7 @@ static int parse_shape(const char *arg, bench_shape *s)
             return -1;
         p = e + 1;
     }
-    *s = (bench_shape){v[0], v[1], v[2], v[3]};
+    *s = (bench_shape){v[0], v[1], v[2], v[3], 0};
     return 0;
 }
 
@@ -109,17 +137,71 @@ static int algo_by_name(const char *name)
     return -1;
 }
 
+static int rtrl_by_name(const char *name)
+{
+    for (size_t i = 0; i < BENCH_NRTRL; i++)
+        if (strcmp(bench_rtrl_name(i), name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int peer_by_name(const char *name)
+{
+    const char *p;
+    for (size_t i = 0; (p = bptt_peer_name(i)); i++)
+        if (strcmp(p, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+enum { ACT_DEFAULT, ACT_TANH, ACT_MIXED, ACT_ALL };
+
 typedef struct options {
     bench_shape *shapes;
     size_t nshapes;
-    int quick, any_algo, list;
+    int quick, any_algo, list, list_peers;
     int algo_on[BPTT_NALGO];
+    int rtrl_on[BENCH_NRTRL];
+    int rtrl;                 /* 1 --rtrl, -1 --no-rtrl, 0 by dout */
+    int activations;          /* ACT_* */
+    int peers_named;          /* --peers given */
+    int peer_on[8];           /* by bptt_peer_name index */
     const bench_prec *prec[2];
     size_t nprec;
     double budget_ms;
     int threads;
     const char *csv, *json, *corrupt;
 } options;
+
+/* --peers none|all|NAME[,NAME...] into o->peer_on; 0 or -1. */
+static int parse_peers(const char *val, options *o)
+{
+    memset(o->peer_on, 0, sizeof o->peer_on);
+    o->peers_named = 1;
+    if (!strcmp(val, "none"))
+        return 0;
+    if (!strcmp(val, "all")) {
+        o->peers_named = 0; /* all available, no complaint about others */
+        for (size_t i = 0; bptt_peer_name(i); i++)
+            o->peer_on[i] = 1;
+        return 0;
+    }
+    for (const char *p = val;;) {
+        const size_t len = strcspn(p, ",");
+        char name[32];
+        if (len == 0 || len >= sizeof name)
+            return -1;
+        memcpy(name, p, len);
+        name[len] = '\0';
+        const int k = peer_by_name(name);
+        if (k < 0)
+            return -1;
+        o->peer_on[k] = 1;
+        if (!p[len])
+            return 0;
+        p += len + 1;
+    }
+}
 
 /* Parse argv into o; 0, 1 for --help/--list-algos done, or 2. */
 static int parse(int argc, char **argv, options *o)
@@ -129,6 +211,8 @@ static int parse(int argc, char **argv, options *o)
     o->nprec = 2;
     o->threads = 1;
     o->budget_ms = -1;
+    for (size_t i = 0; bptt_peer_name(i); i++)
+        o->peer_on[i] = 1;
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i], *val = NULL;
         char name[32];
@@ -144,7 +228,9 @@ static int parse(int argc, char **argv, options *o)
                           !strcmp(name, "--budget-ms") ||
                           !strcmp(name, "--threads") || !strcmp(name, "--csv") ||
                           !strcmp(name, "--json") ||
-                          !strcmp(name, "--test-corrupt");
+                          !strcmp(name, "--test-corrupt") ||
+                          !strcmp(name, "--peers") ||
+                          !strcmp(name, "--activations");
         if (takes) {
             val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
             if (!val)
@@ -157,6 +243,23 @@ static int parse(int argc, char **argv, options *o)
             return 1;
         } else if (!strcmp(name, "--list-algos")) {
             o->list = 1;
+        } else if (!strcmp(name, "--list-peers")) {
+            o->list_peers = 1;
+        } else if (!strcmp(name, "--rtrl") || !strcmp(name, "--no-rtrl")) {
+            o->rtrl = name[2] == 'r' ? 1 : -1;
+        } else if (!strcmp(name, "--peers")) {
+            if (parse_peers(val, o))
+                return bad("--peers %s: want none, all, or a comma-separated "
+                           "list of onednn, torch", val);
+        } else if (!strcmp(name, "--activations")) {
+            if (!strcmp(val, "tanh"))
+                o->activations = ACT_TANH;
+            else if (!strcmp(val, "mixed"))
+                o->activations = ACT_MIXED;
+            else if (!strcmp(val, "all"))
+                o->activations = ACT_ALL;
+            else
+                return bad("--activations %s: want tanh, mixed or all", val);
         } else if (!strcmp(name, "--quick")) {
             o->quick = 1;
         } else if (!strcmp(name, "--shape")) {
@@ -168,10 +271,13 @@ static int parse(int argc, char **argv, options *o)
                 return bad("--shape %s: want din,dout,T,B, each a whole "
                            "number > 0", val);
         } else if (!strcmp(name, "--algo")) {
-            const int a = algo_by_name(val);
-            if (a < 0)
+            const int a = algo_by_name(val), r = rtrl_by_name(val);
+            if (a < 0 && r < 0)
                 return bad("--algo %s: no such algorithm", val);
-            o->algo_on[a] = 1;
+            if (a >= 0)
+                o->algo_on[a] = 1;
+            else
+                o->rtrl_on[r] = 1;
             o->any_algo = 1;
         } else if (!strcmp(name, "--precision")) {
             if (!strcmp(val, "double") || !strcmp(val, "float")) {
@@ -200,16 +306,26 @@ static int parse(int argc, char **argv, options *o)
         } else if (!strcmp(name, "--json")) {
             o->json = val;
         } else if (!strcmp(name, "--test-corrupt")) {
-            if (algo_by_name(val) < 0)
-                return bad("--test-corrupt %s: no such algorithm", val);
+            if (algo_by_name(val) < 0 && rtrl_by_name(val) < 0
+                && peer_by_name(val) < 0)
+                return bad("--test-corrupt %s: no such algorithm or peer",
+                           val);
             o->corrupt = val;
         } else {
             return bad("unknown argument %s", opt);
         }
     }
-    if (!o->any_algo)
+    if (!o->any_algo) {
         for (int a = 0; a < BPTT_NALGO; a++)
             o->algo_on[a] = 1;
+        for (int r = 0; r < BENCH_NRTRL; r++)
+            o->rtrl_on[r] = 1;
+    }
+    if (o->rtrl < 0)
+        memset(o->rtrl_on, 0, sizeof o->rtrl_on);
+    if (o->rtrl > 0 && !o->rtrl_on[0] && !o->rtrl_on[1])
+        for (int r = 0; r < BENCH_NRTRL; r++)
+            o->rtrl_on[r] = 1;
     if (o->budget_ms < 0)
         o->budget_ms = o->quick ? QUICK_BUDGET_MS : DEFAULT_BUDGET_MS;
     return 0;
@@ -284,17 +400,100 @@ static int json_writer(FILE *f, const void *ctx)
 {
     const run *r = ctx;
     return bench_json_write(f, r->env, r->lim, r->nlim, r->res->rec,
-                            r->res->n, r->res->ref, r->res->nref);
+                            r->res->n, r->res->ref, r->res->nref,
+                            r->res->note, r->res->nnote);
+}
+
+/* The cases: the shapes given (tanh units) or the grid, with their units
+ * as --activations says (then without duplicates); malloc'd, count in *n. */
+static bench_shape *make_cases(const options *o, size_t *n)
+{
+    size_t ng = o->nshapes;
+    const bench_shape *given = o->shapes;
+    if (!given)
+        given = o->quick ? bench_quick_grid(&ng) : bench_default_grid(&ng);
+    bench_shape *c = malloc((2 * ng + 1) * sizeof *c);
+    if (!c)
+        return NULL;
+    *n = 0;
+    for (size_t i = 0; i < ng; i++)
+        for (int mixed = 0; mixed <= 1; mixed++) {
+            bench_shape s = given[i];
+            if (o->activations == ACT_DEFAULT) {
+                if (mixed)
+                    continue; /* as listed */
+            } else if ((o->activations == ACT_TANH && mixed)
+                       || (o->activations == ACT_MIXED && !mixed)) {
+                continue;
+            } else {
+                s.mixed = mixed;
+            }
+            int dup = 0;
+            for (size_t j = 0; j < *n && !dup; j++)
+                dup = !memcmp(&c[j], &s, sizeof s);
+            if (!dup)
+                c[(*n)++] = s;
+        }
+    return c;
+}
+
+/* The peers to run: those asked for that are available here; env->peers
+ * names them (and those asked for by name that are not). */
+static void choose_peers(const options *o, bench_config *cfg, bench_env *env)
+{
+    size_t k = 0, len = 0;
+    const char *name;
+    env->peers[0] = '\0';
+    for (size_t i = 0; (name = bptt_peer_name(i)); i++) {
+        if (!o->peer_on[i])
+            continue;
+        const int here = bptt_peer_available(name);
+        if (here && k + 1 < sizeof cfg->peers / sizeof cfg->peers[0])
+            cfg->peers[k++] = name;
+        else if (!here && o->peers_named)
+            fprintf(stderr, "bptt-bench: peer %s is not available here; "
+                            "skipped (bench/peers/README.md)\n", name);
+        if (here || o->peers_named)
+            len += (size_t)snprintf(env->peers + len, sizeof env->peers - len,
+                                    "%s%s%s", len ? ", " : "", name,
+                                    here ? "" : " (not available)");
+        if (len >= sizeof env->peers)
+            len = sizeof env->peers - 1;
+    }
+    cfg->peers[k] = NULL;
+}
+
+/* After the run: the peers with the versions they reported. */
+static void peer_versions(const bench_config *cfg, bench_env *env)
+{
+    size_t len = 0;
+    env->peers[0] = '\0';
+    for (size_t i = 0; cfg->peers[i]; i++) {
+        const char *v = bench_peer_version(cfg->peers[i]);
+        len += (size_t)snprintf(env->peers + len, sizeof env->peers - len,
+                                "%s%s%s%s%s", len ? ", " : "", cfg->peers[i],
+                                v[0] ? " (" : " (not run)", v, v[0] ? ")" : "");
+        if (len >= sizeof env->peers)
+            len = sizeof env->peers - 1;
+    }
 }
 
 int main(int argc, char **argv)
 {
     options o = {0};
     int rc = parse(argc, argv, &o);
-    if (rc || o.list) {
-        if (o.list)
+    if (rc || o.list || o.list_peers) {
+        if (!rc && o.list) {
             for (bptt_algo a = BPTT_ALGO_NAIVE; a < BPTT_NALGO; a++)
                 printf("%s\n", bptt_algo_name(a));
+            for (size_t i = 0; i < BENCH_NRTRL; i++)
+                printf("%s\n", bench_rtrl_name(i));
+        }
+        const char *name;
+        for (size_t i = 0; !rc && o.list_peers && (name = bptt_peer_name(i));
+             i++)
+            if (bptt_peer_available(name))
+                printf("%s\n", name);
         free(o.shapes);
         return rc == 1 ? 0 : rc;
     }
@@ -302,16 +501,31 @@ int main(int argc, char **argv)
         fprintf(stderr, "bptt-bench: this BLAS cannot set its threads; "
                         "--threads ignored\n");
 
-    size_t nshapes = o.nshapes;
-    const bench_shape *shapes = o.shapes;
-    if (!shapes)
-        shapes = o.quick ? bench_quick_grid(&nshapes)
-                         : bench_default_grid(&nshapes);
+    size_t nshapes = 0;
+    bench_shape *shapes = make_cases(&o, &nshapes);
+    if (!shapes) {
+        fprintf(stderr, "bptt-bench: out of memory\n");
+        free(o.shapes);
+        return 1;
+    }
 
     char *command = command_line(argc, argv);
     bench_env env;
     bench_env_collect(&env, command, o.budget_ms);
     const int progress = isatty(STDERR_FILENO);
+    bench_config cfg = {.budget_ms = o.budget_ms,
+                        .corrupt = o.corrupt,
+                        .threads = env.blas_threads,
+                        .progress = progress,
+                        .rtrl_all_shapes = o.rtrl > 0,
+                        .ncases = nshapes * o.nprec};
+    memcpy(cfg.algo_on, o.algo_on, sizeof cfg.algo_on);
+    memcpy(cfg.rtrl_on, o.rtrl_on, sizeof cfg.rtrl_on);
+    cfg.rtrl_max_dout[BENCH_RTRL_NAIVE] =
+        o.quick ? RTRL_QUICK_MAX_DOUT : RTRL_NAIVE_MAX_DOUT;
+    cfg.rtrl_max_dout[BENCH_RTRL_GEMM] =
+        o.quick ? RTRL_QUICK_MAX_DOUT : RTRL_GEMM_MAX_DOUT;
+    choose_peers(&o, &cfg, &env);
 
     bench_limits lim[2];
     for (size_t k = 0; k < o.nprec; k++) {
@@ -329,29 +543,30 @@ int main(int argc, char **argv)
     bench_table_limits(stdout, lim, o.nprec);
     fflush(stdout);
 
-    bench_config cfg = {.budget_ms = o.budget_ms,
-                        .corrupt = o.corrupt,
-                        .threads = env.blas_threads,
-                        .progress = progress,
-                        .ncases = nshapes * o.nprec};
-    memcpy(cfg.algo_on, o.algo_on, sizeof cfg.algo_on);
     bench_results res = {0};
     int failed = 0;
     for (size_t k = 0; k < o.nprec; k++)
         for (size_t i = 0; i < nshapes; i++) {
             cfg.case_no++;
-            const size_t first = res.n;
+            const size_t first = res.n, first_note = res.nnote;
             measure_limits(o.prec[k], o.budget_ms < LIMIT_CASE_BUDGET_MS
                                           ? o.budget_ms : LIMIT_CASE_BUDGET_MS,
                            &lim[k]);
             if (bench_run_case(&cfg, o.prec[k], &lim[k], shapes[i], &res))
                 failed = 1;
             bench_table_case(stdout, res.rec + first, res.n - first);
+            bench_table_ratios(stdout, res.rec, first, res.n);
+            for (size_t j = first_note; j < res.nnote; j++)
+                printf("  note (%s): %s\n", res.note[j].algo,
+                       res.note[j].reason);
             fflush(stdout);
         }
     printf("\nThe best limits of the run (each case used the best measured "
            "up to it):\n");
     bench_table_limits(stdout, lim, o.nprec);
+    peer_versions(&cfg, &env);
+    if (env.peers[0])
+        printf("peers     %s\n", env.peers);
     if (res.nref)
         fprintf(stderr, "bptt-bench: %zu algorithm(s) refused; see above\n",
                 res.nref);
@@ -363,6 +578,7 @@ int main(int argc, char **argv)
         failed = 1;
     bench_results_free(&res);
     free(command);
+    free(shapes);
     free(o.shapes);
     return failed;
 }

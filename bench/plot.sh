@@ -1,8 +1,9 @@
 #!/bin/sh
 # plot.sh CSV [OUT.svg|OUT.png] — from bptt-bench's CSV, plot the backward time and
-# the speedup over naive against dout, one line per algorithm and
-# precision, over the rows of the dout sweep (din = dout, T = 100, B = 1;
-# the default grid has them).  Needs gnuplot (Debian gnuplot-nox).
+# the speedup over naive against dout, one line per algorithm (peers
+# included) and precision, over the rows of the dout sweep (din = dout,
+# T = 100, B = 1, tanh units; the default grid has them).  Needs gnuplot
+# (Debian gnuplot-nox).
 #
 #   bptt-bench --csv bench.csv && sh bench/plot.sh bench.csv bench.svg
 set -eu
@@ -21,7 +22,8 @@ trap 'rm -rf "$tmp"' EXIT
 awk -F, -v dir="$tmp" '
   NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
   $c["pass"] == "backward" && $c["B"] == 1 && $c["T"] == 100 &&
-  $c["din"] == $c["dout"] {
+  $c["din"] == $c["dout"] &&
+  (!("activations" in c) || $c["activations"] == "tanh") {
     f = dir "/" $c["algo"] " " $c["precision"]
     print $c["dout"], $c["median_ms"], $c["speedup_vs_naive"] > f
     threads = $c["threads"]

@@ -10,22 +10,47 @@
 #include <bptt.h>
 #include <stddef.h>
 
-/* The timed passes.  backward_data (the recurrence and ∂L/∂x) and
- * backward_weights (∂L/∂W) exist for an algorithm only where the public
- * API can run them apart (has_pass says which). */
+/* The passes a record can be of.
+ *   forward, backward     every algorithm (backward with ∂L/∂W and ∂L/∂x);
+ *   backward_data         the recurrence and ∂L/∂x alone (bptt_backward
+ *                         with dW = NULL), every algorithm but naive;
+ *   backward_weights      ∂L/∂W alone: the public API cannot run it apart,
+ *                         so the driver reports backward − backward_data,
+ *                         marked derived (never a measured time);
+ *   forward_backward      forward then backward in one timed region, the
+ *                         unit the peers time (bptt's default algorithm
+ *                         and the peers only);
+ *   sequence, step        RTRL: a whole sequence (forward and the summed
+ *                         gradient), and one step of it. */
 typedef enum bench_pass {
     BENCH_FORWARD,
     BENCH_BACKWARD,
     BENCH_BACKWARD_DATA,
     BENCH_BACKWARD_WEIGHTS,
+    BENCH_FORWARD_BACKWARD,
+    BENCH_SEQUENCE,
+    BENCH_STEP,
     BENCH_NPASS
 } bench_pass;
 
-/* "forward", "backward", "backward_data", "backward_weights". */
+/* "forward", "backward", "backward_data", "backward_weights",
+ * "forward_backward", "sequence", "step"; NULL past the last. */
 const char *bench_pass_name(bench_pass pass);
 
 /* The bare BLAS calls of one pass of one algorithm on a problem's arrays. */
 typedef void (*bench_floor_fn)(void *problem);
+
+/* Which outputs a check compares (bit flags). */
+enum { BENCH_CHECK_Y = 1, BENCH_CHECK_DW = 2, BENCH_CHECK_DX = 4,
+       BENCH_CHECK_ALL = 7 };
+
+/* A problem's arrays as the peers take them: dense (minimal leading
+ * dimensions), elements of bench_prec.elem bytes.  The outputs are where
+ * check() looks. */
+typedef struct bench_io {
+    const void *W, *x, *dy;
+    void *y, *dW, *dx;
+} bench_io;
 
 typedef struct bench_prec {
     const char *name;   /* "double" or "float" */
@@ -45,13 +70,29 @@ typedef struct bench_prec {
     int (*has_pass)(bptt_algo algo, bench_pass pass);
 
     /* Keep the outputs of the last forward + backward (y, ∂L/∂W, ∂L/∂x) as
-     * the reference; check returns the largest normwise relative difference
-     * (max|a − r| / max|r|) of the current outputs from it and names the
-     * array in *worst; corrupt perturbs ∂L/∂W well beyond any tolerance
-     * (the test hook that proves a wrong gradient is refused). */
+     * the reference (and the targets ŷ = y − ∂L/∂y under which RTRL's
+     * squared-error gradient is the same ∂L/∂W); check returns the largest
+     * normwise relative difference (max|a − r| / max|r|) of the outputs
+     * named in what (BENCH_CHECK_*) from it and names the array in *worst;
+     * corrupt perturbs ∂L/∂W well beyond any tolerance (the test hook that
+     * proves a wrong gradient is refused). */
     void (*keep_reference)(void *problem);
-    double (*check)(const void *problem, const char **worst);
+    double (*check)(const void *problem, unsigned what, const char **worst);
     void (*corrupt)(void *problem);
+    void (*io)(void *problem, bench_io *io);
+
+    /* RTRL on the problem (rtrl.c): allocate its state (once; BPTT_OK or
+     * the library's status), then run a pass, BENCH_SEQUENCE (reset and T
+     * steps with the targets, the gradient into the problem's ∂L/∂W) or
+     * BENCH_STEP (one more step of the stream, the gradient accumulated). */
+    bptt_status (*rtrl_prepare)(void *problem);
+    bptt_status (*rtrl_run)(void *problem, bptt_rtrl_algo algo,
+                            bench_pass pass);
+
+    /* Memory of BPTT's workspace for T, B and of RTRL's state for B, by
+     * the public size queries; 0 where the query fails. */
+    size_t (*workspace_bytes)(const bptt_net *net, size_t T, size_t B);
+    size_t (*rtrl_bytes)(const bptt_net *net, size_t B);
 
     /* The floor of the pass of the algorithm of this name, or NULL if it
      * has none (naive makes no BLAS calls). */

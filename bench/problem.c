@@ -1,7 +1,8 @@
 /*
  * problem.c — one case's arrays in one precision and what the driver does
  * with them through the public API: run a pass, keep the naive reference,
- * check another algorithm against it.  Compiled once per precision.
+ * check another algorithm (or a peer's outputs) against it.  Compiled once
+ * per precision.
  */
 #include "problem.h"
 
@@ -32,7 +33,7 @@ static void fill(R *a, size_t n, double scale, unsigned long long *s)
         a[i] = (R)(scale * uniform(s));
 }
 
-enum { NARRAYS = 12 };
+enum { NARRAYS = 13 };
 
 typedef struct array {
     R **a;
@@ -48,6 +49,7 @@ static void arrays(problem *p, array out[NARRAYS])
         {&p->x, TB, din},     {&p->dx, TB, din},    {&p->ref_dx, TB, din},
         {&p->dy, TB, dout},   {&p->y, TB, dout},    {&p->ref_y, TB, dout},
         {&p->S, TB, m},       {&p->Delta, TB, dout}, {&p->Z, TB, dout},
+        {&p->target, TB, dout},
     };
     memcpy(out, all, sizeof all);
 }
@@ -62,6 +64,7 @@ static void problem_free(void *vp)
     for (int i = 0; i < NARRAYS; i++)
         free(*a[i].a);
     P(workspace_free)(p->ws);
+    P(rtrl_free)(p->rtrl);
     free(p);
 }
 
@@ -99,6 +102,10 @@ static void *problem_new(const bptt_net *net, size_t T, size_t B,
     fill(p->dy, TB * dout, 1.0, &s);
     fill(p->S, TB * m, 1.0, &s);
     fill(p->Delta, TB * dout, 0.1, &s);
+    /* S = [x; y] as the library stages it: the floors then multiply the
+     * inputs the library multiplies. */
+    for (size_t k = 0; k < TB; k++)
+        memcpy(p->S + k * m, p->x + k * din, din * sizeof(R));
     return p;
 }
 
@@ -114,6 +121,14 @@ static bptt_status run(void *vp, bptt_algo algo, bench_pass pass)
         /* What a user stacking layers asks for: ∂L/∂W and ∂L/∂x. */
         return P(backward)(p->net, p->T, p->B, p->W, m, p->dy, dout, 0, p->dW,
                            m, NULL, p->dx, din, NULL, 0, algo, p->ws);
+    case BENCH_BACKWARD_DATA:
+        /* dW = NULL: the recurrence and ∂L/∂x only. */
+        return P(backward)(p->net, p->T, p->B, p->W, m, p->dy, dout, 0, NULL,
+                           m, NULL, p->dx, din, NULL, 0, algo, p->ws);
+    case BENCH_FORWARD_BACKWARD: {
+        const bptt_status st = run(p, algo, BENCH_FORWARD);
+        return st != BPTT_OK ? st : run(p, algo, BENCH_BACKWARD);
+    }
     default:
         /* Not reached while has_pass() says no (see there). */
         return BPTT_EINVAL;
@@ -122,13 +137,21 @@ static bptt_status run(void *vp, bptt_algo algo, bench_pass pass)
 
 static int has_pass(bptt_algo algo, bench_pass pass)
 {
-    (void)algo;
-    /* bptt_backward requires dW, so neither the recurrence (with ∂L/∂x)
-     * nor the weight gradient can be run alone through the public API.
-     * When it can (e.g. dW = NULL for backward_data), say so here per
-     * algorithm and add the call to run(); the driver, the reports and
-     * the floors (keyed by pass) take the new passes as they come. */
-    return pass == BENCH_FORWARD || pass == BENCH_BACKWARD;
+    switch (pass) {
+    case BENCH_FORWARD:
+    case BENCH_BACKWARD:
+    case BENCH_FORWARD_BACKWARD:
+        return 1;
+    case BENCH_BACKWARD_DATA:
+        /* Naive's data part is not what anyone would run alone: it is the
+         * baseline of whole passes only. */
+        return algo != BPTT_ALGO_NAIVE;
+    default:
+        /* backward_weights cannot run apart through the public API (a
+         * backward without the recurrence has no δ to multiply); the
+         * driver derives it.  sequence and step are RTRL's (rtrl.c). */
+        return 0;
+    }
 }
 
 static void copy(R *dst, const R *src, size_t n)
@@ -144,6 +167,11 @@ static void keep_reference(void *vp)
     copy(p->ref_y, p->y, TB * p->dout);
     copy(p->ref_dW, p->dW, p->dout * p->m);
     copy(p->ref_dx, p->dx, TB * p->din);
+    /* With ŷ = y − ∂L/∂y the squared error's ∂L/∂y(t) = y − ŷ is the
+     * harness's ∂L/∂y (to one rounding), so RTRL with these targets must
+     * give naive BPTT's ∂L/∂W. */
+    for (size_t i = 0; i < TB * p->dout; i++)
+        p->target[i] = p->ref_y[i] - p->dy[i];
 }
 
 /* max|a − r| / max|r| (max|a − r| if r is zero); a NaN anywhere gives
@@ -163,24 +191,27 @@ static double relerr(const R *a, const R *r, size_t n)
     return ref > 0 ? diff / ref : diff;
 }
 
-static double check(const void *vp, const char **worst)
+static double check(const void *vp, unsigned what, const char **worst)
 {
     const problem *p = vp;
     const size_t TB = p->T * p->B;
     const struct {
+        unsigned flag;
         const char *name;
         double err;
     } e[] = {
-        {"y", relerr(p->y, p->ref_y, TB * p->dout)},
-        {"dL/dW", relerr(p->dW, p->ref_dW, p->dout * p->m)},
-        {"dL/dx", relerr(p->dx, p->ref_dx, TB * p->din)},
+        {BENCH_CHECK_Y, "y", relerr(p->y, p->ref_y, TB * p->dout)},
+        {BENCH_CHECK_DW, "dL/dW", relerr(p->dW, p->ref_dW, p->dout * p->m)},
+        {BENCH_CHECK_DX, "dL/dx", relerr(p->dx, p->ref_dx, TB * p->din)},
     };
-    size_t k = 0;
-    for (size_t i = 1; i < sizeof e / sizeof e[0]; i++)
-        if (e[i].err > e[k].err)
-            k = i;
-    *worst = e[k].name;
-    return e[k].err;
+    double worst_err = -1;
+    *worst = "";
+    for (size_t i = 0; i < sizeof e / sizeof e[0]; i++)
+        if ((what & e[i].flag) && !(e[i].err <= worst_err)) {
+            worst_err = e[i].err;
+            *worst = e[i].name;
+        }
+    return worst_err < 0 ? 0 : worst_err;
 }
 
 static void corrupt(void *vp)
@@ -192,6 +223,18 @@ static void corrupt(void *vp)
             big = fabs((double)p->ref_dW[i]);
     /* 1% of the largest entry: far beyond either precision's tolerance. */
     p->dW[0] += (R)(0.01 * (big + 1));
+}
+
+static void io(void *vp, bench_io *out)
+{
+    problem *p = vp;
+    *out = (bench_io){p->W, p->x, p->dy, p->y, p->dW, p->dx};
+}
+
+static size_t workspace_bytes(const bptt_net *net, size_t T, size_t B)
+{
+    size_t bytes = 0;
+    return P(workspace_size)(net, T, B, &bytes) == BPTT_OK ? bytes : 0;
 }
 
 #ifdef BENCH_SINGLE
@@ -214,6 +257,11 @@ const bench_prec BENCH_PREC = {
     .keep_reference = keep_reference,
     .check = check,
     .corrupt = corrupt,
+    .io = io,
+    .rtrl_prepare = BX(rtrl_prepare),
+    .rtrl_run = BX(rtrl_run),
+    .workspace_bytes = workspace_bytes,
+    .rtrl_bytes = BX(rtrl_bytes),
     .floor_of = BX(floor_of),
     .gemm_gflops = BX(gemm_gflops),
     .gemv_gbs = BX(gemv_gbs),

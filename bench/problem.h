@@ -19,11 +19,19 @@ struct BX(problem) {
     R *y, *dW, *dx;          /* outputs of the last forward / backward */
     R *ref_y, *ref_dW, *ref_dx; /* the naive form's outputs */
     R *S, *Delta, *Z;        /* floors: TB x m [x;y], TB x dout δ and z */
+    R *target;               /* RTRL: ŷ = naive's y − ∂L/∂y (TB x dout) */
     WS *ws;
+    RS *rtrl;                /* RTRL's state, made by rtrl_prepare */
+    size_t step;             /* RTRL: steps taken in the timed stream */
 };
 
 /* The floor of the pass of the algorithm of this name (floors.c). */
 bench_floor_fn BX(floor_of)(const char *algo_name, bench_pass pass);
+
+/* RTRL on the problem (rtrl.c), documented at bench_prec. */
+bptt_status BX(rtrl_prepare)(void *problem);
+bptt_status BX(rtrl_run)(void *problem, bptt_rtrl_algo algo, bench_pass pass);
+size_t BX(rtrl_bytes)(const bptt_net *net, size_t B);
 
 /* The limits (limits.c), documented at bench_prec. */
 double BX(gemm_gflops)(size_t n, double budget_ms);

@@ -10,9 +10,10 @@
 const char bench_csv_columns[] =
     "algo,precision,din,dout,T,B,threads,pass,median_ms,min_ms,max_ms,"
     "q1_ms,q3_ms,reps,flops,gflops,speedup_vs_naive,default,limit,"
-    "limit_gflops,fraction_of_limit,floor_ms,ratio_to_floor";
+    "limit_gflops,fraction_of_limit,floor_ms,ratio_to_floor,activations,"
+    "derived,memory_bytes";
 
-enum { NFIELDS = 23 };
+enum { NFIELDS = 26 };
 
 typedef struct field {
     enum { F_STR, F_SIZE, F_NUM, F_COUNT, F_BOOL } kind;
@@ -48,6 +49,9 @@ static void fields(const bench_record *r, field f[NFIELDS])
         {F_NUM, NULL, 0, r->fraction},
         {F_NUM, NULL, 0, r->floor_ms},
         {F_NUM, NULL, 0, r->floor_ratio},
+        {F_STR, r->activations, 0, 0},
+        {F_BOOL, NULL, (size_t)(r->derived != 0), 0},
+        {F_COUNT, NULL, 0, r->memory_bytes},
     };
     memcpy(f, all, sizeof all);
 }
@@ -170,7 +174,10 @@ void bench_json_record(FILE *f, const bench_record *r)
             json_num(f, fl[k].d);
             break;
         case F_COUNT:
-            fprintf(f, COUNT_FMT, fl[k].d);
+            if (isfinite(fl[k].d))
+                fprintf(f, COUNT_FMT, fl[k].d);
+            else
+                fputs("null", f);
             break;
         }
     }
@@ -184,9 +191,28 @@ static void str_member(FILE *f, const char *sep, const char *key,
     bench_json_string(f, value);
 }
 
+/* Refusals or notes: an array of objects with the case and the text under
+ * key. */
+static void json_case_texts(FILE *f, const bench_refusal *r, size_t n,
+                            const char *subject, const char *key)
+{
+    for (size_t i = 0; i < n; i++) {
+        fputs(i ? ",\n    {" : "\n    {", f);
+        str_member(f, "", subject, r[i].algo);
+        str_member(f, ", ", "precision", r[i].precision);
+        fprintf(f, ", \"din\": %zu, \"dout\": %zu, \"T\": %zu, \"B\": %zu",
+                r[i].din, r[i].dout, r[i].T, r[i].B);
+        str_member(f, ", ", "activations",
+                   r[i].activations ? r[i].activations : "tanh");
+        str_member(f, ", ", key, r[i].reason);
+        fputc('}', f);
+    }
+}
+
 int bench_json_write(FILE *f, const bench_env *env, const bench_limits *lim,
                      size_t nlim, const bench_record *rec, size_t n,
-                     const bench_refusal *ref, size_t nref)
+                     const bench_refusal *ref, size_t nref,
+                     const bench_refusal *note, size_t nnote)
 {
     const char *sep = ",\n    ";
     fputs("{\n  \"environment\": {", f);
@@ -203,6 +229,7 @@ int bench_json_write(FILE *f, const bench_env *env, const bench_limits *lim,
     str_member(f, sep, "command", env->command);
     fprintf(f, "%s\"budget_ms\": ", sep);
     json_num(f, env->budget_ms);
+    str_member(f, sep, "peers", env->peers);
     fputs("\n  },\n  \"limits\": [", f);
     for (size_t i = 0; i < nlim; i++) {
         fprintf(f, "%s\n    {\"precision\": ", i ? "," : "");
@@ -222,16 +249,9 @@ int bench_json_write(FILE *f, const bench_env *env, const bench_limits *lim,
         bench_json_record(f, &rec[i]);
     }
     fputs("\n  ],\n  \"refused\": [", f);
-    for (size_t i = 0; i < nref; i++) {
-        const bench_refusal *r = &ref[i];
-        fputs(i ? ",\n    {" : "\n    {", f);
-        str_member(f, "", "algo", r->algo);
-        str_member(f, ", ", "precision", r->precision);
-        fprintf(f, ", \"din\": %zu, \"dout\": %zu, \"T\": %zu, \"B\": %zu",
-                r->din, r->dout, r->T, r->B);
-        str_member(f, ", ", "reason", r->reason);
-        fputc('}', f);
-    }
+    json_case_texts(f, ref, nref, "algo", "reason");
+    fputs("\n  ],\n  \"notes\": [", f);
+    json_case_texts(f, note, nnote, "subject", "note");
     fputs("\n  ]\n}\n", f);
     return ferror(f) ? -1 : 0;
 }
@@ -244,6 +264,8 @@ void bench_table_env(FILE *f, const bench_env *env)
     fprintf(f, "BLAS      %s, core %s, %d thread(s): %s\n", env->blas_vendor,
             env->blas_core, env->blas_threads, env->blas_config);
     fprintf(f, "compiler  %s: %s\n", env->compiler, env->cflags);
+    if (env->peers[0])
+        fprintf(f, "peers     %s\n", env->peers);
 }
 
 void bench_table_limits(FILE *f, const bench_limits *lim, size_t nlim)
@@ -271,23 +293,28 @@ void bench_table_case(FILE *f, const bench_record *rec, size_t n)
     if (n == 0)
         return;
     const bench_record *c = &rec[0];
-    fprintf(f, "\n%s  din=%zu dout=%zu T=%zu B=%zu", c->precision, c->din,
-            c->dout, c->T, c->B);
+    fprintf(f, "\n%s  din=%zu dout=%zu T=%zu B=%zu  %s units", c->precision,
+            c->din, c->dout, c->T, c->B,
+            c->activations ? c->activations : "tanh");
     for (size_t i = 0; i < n; i++)
         if (rec[i].is_default && strcmp(rec[i].pass, "forward") == 0) {
             fprintf(f, "   auto -> %s; speedup of the default:", rec[i].algo);
             for (size_t j = 0; j < n; j++)
-                if (rec[j].is_default)
+                if (rec[j].is_default && isfinite(rec[j].speedup))
                     fprintf(f, " %s %.1fx", rec[j].pass, rec[j].speedup);
             break;
         }
-    fprintf(f, "\n  %-10s %-16s %10s %10s %10s %10s %10s %6s %8s %7s %10s "
+    fprintf(f, "\n  %-10s %-17s %10s %10s %10s %10s %10s %6s %8s %7s %10s "
                "%7s %8s\n",
             "algo", "pass", "median ms", "q1", "q3", "min", "max", "reps",
             "GFLOP/s", "%limit", "floor ms", "xfloor", "vs naive");
+    int derived = 0;
     for (size_t i = 0; i < n; i++) {
         const bench_record *r = &rec[i];
-        fprintf(f, "  %-10s %-16s", r->algo, r->pass);
+        char pass[32];
+        snprintf(pass, sizeof pass, "%s%s", r->pass, r->derived ? "*" : "");
+        derived |= r->derived;
+        fprintf(f, "  %-10s %-17s", r->algo, pass);
         /* 4 significant digits: µs-scale and second-scale times alike */
         cell(f, 10, "%.4g", r->time.median);
         cell(f, 10, "%.4g", r->time.q1);
@@ -301,5 +328,103 @@ void bench_table_case(FILE *f, const bench_record *rec, size_t n)
         cell(f, 7, "%.2f", r->floor_ratio);
         cell(f, 8, "%.1fx", r->speedup);
         fputc('\n', f);
+    }
+    if (derived)
+        fputs("  * derived, not measured: the backward median minus the "
+              "backward_data median\n    (the public API cannot run the "
+              "weight gradient alone); 0 reps, no quartiles\n", f);
+}
+
+/* The record of (algo, pass) among rec[0..n-1], or of the default
+ * algorithm for algo NULL; NULL if there is none. */
+static const bench_record *find(const bench_record *rec, size_t n,
+                                const char *algo, const char *pass)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((algo ? strcmp(rec[i].algo, algo) == 0 : rec[i].is_default)
+            && strcmp(rec[i].pass, pass) == 0)
+            return &rec[i];
+    return NULL;
+}
+
+/* a / b of two records' medians, NaN where either is missing. */
+static double ratio(const bench_record *a, const bench_record *b)
+{
+    return a && b ? a->time.median / b->time.median : NAN;
+}
+
+static int same_case(const bench_record *a, const bench_record *b)
+{
+    return strcmp(a->precision, b->precision) == 0 && a->din == b->din
+           && a->dout == b->dout && a->T == b->T && a->B == b->B;
+}
+
+/* Bytes as KiB, MiB or GiB. */
+static void bytes_str(char *buf, size_t size, double bytes)
+{
+    if (!isfinite(bytes))
+        snprintf(buf, size, "-");
+    else if (bytes < 1024.0 * 1024)
+        snprintf(buf, size, "%.1f KiB", bytes / 1024);
+    else if (bytes < 1024.0 * 1024 * 1024)
+        snprintf(buf, size, "%.1f MiB", bytes / (1024.0 * 1024));
+    else
+        snprintf(buf, size, "%.2f GiB", bytes / (1024.0 * 1024 * 1024));
+}
+
+void bench_table_ratios(FILE *f, const bench_record *all, size_t first,
+                        size_t n)
+{
+    if (first >= n)
+        return;
+    const bench_record *rec = all + first;
+    const size_t k = n - first;
+    const bench_record *dflt_fb = find(rec, k, NULL, "forward_backward");
+    const bench_record *dflt_b = find(rec, k, NULL, "backward");
+    const char *dflt = dflt_b ? dflt_b->algo : "?";
+
+    /* Peers: any algo timed with a forward_backward pass but not the
+     * default. */
+    for (size_t i = 0; i < k; i++) {
+        const bench_record *r = &rec[i];
+        if (r->is_default || strcmp(r->pass, "forward_backward") != 0)
+            continue;
+        fprintf(f, "  %s / bptt (%s), median time: backward %.2fx, "
+                   "forward+backward %.2fx%s\n",
+                r->algo, dflt, ratio(find(rec, k, r->algo, "backward"), dflt_b),
+                ratio(r, dflt_fb),
+                ratio(r, dflt_fb) > 1 ? "  (bptt faster)" : "  (bptt slower)");
+    }
+
+    /* A mixed case against its all-tanh twin. */
+    if (rec[0].activations && strcmp(rec[0].activations, "mixed") == 0) {
+        const bench_record *tf = NULL, *tb = NULL;
+        for (size_t i = 0; i < first; i++)
+            if (all[i].is_default && same_case(&all[i], &rec[0])
+                && all[i].activations
+                && strcmp(all[i].activations, "tanh") == 0) {
+                if (strcmp(all[i].pass, "forward") == 0)
+                    tf = &all[i];
+                else if (strcmp(all[i].pass, "backward") == 0)
+                    tb = &all[i];
+            }
+        if (tf && tb)
+            fprintf(f, "  mixed / all-tanh (%s), median time: forward %.2fx, "
+                       "backward %.2fx\n",
+                    dflt, ratio(find(rec, k, NULL, "forward"), tf),
+                    ratio(dflt_b, tb));
+    }
+
+    /* RTRL against BPTT's default, per sequence of T steps. */
+    for (size_t i = 0; i < k; i++) {
+        const bench_record *r = &rec[i];
+        if (strncmp(r->algo, "rtrl-", 5) != 0 || strcmp(r->pass, "sequence"))
+            continue;
+        char rb[32], wb[32];
+        bytes_str(rb, sizeof rb, r->memory_bytes);
+        bytes_str(wb, sizeof wb, dflt_fb ? dflt_fb->memory_bytes : NAN);
+        fprintf(f, "  %s / bptt (%s) forward+backward: time %.0fx, memory "
+                   "%s / %s; %.1f%% of the GEMM limit\n",
+                r->algo, dflt, ratio(r, dflt_fb), rb, wb, 100 * r->fraction);
     }
 }

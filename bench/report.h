@@ -14,9 +14,12 @@
 
 /* One (case, algorithm, pass).  Numbers that do not apply are NaN (empty
  * in CSV, null in JSON): the floor of an algorithm that calls no BLAS, the
- * speedup when naive was not timed. */
+ * speedup when naive was not timed, the quartiles of a derived time.
+ * algo is a bptt algorithm, an RTRL one ("rtrl-naive", "rtrl-gemm") or a
+ * peer ("onednn", "torch"). */
 typedef struct bench_record {
     const char *algo, *precision, *pass;
+    const char *activations;   /* "tanh" (every unit) or "mixed" */
     size_t din, dout, T, B;
     int threads;               /* BLAS threads */
     bench_summary time;        /* ms */
@@ -28,14 +31,22 @@ typedef struct bench_record {
     double fraction;           /* gflops / limit_gflops */
     double floor_ms;           /* median of the algorithm's bare BLAS calls */
     double floor_ratio;        /* median / floor_ms */
+    int derived;               /* 1: median is a difference of two measured
+                                  medians (backward − backward_data), not a
+                                  measurement; time.n = 0, no quartiles */
+    double memory_bytes;       /* bptt: bptt_workspace_size(T, B); RTRL:
+                                  bptt_rtrl_size(B); peers: NaN */
 } bench_record;
 
 /* An algorithm refused on a case: its gradient disagreed with the naive
- * form's, or a call failed.  No record is reported for it. */
+ * form's, or a call failed.  No record is reported for it.  The same
+ * struct holds a note about a case (algo: what it is about, reason: the
+ * text). */
 typedef struct bench_refusal {
     const char *algo, *precision;
     size_t din, dout, T, B;
     char reason[256];
+    const char *activations;   /* "tanh" or "mixed" (NULL: "tanh") */
 } bench_refusal;
 
 /* The limits of one precision: the best measured in the run so far. */
@@ -59,6 +70,8 @@ typedef struct bench_env {
     const char *bptt_version;
     const char *command;       /* the command line */
     double budget_ms;
+    char peers[512];           /* the peers run and their versions, e.g.
+                                  "onednn (oneDNN 2.6.3), torch (...)" */
 } bench_env;
 
 /* The CSV columns, in order, comma-separated (no newline). */
@@ -76,18 +89,33 @@ void bench_json_string(FILE *f, const char *s);
 void bench_json_record(FILE *f, const bench_record *r);
 
 /* The whole JSON document: {"environment", "limits", "records",
- * "refused"}.  Returns 0, or -1 if the stream reports an error. */
+ * "refused", "notes"}.  Returns 0, or -1 if the stream reports an
+ * error. */
 int bench_json_write(FILE *f, const bench_env *env, const bench_limits *lim,
                      size_t nlim, const bench_record *rec, size_t n,
-                     const bench_refusal *ref, size_t nref);
+                     const bench_refusal *ref, size_t nref,
+                     const bench_refusal *note, size_t nnote);
 
 /* The readable table: the environment, the limits (one line per
  * precision), then per case. */
 void bench_table_env(FILE *f, const bench_env *env);
 void bench_table_limits(FILE *f, const bench_limits *lim, size_t nlim);
-/* The n records of one case (same precision and shape), a heading with
- * what BPTT_ALGO_AUTO resolves to and the default's speedup, one line per
- * record. */
+/* The n records of one case (same precision, shape and activations), a
+ * heading with what BPTT_ALGO_AUTO resolves to and the default's speedup,
+ * one line per record, and a footnote under a derived time. */
 void bench_table_case(FILE *f, const bench_record *rec, size_t n);
+
+/* The ratios under a case's table, for the case's records all[first..n-1]
+ * (earlier records are searched for the all-tanh twin of a mixed case):
+ *   - each peer's backward and forward_backward median over bptt's
+ *     default's (> 1: the peer is slower);
+ *   - a mixed-activation case's default forward and backward over those
+ *     of the all-tanh case of the same precision and shape;
+ *   - RTRL: each algorithm's sequence over the default's forward_backward
+ *     (the cost ratio) and its memory over BPTT's workspace; rtrl-gemm as
+ *     a fraction of the GEMM limit.
+ * Nothing for a case that has none of these. */
+void bench_table_ratios(FILE *f, const bench_record *all, size_t first,
+                        size_t n);
 
 #endif

@@ -55,3 +55,12 @@ double bench_flops_backward(size_t din, size_t dout, size_t T, size_t B,
         per_step += 2 * (double)B * n * (double)din;
     return (double)T * per_step;
 }
+
+double bench_flops_rtrl(size_t din, size_t dout, size_t T, size_t B, int first)
+{
+    const double n = (double)dout, m = (double)din + (double)dout;
+    const double cols = n * (m + 1);
+    const double steps = (double)T * (double)B;
+    const double gemms = ((double)T - (first ? 1 : 0)) * (double)B;
+    return steps * (2 * n * m + 2 * n * cols) + gemms * 2 * n * n * cols;
+}

@@ -32,4 +32,14 @@ double bench_flops_forward(size_t din, size_t dout, size_t T, size_t B);
 double bench_flops_backward(size_t din, size_t dout, size_t T, size_t B,
                             int with_dx);
 
+/* Flops of RTRL (bptt/rtrl.h) over T steps of B sequences, n = dout,
+ * m = din + dout, P having n·(m+1) columns (the bias columns are carried
+ * whether there is a bias or not):
+ *   per step and sequence 2·n·m (forward, z = W s), 2·n·n(m+1) (eq. 11,
+ *   P's columns times e ⊙ f') and 2·n·n·n(m+1) (eq. 10, Wy·diag(f')·P),
+ * except that the first step after a reset sets P by eq. (9) without the
+ * GEMM: first = 1 when the T steps start a sequence. */
+double bench_flops_rtrl(size_t din, size_t dout, size_t T, size_t B,
+                        int first);
+
 #endif

@@ -1,13 +1,21 @@
 #!/bin/sh
 # bench-smoke.sh EXE MODE — bptt-bench end to end on tiny shapes, checked
 # from its CSV (no speed is asserted; the harness reports it):
-#   smoke   two shapes, both precisions, a 5 ms budget: exit 0, the required
-#           columns, exactly one row per (precision, shape, algorithm, pass)
-#           for every algorithm the library lists and the passes forward and
-#           backward, consistent numbers; the JSON parses (python3, which
-#           meson itself runs on) and holds the same records.
-#   refuse  --test-corrupt on each algorithm in turn: exit 1, the reason on
-#           stderr, no row for that algorithm, all rows for the others.
+#   smoke   two shapes, both precisions, all-tanh and mixed units, a 5 ms
+#           budget: exit 0, the required columns, exactly one row per
+#           (precision, shape, units, algorithm, pass) — forward and
+#           backward for every bptt algorithm, backward_data and the
+#           derived backward_weights for all but naive, forward_backward
+#           for the default, sequence and step for RTRL, forward, backward
+#           and forward_backward for every peer available here (--list-
+#           peers; none on CI) on tanh units, oneDNN in float only —
+#           consistent numbers, derived rows marked and never looking
+#           measured; the ratio lines; the JSON parses (python3, which
+#           meson itself runs on) and holds the same records; targets.sh
+#           reads the CSV.
+#   refuse  --test-corrupt on each algorithm and each available peer in
+#           turn: exit 1, the reason on stderr, no row for it, all rows for
+#           the others.
 #   usage   bad command lines: exit 2, the usage on stderr, no file written.
 set -eu
 exe=$1
@@ -17,6 +25,10 @@ trap 'rm -rf "$tmp"' EXIT
 shapes="8,8,10,1 5,7,6,3"
 algos=$("$exe" --list-algos | tr '\n' ' ')
 [ -n "$algos" ] || { echo "no algorithms listed"; exit 1; }
+peers=$("$exe" --list-peers | tr '\n' ' ')
+for p in $peers; do
+  case $p in onednn|torch) ;; *) echo "unknown peer listed: $p"; exit 1 ;; esac
+done
 
 run() { # extra arguments; sets rc
   set +e
@@ -26,98 +38,184 @@ run() { # extra arguments; sets rc
   set -e
 }
 
-# check_csv FILE "ALGOS": one row per case, algorithm in ALGOS and pass
-# (forward and backward always, backward_data/_weights at most once), no
-# row for any other algorithm, and sane numbers in every row.
+# check_csv FILE "ALGOS" "PEERS" "UNITS": exactly the rows described above
+# for the algorithms in ALGOS, the peers in PEERS and the units in UNITS,
+# no row for any other, and sane numbers in every row.
 check_csv() {
-  awk -F, -v algos="$2" -v shapes="$shapes" '
+  awk -F, -v algos="$2" -v peers="$3" -v units="$4" -v shapes="$shapes" '
     function fail(msg) { print FILENAME ":" NR ": " msg; bad = 1 }
+    function want(key) { if (count[key] != 1) fail("no row for " key) }
     NR == 1 {
       ncol = NF
       for (i = 1; i <= NF; i++) col[$i] = i
       nreq = split("algo precision din dout T B threads pass median_ms " \
-                   "min_ms max_ms q1_ms q3_ms gflops speedup_vs_naive " \
-                   "default", req, " ")
+                   "min_ms max_ms q1_ms q3_ms reps gflops speedup_vs_naive " \
+                   "default activations derived memory_bytes", req, " ")
       for (i = 1; i <= nreq; i++)
         if (!(req[i] in col)) { fail("missing column " req[i]); exit 1 }
-      nalgo = split(algos, want, " ")
-      for (i = 1; i <= nalgo; i++) wanted[want[i]] = 1
+      nalgo = split(algos, al, " ")
+      for (i = 1; i <= nalgo; i++) known[al[i]] = 1
+      npeer = split(peers, pe, " ")
+      for (i = 1; i <= npeer; i++) { known[pe[i]] = 1; peer[pe[i]] = 1 }
+      nunit = split(units, un, " ")
+      for (i = 1; i <= nunit; i++) unit[un[i]] = 1
       next
     }
     {
       if (NF != ncol) fail(NF " fields, header has " ncol)
-      a = $col["algo"]; p = $col["pass"]
+      a = $col["algo"]; p = $col["pass"]; u = $col["activations"]
       shape = $col["din"] "," $col["dout"] "," $col["T"] "," $col["B"]
-      key = $col["precision"] "|" shape "|" a "|" p
-      if (!(a in wanted)) fail("row for algorithm " a)
-      if (p !~ /^(forward|backward|backward_data|backward_weights)$/)
+      cse = $col["precision"] "|" shape "|" u
+      key = cse "|" a "|" p
+      if (!(a in known)) fail("row for algorithm " a)
+      if (!(u in unit)) fail("units " u)
+      if (p !~ /^(forward|backward|backward_data|backward_weights|forward_backward|sequence|step)$/)
         fail("pass " p)
       if (++count[key] > 1) fail("second row for " key)
       if ($col["threads"] != 1) fail("threads " $col["threads"])
+      if (a in peer) {
+        if (u != "tanh") fail("peer " a " on " u " units")
+        if ($col["memory_bytes"] != "") fail("memory of a peer")
+      } else if (!($col["memory_bytes"] > 0)) {
+        fail("memory_bytes " $col["memory_bytes"])
+      }
+      if (p == "backward_weights") {
+        # derived: a difference of medians, never looking measured
+        if ($col["derived"] != 1) fail("backward_weights not marked derived")
+        if ($col["reps"] != 0 || $col["q1_ms"] != "" || $col["q3_ms"] != "" \
+            || $col["min_ms"] != "" || $col["max_ms"] != "")
+          fail("derived row with measured-looking figures")
+        if ($col["median_ms"] == "") fail("derived row without a median")
+        next
+      }
+      if ($col["derived"] != 0) fail("measured row marked derived")
       lo = $col["min_ms"] + 0; q1 = $col["q1_ms"] + 0
       med = $col["median_ms"] + 0; q3 = $col["q3_ms"] + 0
       hi = $col["max_ms"] + 0
       if (!(med > 0 && lo <= q1 && q1 <= med && med <= q3 && q3 <= hi))
         fail("times out of order: " lo " " q1 " " med " " q3 " " hi)
+      if (!($col["reps"] >= 1)) fail("reps " $col["reps"])
       if (!($col["gflops"] > 0)) fail("gflops " $col["gflops"])
-      if (a == "naive" && $col["speedup_vs_naive"] != 1)
+      if (a == "naive" && p ~ /^(forward|backward)$/ && \
+          $col["speedup_vs_naive"] != 1)
         fail("naive speedup " $col["speedup_vs_naive"])
-      defaults[$col["precision"] "|" shape "|" p] += $col["default"]
+      defaults[cse "|" p] += $col["default"]
+      if ($col["default"] == 1) dflt[cse] = a
     }
     END {
       if (NR < 2) fail("no rows")
       nshape = split(shapes, sh, " ")
       for (q = 1; q <= 2; q++)
         for (s = 1; s <= nshape; s++)
-          for (i = 1; i <= nalgo; i++)
-            for (k = 1; k <= 2; k++) {
-              key = (q == 1 ? "double" : "float") "|" sh[s] "|" want[i] "|" \
-                    (k == 1 ? "forward" : "backward")
-              if (count[key] != 1) fail("no row for " key)
+          for (v = 1; v <= nunit; v++) {
+            prec = q == 1 ? "double" : "float"
+            cse = prec "|" sh[s] "|" un[v]
+            for (i = 1; i <= nalgo; i++) {
+              a = al[i]; k = cse "|" a "|"
+              if (a ~ /^rtrl-/) {
+                want(k "sequence"); want(k "step")
+                continue
+              }
+              want(k "forward"); want(k "backward")
+              if (a == "naive") {
+                if (count[k "backward_data"]) fail("naive backward_data")
+              } else {
+                want(k "backward_data"); want(k "backward_weights")
+              }
+              if (dflt[cse] == a) want(k "forward_backward")
+              else if (count[k "forward_backward"])
+                fail("forward_backward of " a ", not the default")
             }
+            for (i = 1; un[v] == "tanh" && i <= npeer; i++) {
+              if (pe[i] == "onednn" && prec == "double") continue
+              k = cse "|" pe[i] "|"
+              want(k "forward"); want(k "backward"); want(k "forward_backward")
+            }
+          }
       for (d in defaults)
         if (defaults[d] > 1) fail(defaults[d] " defaults for " d)
       exit bad
     }' "$1"
 }
 
-case $mode in
-smoke)
-  run
-  [ "$rc" = 0 ] || { cat "$tmp/stderr"; echo "exit $rc, want 0"; exit 1; }
-  check_csv "$tmp/out.csv" "$algos"
-  # Each case names what BPTT_ALGO_AUTO resolves to.
-  n=$(grep -c 'auto -> ' "$tmp/stdout")
-  [ "$n" = 4 ] || { echo "$n case headings name the default, want 4"; exit 1; }
-  rows=$(($(wc -l <"$tmp/out.csv") - 1))
-  python3 - "$tmp/out.json" "$rows" <<'PY'
+# check_json FILE ROWS [REFUSED_ALGO REFUSALS]
+check_json() {
+  python3 - "$@" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
 env = doc["environment"]
 for key in ("cpu", "blas_vendor", "blas_config", "blas_core", "blas_threads",
             "compiler", "cflags", "date", "bptt_version"):
     assert env.get(key) not in (None, ""), "environment lacks " + key
+assert "peers" in env
 assert len(doc["records"]) == int(sys.argv[2]), "records differ from CSV rows"
 assert {l["precision"] for l in doc["limits"]} == {"double", "float"}
 assert all(l["gemm_gflops"] > 0 and l["gemv_gbs"] > 0 for l in doc["limits"])
-assert doc["refused"] == []
+for r in doc["records"]:
+    if r["derived"]:
+        assert r["reps"] == 0 and r["q1_ms"] is None and r["max_ms"] is None
+if len(sys.argv) > 3:
+    bad, n = sys.argv[3], int(sys.argv[4])
+    assert len(doc["refused"]) == n, doc["refused"]
+    assert all(r["algo"] == bad for r in doc["refused"])
+    assert not any(r["algo"] == bad for r in doc["records"])
+else:
+    assert doc["refused"] == [], doc["refused"]
+# every RTRL case notes where BPTT's memory exceeds RTRL's
+assert any(n["subject"] == "rtrl" and "exceeds RTRL's from T = " in n["note"]
+           for n in doc["notes"]), doc["notes"]
 PY
+}
+
+case $mode in
+smoke)
+  run --activations all
+  [ "$rc" = 0 ] || { cat "$tmp/stderr"; echo "exit $rc, want 0"; exit 1; }
+  check_csv "$tmp/out.csv" "$algos" "$peers" "tanh mixed"
+  # Each case names what BPTT_ALGO_AUTO resolves to; each mixed case its
+  # ratio to the all-tanh twin; each peer its ratio to the default; each
+  # case with a derived time the footnote.
+  n=$(grep -c 'auto -> ' "$tmp/stdout")
+  [ "$n" = 8 ] || { echo "$n case headings name the default, want 8"; exit 1; }
+  n=$(grep -c '^  mixed / all-tanh (.*), median time: forward .*x, backward .*x$' "$tmp/stdout")
+  [ "$n" = 4 ] || { echo "$n mixed/all-tanh ratio lines, want 4"; exit 1; }
+  n=$(grep -c '^  \* derived, not measured' "$tmp/stdout")
+  [ "$n" = 8 ] || { echo "$n derived footnotes, want 8"; exit 1; }
+  for p in $peers; do
+    want=4; [ "$p" = onednn ] && want=2
+    n=$(grep -c "^  $p / bptt (.*), median time: backward .*x, forward+backward .*x" "$tmp/stdout")
+    [ "$n" = "$want" ] || { echo "$n ratio lines of $p, want $want"; exit 1; }
+  done
+  rows=$(($(wc -l <"$tmp/out.csv") - 1))
+  check_json "$tmp/out.json" "$rows"
+  # targets.sh reads the CSV: none of the reference shapes ran here, so
+  # every one of its 29 targets says so
+  sh "$(dirname "$0")/../bench/targets.sh" "$tmp/out.csv" >"$tmp/targets"
+  n=$(grep -c '| not run |$' "$tmp/targets")
+  [ "$n" = 29 ] || { cat "$tmp/targets"; echo "$n targets not run, want 29"; exit 1; }
+  # --peers none runs none
+  run --peers none --algo deferred
+  [ "$rc" = 0 ] || { cat "$tmp/stderr"; echo "--peers none: exit $rc"; exit 1; }
+  check_csv "$tmp/out.csv" "naive deferred" "" "tanh"
   ;;
 refuse)
-  for bad in $algos; do
-    run --test-corrupt "$bad"
+  for bad in $algos $peers; do
+    case " $peers " in
+    *" $bad "*) with="--peers $bad"; others=$algos; want=4
+                [ "$bad" = onednn ] && want=2 ;;
+    *) with="--peers none"
+       others=$(echo "$algos" | tr ' ' '\n' | grep -vx "$bad" | tr '\n' ' ')
+       want=4 ;;
+    esac
+    # shellcheck disable=SC2086 # split on purpose
+    run --test-corrupt "$bad" $with
     [ "$rc" = 1 ] || { echo "--test-corrupt $bad: exit $rc, want 1"; exit 1; }
-    grep -q "refused $bad (double" "$tmp/stderr" &&
-      grep -q "refused $bad (float" "$tmp/stderr" ||
+    grep -q "refused $bad (float" "$tmp/stderr" ||
       { cat "$tmp/stderr"; echo "no refusal of $bad on stderr"; exit 1; }
-    others=$(echo "$algos" | tr ' ' '\n' | grep -vx "$bad" | tr '\n' ' ')
-    check_csv "$tmp/out.csv" "$others"
-    python3 -c 'import json, sys
-doc = json.load(open(sys.argv[1]))
-assert len(doc["refused"]) == 4, doc["refused"]
-assert all(r["algo"] == sys.argv[2] for r in doc["refused"])
-assert not any(r["algo"] == sys.argv[2] for r in doc["records"])' \
-      "$tmp/out.json" "$bad"
+    [ "$want" = 2 ] || grep -q "refused $bad (double" "$tmp/stderr" ||
+      { cat "$tmp/stderr"; echo "no refusal of $bad in double"; exit 1; }
+    check_csv "$tmp/out.csv" "$others" "" "tanh"
+    check_json "$tmp/out.json" "$(($(wc -l <"$tmp/out.csv") - 1))" "$bad" "$want"
   done
   ;;
 usage)
@@ -125,7 +223,9 @@ usage)
               "--shape 1,2,3,4,5" "--shape 1,2,3,-4" "--shape 1,,2,3" \
               "--algo nosuch" "--precision quad" "--budget-ms 0" \
               "--budget-ms abc" "--threads 0" "--threads 2x" "--bogus" \
-              "--quick=1" "--test-corrupt nosuch" "--csv"; do
+              "--quick=1" "--test-corrupt nosuch" "--csv" "--peers bogus" \
+              "--peers onednn,,torch" "--peers" "--activations sigmoid" \
+              "--rtrl=1"; do
     set +e
     # shellcheck disable=SC2086 # split on purpose
     "$exe" --json "$tmp/u.json" $args >"$tmp/stdout" 2>"$tmp/stderr"

@@ -1,16 +1,21 @@
 /*
  * The benchmark harness's own arithmetic and writers: quantiles against
- * values worked by hand (R's type 7), flop counts against DESIGN.md §3
- * multiplied out by hand, CSV read back field by field, JSON escaping and
- * a record checked to the byte, the whole JSON document run through a
- * small validating parser, and the table's shape; the BLAS floors compute
- * the products they stand for (against plain loops).
+ * values worked by hand (R's type 7), flop counts against DESIGN.md §3 and
+ * bptt/rtrl.h multiplied out by hand, CSV read back field by field, JSON
+ * escaping and a record checked to the byte, the whole JSON document run
+ * through a small validating parser, the table's shape, its derived-time
+ * footnote and its ratio lines; every BLAS floor (each algorithm, each
+ * pass) computes the products it stands for (against plain loops); the
+ * backward_data pass is backward without ∂L/∂W; RTRL with the harness's
+ * targets gives naive BPTT's gradient, and a corrupted one fails the
+ * check.
  */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cases.h"
 #include "prec.h"
 #include "problem.h" /* double: the floors' operands, for their test */
 #include "report.h"
@@ -94,6 +99,30 @@ START_TEST(flop_counts)
 }
 END_TEST
 
+START_TEST(rtrl_and_pass_flop_counts)
+{
+    /* (3, 5, 7, 2): n = 5, m = 8, P has n(m+1) = 45 columns.  Per step and
+     * sequence: forward 2·5·8 = 80, eq. (11) 2·5·45 = 450, eq. (10)
+     * 2·5·5·45 = 2250.  A sequence: 14 steps of 80 + 450 = 7420, and
+     * eq. (10) on all but the first step of each: 12 · 2250 = 27000. */
+    ck_assert_double_eq(bench_flops_rtrl(3, 5, 7, 2, 1), 34420);
+    /* one step after the first, 2 sequences: 2 · (80 + 450 + 2250) */
+    ck_assert_double_eq(bench_flops_rtrl(3, 5, 1, 2, 0), 5560);
+    /* the passes of a case: forward 1120, backward with ∂L/∂x 2240 */
+    const bench_shape s = {3, 5, 7, 2, 0};
+    ck_assert_double_eq(bench_pass_flops(BENCH_FORWARD, s), 1120);
+    ck_assert_double_eq(bench_pass_flops(BENCH_BACKWARD, s), 2240);
+    ck_assert_double_eq(bench_pass_flops(BENCH_BACKWARD_DATA, s), 1120);
+    ck_assert_double_eq(bench_pass_flops(BENCH_BACKWARD_WEIGHTS, s), 1120);
+    ck_assert_double_eq(bench_pass_flops(BENCH_FORWARD_BACKWARD, s), 3360);
+    ck_assert_double_eq(bench_pass_flops(BENCH_SEQUENCE, s), 34420);
+    ck_assert_double_eq(bench_pass_flops(BENCH_STEP, s), 5560);
+    ck_assert_str_eq(bench_pass_name(BENCH_FORWARD_BACKWARD),
+                     "forward_backward");
+    ck_assert(bench_pass_name(BENCH_NPASS) == NULL);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Writers                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -106,7 +135,8 @@ static bench_record sample_record(void)
         .time = {4, 1.0, 1.25, 1.5, 2.0, 4.0},
         .flops = 2240, .gflops = 0.5, .speedup = 12.5, .is_default = 1,
         .limit = "gemm", .limit_gflops = 40, .fraction = 0.0125,
-        .floor_ms = NAN, .floor_ratio = NAN};
+        .floor_ms = NAN, .floor_ratio = NAN, .activations = "tanh",
+        .derived = 0, .memory_bytes = 4096};
 }
 
 /* Everything written to f, from the start (malloc'd). */
@@ -168,6 +198,7 @@ START_TEST(csv_header_and_row)
         {"default", "1"},     {"limit", "gemm"},       {"limit_gflops", "40"},
         {"fraction_of_limit", "0.0125"},
         {"floor_ms", ""},     {"ratio_to_floor", ""}, /* NaN: empty */
+        {"activations", "tanh"}, {"derived", "0"}, {"memory_bytes", "4096"},
     };
     ck_assert_int_eq(nh, (int)(sizeof want / sizeof want[0]));
     for (int i = 0; i < nh; i++) {
@@ -217,7 +248,9 @@ START_TEST(json_record_exact)
         "\"q1_ms\": 1.25, \"q3_ms\": 2, \"reps\": 4, \"flops\": 2240, "
         "\"gflops\": 0.5, \"speedup_vs_naive\": 12.5, \"default\": true, "
         "\"limit\": \"gemm\", \"limit_gflops\": 40, \"fraction_of_limit\": "
-        "0.0125, \"floor_ms\": null, \"ratio_to_floor\": null}");
+        "0.0125, \"floor_ms\": null, \"ratio_to_floor\": null, "
+        "\"activations\": \"tanh\", \"derived\": false, \"memory_bytes\": "
+        "4096}");
     free(text);
 }
 END_TEST
@@ -355,9 +388,16 @@ START_TEST(json_document_is_valid)
     bench_record rec[3] = {sample_record(), sample_record(), sample_record()};
     rec[1].pass = "forward";
     rec[2].speedup = INFINITY;
-    bench_refusal ref = {"deferred", "float", 3, 5, 7, 2, "dL/dW differs"};
+    rec[1].memory_bytes = NAN; /* a peer's: null */
+    bench_refusal ref = {"deferred", "float", 3, 5, 7, 2, "dL/dW differs",
+                         "tanh"};
+    bench_refusal notes[2] = {
+        {"onednn", "double", 3, 5, 7, 2, "skipped: f32 only", "tanh"},
+        {"rtrl", "double", 3, 5, 7, 2, "a \"quoted\" note", "mixed"}};
+    strcpy(env.peers, "torch (PyTorch 1.13)");
     FILE *f = tmpfile();
-    ck_assert_int_eq(bench_json_write(f, &env, lim, 2, rec, 3, &ref, 1), 0);
+    ck_assert_int_eq(bench_json_write(f, &env, lim, 2, rec, 3, &ref, 1, notes,
+                                      2), 0);
     char *text = slurp(f);
     json j = {text, 1};
     value(&j);
@@ -366,6 +406,11 @@ START_TEST(json_document_is_valid)
     ck_assert_int_eq(array_length(text, "\"limits\""), 2);
     ck_assert_int_eq(array_length(text, "\"records\""), 3);
     ck_assert_int_eq(array_length(text, "\"refused\""), 1);
+    ck_assert_int_eq(array_length(text, "\"notes\""), 2);
+    ck_assert_ptr_nonnull(strstr(text, "\"memory_bytes\": null"));
+    ck_assert_ptr_nonnull(strstr(text, "\"peers\": \"torch (PyTorch 1.13)\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"activations\": \"mixed\", "
+                                       "\"note\": \"a \\\"quoted\\\" note\""));
     ck_assert_ptr_nonnull(strstr(text, "\"cpu\": \"CPU with \\\\ and "
                                        "\\\"quotes\\\"\""));
     ck_assert_ptr_nonnull(strstr(text, "\"gemm_gflops\": null"));
@@ -403,6 +448,87 @@ START_TEST(table_has_a_line_per_record)
 }
 END_TEST
 
+/* A derived time is marked in its row and explained under the table, and
+ * shows no quartiles. */
+START_TEST(table_marks_a_derived_time)
+{
+    bench_record rec[2] = {sample_record(), sample_record()};
+    rec[1].pass = "backward_weights";
+    rec[1].derived = 1;
+    rec[1].time = (bench_summary){0, NAN, NAN, 0.5, NAN, NAN};
+    FILE *f = tmpfile();
+    bench_table_case(f, rec, 2);
+    char *text = slurp(f);
+    ck_assert_ptr_nonnull(strstr(text, "backward_weights* "));
+    ck_assert_ptr_nonnull(strstr(text, "\n  * derived, not measured"));
+    /* median 0.5, then "-" for q1 and q3 */
+    ck_assert_ptr_nonnull(strstr(text, "0.5          -          -"));
+    free(text);
+    /* without a derived row, no footnote */
+    f = tmpfile();
+    bench_table_case(f, rec, 1);
+    text = slurp(f);
+    ck_assert_ptr_null(strstr(text, "derived"));
+    free(text);
+}
+END_TEST
+
+static bench_record timed_record(const char *algo, const char *pass,
+                                 const char *act, double median, int dflt)
+{
+    bench_record r = sample_record();
+    r.algo = algo;
+    r.pass = pass;
+    r.activations = act;
+    r.time.median = median;
+    r.is_default = dflt;
+    return r;
+}
+
+/* The ratio lines: a peer over the default, a mixed case over its
+ * all-tanh twin found among earlier records, RTRL over forward+backward. */
+START_TEST(table_prints_the_ratios)
+{
+    bench_record rec[] = {
+        /* the all-tanh case */
+        timed_record("deferred", "forward", "tanh", 2, 1),
+        timed_record("deferred", "backward", "tanh", 4, 1),
+        timed_record("deferred", "forward_backward", "tanh", 6, 1),
+        timed_record("torch", "forward", "tanh", 3, 0),
+        timed_record("torch", "backward", "tanh", 8, 0),
+        timed_record("torch", "forward_backward", "tanh", 18, 0),
+        timed_record("rtrl-gemm", "sequence", "tanh", 600, 0),
+        timed_record("rtrl-gemm", "step", "tanh", 6, 0),
+        /* the mixed case of the same shape */
+        timed_record("deferred", "forward", "mixed", 3, 1),
+        timed_record("deferred", "backward", "mixed", 5, 1),
+    };
+    rec[6].memory_bytes = 2 * 1024 * 1024;
+    rec[6].fraction = 0.75;
+    FILE *f = tmpfile();
+    bench_table_ratios(f, rec, 0, 8);
+    char *text = slurp(f);
+    ck_assert_str_eq(text,
+        "  torch / bptt (deferred), median time: backward 2.00x, "
+        "forward+backward 3.00x  (bptt faster)\n"
+        "  rtrl-gemm / bptt (deferred) forward+backward: time 100x, memory "
+        "2.0 MiB / 4.0 KiB; 75.0% of the GEMM limit\n");
+    free(text);
+    f = tmpfile();
+    bench_table_ratios(f, rec, 8, 10);
+    text = slurp(f);
+    ck_assert_str_eq(text, "  mixed / all-tanh (deferred), median time: "
+                           "forward 1.50x, backward 1.25x\n");
+    free(text);
+    /* a mixed case without a twin, and no case: nothing */
+    f = tmpfile();
+    bench_table_ratios(f, rec + 8, 0, 2);
+    bench_table_ratios(f, rec, 3, 3);
+    text = slurp(f);
+    ck_assert_str_eq(text, "");
+    free(text);
+}
+END_TEST
 
 /* ------------------------------------------------------------------------ */
 /* Floors                                                                    */
@@ -410,23 +536,37 @@ END_TEST
 
 typedef struct bench_d_problem dproblem;
 
-/* What the floors of every algorithm compute, by loops, from the operands
- * as they were: Z = S Wᵀ (forward); then the recurrence δ(t) += Wyᵀ δ(t+1)
- * for t = T-1..1, dW = Δᵀ S and dx = Δ Wx (backward). */
-static void floor_by_loops(const dproblem *p, double *Z, double *Delta,
-                           double *dW, double *dx)
+/* What the floor of pass computes, by loops, from the operands as they
+ * were (Z, Delta as the problem holds them, dW = dx = 0):
+ *   forward           Z = S Wᵀ (S = [x; y], so X Wxᵀ + Y Wyᵀ alike);
+ *   the recurrence    δ(t) += Wyᵀ δ(t+1) for t = T-1..1;
+ *   weights           dW = Δᵀ S;
+ *   data              dx = Δ Wx;
+ * backward is the recurrence, weights and data; backward_data the
+ * recurrence and data; backward_weights weights alone (on Δ as it was);
+ * forward_backward all.  What a pass does not compute stays as it was. */
+static void floor_by_loops(const dproblem *p, bench_pass pass, double *Z,
+                           double *Delta, double *dW, double *dx)
 {
     const size_t n = p->dout, m = p->m, din = p->din, B = p->B;
     const size_t TB = p->T * B;
-    for (size_t k = 0; k < TB; k++)
+    const int fwd = pass == BENCH_FORWARD || pass == BENCH_FORWARD_BACKWARD;
+    const int bwd = pass == BENCH_BACKWARD || pass == BENCH_FORWARD_BACKWARD;
+    const int rec = bwd || pass == BENCH_BACKWARD_DATA;
+    const int weights = bwd || pass == BENCH_BACKWARD_WEIGHTS;
+    const int data = bwd || pass == BENCH_BACKWARD_DATA;
+    memcpy(Z, p->Z, TB * n * sizeof *Z);
+    memcpy(Delta, p->Delta, TB * n * sizeof *Delta);
+    memset(dW, 0, n * m * sizeof *dW);
+    memset(dx, 0, TB * din * sizeof *dx);
+    for (size_t k = 0; fwd && k < TB; k++)
         for (size_t i = 0; i < n; i++) {
             double z = 0;
             for (size_t j = 0; j < m; j++)
                 z += p->W[i * m + j] * p->S[k * m + j];
             Z[k * n + i] = z;
         }
-    memcpy(Delta, p->Delta, TB * n * sizeof *Delta);
-    for (size_t t = p->T - 1; t >= 1; t--)
+    for (size_t t = p->T - 1; rec && t >= 1; t--)
         for (size_t b = 0; b < B; b++)
             for (size_t j = 0; j < n; j++) {
                 double g = 0;
@@ -434,14 +574,14 @@ static void floor_by_loops(const dproblem *p, double *Z, double *Delta,
                     g += p->W[i * m + din + j] * Delta[(t * B + b) * n + i];
                 Delta[((t - 1) * B + b) * n + j] += g;
             }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; weights && i < n; i++)
         for (size_t j = 0; j < m; j++) {
             double w = 0;
             for (size_t k = 0; k < TB; k++)
                 w += Delta[k * n + i] * p->S[k * m + j];
             dW[i * m + j] = w;
         }
-    for (size_t k = 0; k < TB; k++)
+    for (size_t k = 0; data && k < TB; k++)
         for (size_t j = 0; j < din; j++) {
             double x = 0;
             for (size_t i = 0; i < n; i++)
@@ -458,43 +598,146 @@ static double maxdiff(const double *a, const double *b, size_t n)
     return d;
 }
 
-/* Both backward floors (gemv-ger's per-step calls, deferred's two GEMMs)
- * and the forward floor, at B = 1 (GEMV/GER) and B = 3 (GEMM), against the
- * loops.  gemv-ger's accumulates into dW and dx, so they start at 0. */
+/* Every floor of both BLAS algorithms (gemv-ger's per-step calls,
+ * deferred's GEMMs over all steps), each pass on a fresh problem, at B = 1
+ * (GEMV/GER) and B = 3 (GEMM), against the loops.  gemv-ger's accumulates
+ * into dW and dx, so they start at 0. */
 START_TEST(floors_compute_their_products)
 {
     const size_t B = _i ? 3 : 1, T = 6;
     const char *algo[] = {"gemv-ger", "deferred"};
+    const bench_pass passes[] = {BENCH_FORWARD, BENCH_BACKWARD,
+                                 BENCH_BACKWARD_DATA, BENCH_BACKWARD_WEIGHTS,
+                                 BENCH_FORWARD_BACKWARD};
     const bench_prec *prec = &bench_prec_double;
     bptt_net *net = NULL;
     ck_assert_int_eq(bptt_net_create_uniform(4, 5, BPTT_ACT_TANH, NULL, &net),
                      BPTT_OK);
-    for (int a = 0; a < 2; a++) {
-        dproblem *p = prec->problem_new(net, T, B, 7);
-        ck_assert_ptr_nonnull(p);
-        const size_t TB = T * B, n = p->dout, m = p->m, din = p->din;
-        double *Z = malloc(TB * n * sizeof *Z), *D = malloc(TB * n * sizeof *D);
-        double *dW = malloc(n * m * sizeof *dW), *dx = malloc(TB * din * sizeof *dx);
-        floor_by_loops(p, Z, D, dW, dx);
-        memset(p->dW, 0, n * m * sizeof *p->dW);
-        memset(p->dx, 0, TB * din * sizeof *p->dx);
-        bench_floor_fn fwd = prec->floor_of(algo[a], BENCH_FORWARD);
-        bench_floor_fn bwd = prec->floor_of(algo[a], BENCH_BACKWARD);
-        ck_assert(fwd && bwd);
-        fwd(p);
-        bwd(p);
-        ck_assert_msg(maxdiff(p->Z, Z, TB * n) < 1e-12, "%s Z", algo[a]);
-        ck_assert_msg(maxdiff(p->Delta, D, TB * n) < 1e-12, "%s Delta", algo[a]);
-        ck_assert_msg(maxdiff(p->dW, dW, n * m) < 1e-12, "%s dW", algo[a]);
-        ck_assert_msg(maxdiff(p->dx, dx, TB * din) < 1e-12, "%s dx", algo[a]);
-        free(Z);
-        free(D);
-        free(dW);
-        free(dx);
-        prec->problem_free(p);
-    }
-    /* naive calls no BLAS: no floor */
+    for (int a = 0; a < 2; a++)
+        for (size_t q = 0; q < sizeof passes / sizeof passes[0]; q++) {
+            const char *pass = bench_pass_name(passes[q]);
+            dproblem *p = prec->problem_new(net, T, B, 7);
+            ck_assert_ptr_nonnull(p);
+            const size_t TB = T * B, n = p->dout, m = p->m, din = p->din;
+            double *Z = malloc(TB * n * sizeof *Z);
+            double *D = malloc(TB * n * sizeof *D);
+            double *dW = malloc(n * m * sizeof *dW);
+            double *dx = malloc(TB * din * sizeof *dx);
+            /* the floors multiply what the library stages: S = [x; y] */
+            for (size_t k = 0; k < TB; k++)
+                ck_assert(memcmp(p->S + k * m, p->x + k * din,
+                                 din * sizeof *p->x) == 0);
+            floor_by_loops(p, passes[q], Z, D, dW, dx);
+            memset(p->dW, 0, n * m * sizeof *p->dW);
+            memset(p->dx, 0, TB * din * sizeof *p->dx);
+            bench_floor_fn fn = prec->floor_of(algo[a], passes[q]);
+            ck_assert_msg(fn != NULL, "%s %s has no floor", algo[a], pass);
+            fn(p);
+            ck_assert_msg(maxdiff(p->Z, Z, TB * n) < 1e-12, "%s %s Z",
+                          algo[a], pass);
+            ck_assert_msg(maxdiff(p->Delta, D, TB * n) < 1e-12,
+                          "%s %s Delta", algo[a], pass);
+            ck_assert_msg(maxdiff(p->dW, dW, n * m) < 1e-12, "%s %s dW",
+                          algo[a], pass);
+            ck_assert_msg(maxdiff(p->dx, dx, TB * din) < 1e-12, "%s %s dx",
+                          algo[a], pass);
+            free(Z);
+            free(D);
+            free(dW);
+            free(dx);
+            prec->problem_free(p);
+        }
+    /* naive calls no BLAS: no floor; RTRL's passes have none */
     ck_assert(prec->floor_of("naive", BENCH_BACKWARD) == NULL);
+    ck_assert(prec->floor_of("deferred", BENCH_SEQUENCE) == NULL);
+    bptt_net_free(net);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* The passes through the public API                                         */
+/* ------------------------------------------------------------------------ */
+
+/* backward_data is backward with dW = NULL: the same ∂L/∂x (bitwise, the
+ * same calls), ∂L/∂W untouched; every algorithm but naive has it. */
+START_TEST(backward_data_is_backward_without_dW)
+{
+    const bench_prec *prec = _i ? &bench_prec_float : &bench_prec_double;
+    bptt_net *net = NULL;
+    ck_assert_int_eq(bptt_net_create_uniform(4, 5, BPTT_ACT_TANH, NULL, &net),
+                     BPTT_OK);
+    void *p = prec->problem_new(net, 6, 3, 11);
+    ck_assert_ptr_nonnull(p);
+    bench_io io;
+    prec->io(p, &io);
+    const size_t nx = 6 * 3 * 4 * prec->elem, nw = 5 * 9 * prec->elem;
+    unsigned char *dx = malloc(nx), *dW = malloc(nw);
+    for (bptt_algo a = BPTT_ALGO_GEMV_GER; a < BPTT_NALGO; a++) {
+        ck_assert(prec->has_pass(a, BENCH_BACKWARD_DATA));
+        ck_assert_int_eq(prec->run(p, a, BENCH_FORWARD), BPTT_OK);
+        ck_assert_int_eq(prec->run(p, a, BENCH_BACKWARD), BPTT_OK);
+        memcpy(dx, io.dx, nx);
+        memset(io.dx, 0x7f, nx);
+        memset(io.dW, 0x5a, nw);
+        memcpy(dW, io.dW, nw);
+        ck_assert_int_eq(prec->run(p, a, BENCH_BACKWARD_DATA), BPTT_OK);
+        ck_assert_msg(memcmp(dx, io.dx, nx) == 0, "%s dx", bptt_algo_name(a));
+        ck_assert_msg(memcmp(dW, io.dW, nw) == 0, "%s wrote dW",
+                      bptt_algo_name(a));
+    }
+    ck_assert(!prec->has_pass(BPTT_ALGO_NAIVE, BENCH_BACKWARD_DATA));
+    ck_assert(!prec->has_pass(BPTT_ALGO_DEFERRED, BENCH_BACKWARD_WEIGHTS));
+    free(dx);
+    free(dW);
+    prec->problem_free(p);
+    bptt_net_free(net);
+}
+END_TEST
+
+/* RTRL's sequence with the targets ŷ = y − ∂L/∂y gives the harness's naive
+ * BPTT gradient (eq. (12)) and y, within the check's tolerance, for both
+ * RTRL algorithms and precisions and mixed activations; a corrupted
+ * gradient fails the same check; steps then continue the stream. */
+START_TEST(rtrl_with_the_targets_matches_naive_bptt)
+{
+    const bench_prec *prec = _i ? &bench_prec_float : &bench_prec_double;
+    const bptt_activation act[5] = {BPTT_ACT_IDENTITY, BPTT_ACT_TANH,
+                                    BPTT_ACT_LOGISTIC, BPTT_ACT_RELU,
+                                    BPTT_ACT_SOFTPLUS};
+    bptt_net *net = NULL;
+    ck_assert_int_eq(bptt_net_create(3, 5, act, NULL, &net), BPTT_OK);
+    void *p = prec->problem_new(net, 7, 2, 5);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(prec->run(p, BPTT_ALGO_NAIVE, BENCH_FORWARD), BPTT_OK);
+    ck_assert_int_eq(prec->run(p, BPTT_ALGO_NAIVE, BENCH_BACKWARD), BPTT_OK);
+    prec->keep_reference(p);
+    ck_assert_int_eq(prec->rtrl_prepare(p), BPTT_OK);
+    const bptt_rtrl_algo algo[] = {BPTT_RTRL_NAIVE, BPTT_RTRL_GEMM};
+    for (int a = 0; a < 2; a++) {
+        const char *worst;
+        ck_assert_int_eq(prec->rtrl_run(p, algo[a], BENCH_SEQUENCE), BPTT_OK);
+        const double err = prec->check(p, BENCH_CHECK_Y | BENCH_CHECK_DW,
+                                       &worst);
+        ck_assert_msg(err <= prec->tol, "%s %s: %g", prec->name, worst, err);
+        prec->corrupt(p);
+        ck_assert(prec->check(p, BENCH_CHECK_DW, &worst) > prec->tol);
+        ck_assert_str_eq(worst, "dL/dW");
+        for (int k = 0; k < 9; k++) /* past T: the inputs wrap around */
+            ck_assert_int_eq(prec->rtrl_run(p, algo[a], BENCH_STEP), BPTT_OK);
+    }
+    ck_assert_int_eq(prec->rtrl_run(p, BPTT_RTRL_GEMM, BENCH_FORWARD),
+                     BPTT_EINVAL);
+    size_t ws = 0, st = 0;
+    ck_assert_int_eq(bptt_workspace_size(net, 7, 2, &ws), BPTT_OK);
+    ck_assert_int_eq(bptt_rtrl_size(net, 2, &st), BPTT_OK);
+    if (prec == &bench_prec_float) {
+        ck_assert_int_eq(bpttf_workspace_size(net, 7, 2, &ws), BPTT_OK);
+        ck_assert_int_eq(bpttf_rtrl_size(net, 2, &st), BPTT_OK);
+    }
+    ck_assert_uint_eq(prec->workspace_bytes(net, 7, 2), ws);
+    ck_assert_uint_eq(prec->rtrl_bytes(net, 2), st);
+    ck_assert_uint_eq(prec->workspace_bytes(net, 0, 2), 0); /* query fails */
+    prec->problem_free(p);
     bptt_net_free(net);
 }
 END_TEST
@@ -508,6 +751,7 @@ static Suite *suite(void)
     tcase_add_test(stats, summary_sorts_and_summarises);
     tcase_add_test(stats, summary_of_one_and_none);
     tcase_add_test(stats, flop_counts);
+    tcase_add_test(stats, rtrl_and_pass_flop_counts);
     suite_add_tcase(s, stats);
     TCase *report = tcase_create("report");
     tcase_add_test(report, csv_header_and_row);
@@ -516,10 +760,17 @@ static Suite *suite(void)
     tcase_add_test(report, json_record_exact);
     tcase_add_test(report, json_document_is_valid);
     tcase_add_test(report, table_has_a_line_per_record);
+    tcase_add_test(report, table_marks_a_derived_time);
+    tcase_add_test(report, table_prints_the_ratios);
     suite_add_tcase(s, report);
     TCase *floors = tcase_create("floors");
     tcase_add_loop_test(floors, floors_compute_their_products, 0, 2);
     suite_add_tcase(s, floors);
+    TCase *passes = tcase_create("passes");
+    tcase_add_loop_test(passes, backward_data_is_backward_without_dW, 0, 2);
+    tcase_add_loop_test(passes, rtrl_with_the_targets_matches_naive_bptt, 0,
+                        2);
+    suite_add_tcase(s, passes);
     return s;
 }
 

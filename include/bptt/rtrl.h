@@ -35,8 +35,8 @@
  * backward: RTRL does about n²·(m+1)/(2m+n) times BPTT's flops per step
  * (at GEMM speed where BPTT runs at GEMV speed, so the time ratio is
  * smaller), and saves memory once T exceeds about n²·(m+1)/(m+2n) (see
- * bptt_rtrl_size and bptt_workspace_size).  bptt-rtrl-bench measures
- * both.
+ * bptt_rtrl_size and bptt_workspace_size).  bptt-bench measures both (its
+ * rows rtrl-naive and rtrl-gemm).
  *
  * Usage.  Size and make a state once (bptt_rtrl_size, _alloc or _init);
  * per stream of B sequences call bptt_rtrl_reset (y(0), P = 0), then per
