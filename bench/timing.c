@@ -25,8 +25,14 @@ int bench_repeat(bench_call call, void *ctx, int warmup, double budget_ms,
             return rc;
     }
     double spent = 0;
-    /* At least one sample, however slow the call (naive at large shapes). */
-    while (*n < cap && (*n == 0 || spent < budget_ms)) {
+    /* At least one sample, however slow the call (naive at large shapes);
+     * and a call slower than the budget is still timed BENCH_MIN_SAMPLES
+     * times while that costs less than BENCH_MIN_FACTOR budgets, so that
+     * a median of one is the exception (naive at large shapes) and not the
+     * rule for every large case. */
+    while (*n < cap &&
+           (*n == 0 || spent < budget_ms ||
+            (*n < BENCH_MIN_SAMPLES && spent < BENCH_MIN_FACTOR * budget_ms))) {
         const double t0 = bench_now_ms();
         int rc = call(ctx);
         const double dt = bench_now_ms() - t0;

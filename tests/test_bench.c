@@ -20,6 +20,7 @@
 #include "problem.h" /* double: the floors' operands, for their test */
 #include "report.h"
 #include "stats.h"
+#include "timing.h"
 
 /* ------------------------------------------------------------------------ */
 /* Statistics                                                                */
@@ -73,6 +74,35 @@ START_TEST(summary_of_one_and_none)
     const bench_summary e = bench_summarize(one, 0);
     ck_assert_uint_eq(e.n, 0);
     ck_assert(isnan(e.median) && isnan(e.min) && isnan(e.max));
+}
+END_TEST
+
+/* A call that takes at least ms milliseconds of wall time. */
+static int busy(void *ctx)
+{
+    const double ms = *(const double *)ctx, t0 = bench_now_ms();
+    while (bench_now_ms() - t0 < ms)
+        ;
+    return 0;
+}
+
+/* The repetition loop: a call slower than the budget is timed several
+ * times while that fits in BENCH_MIN_FACTOR budgets, once when it does
+ * not; a fast call fills the budget. */
+START_TEST(repeat_takes_enough_samples)
+{
+    double ms = 1, samples[64];
+    size_t n;
+    ck_assert_int_eq(bench_repeat(busy, &ms, 0, 0.5, samples, 64, &n), 0);
+    ck_assert_uint_ge(n, 2); /* 1 ms calls, 5 ms allowed: up to 5 */
+    ck_assert_uint_le(n, BENCH_MIN_SAMPLES);
+    ck_assert_int_eq(bench_repeat(busy, &ms, 0, 0.05, samples, 64, &n), 0);
+    ck_assert_uint_eq(n, 1); /* one call already exceeds 10 budgets */
+    ms = 0.01;
+    ck_assert_int_eq(bench_repeat(busy, &ms, 0, 1, samples, 64, &n), 0);
+    ck_assert_uint_ge(n, BENCH_MIN_SAMPLES);
+    for (size_t i = 0; i < n; i++)
+        ck_assert(samples[i] >= ms);
 }
 END_TEST
 
@@ -751,6 +781,7 @@ static Suite *suite(void)
     tcase_add_test(stats, summary_sorts_and_summarises);
     tcase_add_test(stats, summary_of_one_and_none);
     tcase_add_test(stats, flop_counts);
+    tcase_add_test(stats, repeat_takes_enough_samples);
     tcase_add_test(stats, rtrl_and_pass_flop_counts);
     suite_add_tcase(s, stats);
     TCase *report = tcase_create("report");
