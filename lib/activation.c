@@ -108,11 +108,39 @@ static void run_apply(const bptt_net *net, bptt_activation act, size_t n,
     }
 }
 
+/* Units of one kind gathered into contiguous chunks (net->order), applied
+ * with the same vectorizable loops, and scattered back.  The chunks live on
+ * the stack: no allocation in forward. */
+enum { CHUNK = 128 };
+
+static void apply_grouped(const bptt_net *net, R *zrow, R *yrow)
+{
+    R zc[CHUNK], yc[CHUNK];
+    for (int kind = 0; kind < BPTT_NACTIVATION; kind++) {
+        const size_t *idx = net->order + net->group[kind];
+        const size_t len = net->group[kind + 1] - net->group[kind];
+        for (size_t off = 0; off < len; off += CHUNK) {
+            const size_t n = len - off < CHUNK ? len - off : CHUNK;
+            for (size_t i = 0; i < n; i++)
+                zc[i] = zrow[idx[off + i]];
+            run_apply(net, (bptt_activation)kind, n, zc, yc);
+            for (size_t i = 0; i < n; i++) {
+                yrow[idx[off + i]] = yc[i];
+                zrow[idx[off + i]] = zc[i];
+            }
+        }
+    }
+}
+
 void XI(activate)(const bptt_net *net, size_t B, R *zd, R *y, size_t ldy)
 {
     for (size_t b = 0; b < B; b++) {
         R *zrow = zd + b * net->dout;
         R *yrow = y + b * ldy;
+        if (net->order) {
+            apply_grouped(net, zrow, yrow);
+            continue;
+        }
         for (size_t r = 0; r < net->nruns; r++) {
             const bptt_run *run = &net->runs[r];
             run_apply(net, run->act, run->len, zrow + run->start,

@@ -33,6 +33,11 @@ struct bptt_net {
     bptt_activation *act;       /* dout codes */
     bptt_run *runs;             /* nruns runs covering 0..dout-1 */
     size_t nruns;
+    /* The units grouped by activation, for nets whose runs are short
+     * (interleaved kinds): order[group[k] .. group[k+1]) are the units of
+     * kind k, ascending.  NULL when the runs are long enough to use. */
+    size_t *order;
+    size_t group[BPTT_NACTIVATION + 1];
     bptt_custom_activation custom;
 };
 

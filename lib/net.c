@@ -71,6 +71,24 @@ bptt_status bptt_net_create(size_t din, size_t dout, const bptt_activation *act,
     n->act = a;
     n->runs = r;
     n->nruns = nruns;
+    /* Runs shorter than 8 units on average leave the kind switch nearly
+     * per element and the loops too short to vectorize: group the units
+     * by kind instead (activation.c gathers and scatters them). */
+    if (nruns * 8 > dout) {
+        n->order = malloc(dout * sizeof *n->order); /* dout <= INT_MAX */
+        if (!n->order) {
+            bptt_net_free(n);
+            return bptt__fail(BPTT_ENOMEM, fn, "allocating the descriptor");
+        }
+        size_t pos = 0;
+        for (int kind = 0; kind < BPTT_NACTIVATION; kind++) {
+            n->group[kind] = pos;
+            for (size_t i = 0; i < dout; i++)
+                if (a[i] == (bptt_activation)kind)
+                    n->order[pos++] = i;
+        }
+        n->group[BPTT_NACTIVATION] = pos;
+    }
     if (needs_custom)
         n->custom = *custom;
     *net = n;
@@ -110,6 +128,7 @@ void bptt_net_free(bptt_net *net)
         return;
     free(net->act);
     free(net->runs);
+    free(net->order);
     free(net);
 }
 

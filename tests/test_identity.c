@@ -53,6 +53,45 @@ START_TEST(single_step_closed_form)
 }
 END_TEST
 
+/* Every unit's f and f' as written in the test (tu_activation), against
+ * the library's, for T = 1: y(1) = f(z) and dL/db = (y − ŷ) ⊙ f'(z).  Two
+ * layouts of 300 units (more than one gather chunk): interleaved kinds
+ * (the grouped path) and long runs of each kind (the run path). */
+START_TEST(activations_match_their_formulas)
+{
+    static const bptt_activation kinds[5] = {
+        BPTT_ACT_IDENTITY, BPTT_ACT_TANH, BPTT_ACT_LOGISTIC, BPTT_ACT_RELU,
+        BPTT_ACT_SOFTPLUS};
+    enum { DIN = 2, DOUT = 300 };
+    bptt_activation act[DOUT];
+    for (size_t i = 0; i < DOUT; i++)
+        act[i] = _i == 0 ? kinds[i % 5] : kinds[i / 60];
+    bptt_net *net;
+    ck_assert_int_eq(bptt_net_create(DIN, DOUT, act, NULL, &net), BPTT_OK);
+    tu_problem *p = tu_problem_new(net, 1, 1, 0, TU_BIAS, 23);
+    /* pre-activations over [-6, 6], past every kink and saturation */
+    for (size_t i = 0; i < DOUT; i++)
+        p->b[i] = -6 + 12.0 * (double)i / (DOUT - 1);
+    tu_grads g = {0};
+    ck_assert_int_eq(tu_gradients(p, BPTT_ALGO_AUTO, &g), BPTT_OK);
+    for (size_t k = 0; k < DOUT; k++) {
+        double z = p->b[k];
+        for (size_t j = 0; j < DIN; j++)
+            z += p->W[k * p->ldw + j] * p->x[j];
+        double fp, f = tu_activation(act[k], z, &fp);
+        ck_assert_msg(fabs(g.y[k] - f) <= 4e-15 * fmax(1, fabs(f)),
+                      "unit %zu (%s): y %.17g, f %.17g", k,
+                      bptt_activation_name(act[k]), g.y[k], f);
+        double want = (g.y[k] - p->target[k]) * fp;
+        ck_assert_msg(fabs(g.db[k] - want) <= 4e-15 * fmax(1, fabs(want)),
+                      "unit %zu (%s): db %.17g, want %.17g", k,
+                      bptt_activation_name(act[k]), g.db[k], want);
+    }
+    tu_grads_free(&g);
+    tu_problem_free(p);
+}
+END_TEST
+
 /* One forward, then backward with dy and the given beta onto dW0 etc. */
 typedef struct run {
     tu_problem *p;
@@ -291,6 +330,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, single_step_closed_form, 0, NALGOS);
     tcase_add_loop_test(tc, beta_overwrite_accumulate_scale, 0, NALGOS);
     tcase_add_loop_test(tc, linear_in_dy, 0, NALGOS);
+    tcase_add_loop_test(tc, activations_match_their_formulas, 0, 2);
     tcase_add_test(tc, chunks_continue_the_state);
     tcase_add_test(tc, caller_buffer_and_size_formula);
     tcase_add_test(tc, loss_and_mask);
