@@ -6,6 +6,7 @@
  * scaled orthogonal Wy) and against that backward; traps.
  */
 #include <check.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -177,6 +178,20 @@ START_TEST(orthogonal_has_unit_radius_and_norm)
     ck_assert_int_eq(bptt_init_orthogonal(N, N, 1.3, 5, Q, N), BPTT_OK);
     ck_assert_double_eq_tol(radius(N, Q, N), 1.3, 1e-12);
     ck_assert_double_eq_tol(snorm(N, N, Q, N), 1.3, 1e-12);
+}
+END_TEST
+
+/* A float matrix whose ρ and ‖A‖₂ exceed FLT_MAX: both are returned in
+ * double, so they are finite (LAPACK runs on a copy scaled by a power of
+ * 2).  ρ = ‖A‖₂ = 2·FLT_MAX for the all-FLT_MAX 2 x 2 block. */
+START_TEST(float_beyond_float_range)
+{
+    const float F[4] = {FLT_MAX, FLT_MAX, FLT_MAX, FLT_MAX};
+    double rf = 0, nf = 0;
+    ck_assert_int_eq(bpttf_spectral_radius(2, F, 2, &rf), BPTT_OK);
+    ck_assert_int_eq(bpttf_spectral_norm(2, 2, F, 2, &nf), BPTT_OK);
+    ck_assert_double_eq_tol(rf, 2.0 * FLT_MAX, TOL_FLOAT * 2.0 * FLT_MAX);
+    ck_assert_double_eq_tol(nf, 2.0 * FLT_MAX, TOL_FLOAT * 2.0 * FLT_MAX);
 }
 END_TEST
 
@@ -551,6 +566,7 @@ static Suite *suite(void)
     tcase_add_test(tc, random_against_power_iteration);
     tcase_add_test(tc, orthogonal_has_unit_radius_and_norm);
     tcase_add_test(tc, float_against_double);
+    tcase_add_test(tc, float_beyond_float_range);
     suite_add_tcase(s, tc);
     tc = tcase_create("profile");
     tcase_add_test(tc, recorded_profile_is_the_gradient_norm);
