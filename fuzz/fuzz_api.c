@@ -15,8 +15,10 @@
  *   - a valid call is accepted and leaves its inputs and the padding of its
  *     outputs (between a row's end and the leading dimension) unchanged;
  *   - on finite, bounded inputs the outputs are finite and equal, to a
- *     stated tolerance, to those of the naive algorithm (forward, backward)
- *     or of the harness's own loop (workspace size, loss, SGD);
+ *     stated tolerance, to those of the naive algorithm (forward, backward,
+ *     Elman, RTRL), of another route to the same result (RTRL against
+ *     BPTT, clipped SGD against clip + SGD) or of the harness's own loop
+ *     or bounds (sizes, loss, SGD, norms, orthogonality, spectral bounds);
  *   - with the non-finite check on, a NaN or ±Inf input gives
  *     BPTT_ENONFINITE with nothing written, and an accepted call's results
  *     are finite.
@@ -81,7 +83,7 @@ enum hit {
     H_FWD_COMPARED, H_BWD_REJECTED, H_BWD_NONFINITE_IN, H_BWD_ACCEPTED,
     H_BWD_NONFINITE_OUT, H_BWD_COMPARED, H_BWD_KINK, H_OTHER_REJECTED,
     H_OTHER_CHECKED, H_LATER_REJECTED, H_LATER_ACCEPTED, H_LATER_COMPARED,
-    H_LATER_KINK, NHIT
+    H_LATER_KINK, H_RTRL_BPTT, NHIT
 };
 static const char *const hit_name[NHIT] = {
     "forward rejected", "forward NaN/Inf input refused", "forward accepted",
@@ -93,6 +95,7 @@ static const char *const hit_name[NHIT] = {
     "later modules: calls rejected", "later modules: calls accepted",
     "later modules: compared with a reference",
     "later modules: not compared (ReLU kink)",
+    "RTRL sequence compared with BPTT",
 };
 static unsigned long hits[NHIT];
 #define HIT(h) (hits[h]++)
@@ -1289,7 +1292,7 @@ static void op_loss(bytes *r)
               with_mask = flags & 4;
     /* arrays for the call's shape when it is small, else a token 1 x 1 */
     const int small = T <= 6 && B <= 4 && dout <= 9;
-    const size_t rows = small && T * B ? T * B : 1;
+    const size_t rows = small && T * B != 0 ? T * B : 1;
     const size_t cols = small && dout ? dout : 1;
     arena a = {0};
     mat y = mat_new(&a, A, r, rows, cols, ldy, 1, hostile);
@@ -2447,6 +2450,7 @@ static void rtrl(bytes *r, const api *A)
             "%s: loss %.17g, BPTT %.17g", fn, *loss, bloss);
     REQUIRE(!y.p || mat_close(A, y, by, A->tol), "%s: y against BPTT%s", fn,
             why);
+    HIT(H_RTRL_BPTT);
     }
 
     A->rt_free(st); /* placed in stbuf: frees nothing */
