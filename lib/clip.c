@@ -4,6 +4,7 @@
  * remedy for the exploding error of eq. (7), and the SGD step of eq. (13)
  * taken with the clipped gradient.
  */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 
@@ -32,11 +33,13 @@ static bptt_status check_blocks(const char *fn, const char *name, size_t nblocks
 }
 
 /* The global norm sqrt(Σ‖G_i‖²) and the factor that clips it to max_norm
- * (1 when it is within); BPTT_ENONFINITE if a block has a NaN or Inf.  Per
+ * (1 when it is within); BPTT_ENONFINITE if a block has a NaN or Inf, or
+ * if a block's norm or the global norm exceeds the largest double (the
+ * factor would be 0 and the gradient would vanish instead of clipping).  Per
  * block norms go to norms when it is not NULL (only on success). */
 static bptt_status measure(const char *fn, size_t nblocks, const X(block) *g,
                            double max_norm, double *norm, double *norms,
-                           double *scale)
+                           double *scale, double *total_out)
 {
     /* The block norms are kept here for the common few blocks (W, b) and
      * taken again only for more, since norms may not be written before
@@ -50,7 +53,8 @@ static bptt_status measure(const char *fn, size_t nblocks, const X(block) *g,
         double n = XI(norm2)(g[i].rows, g[i].cols, g[i].a, g[i].ld);
         if (!isfinite(n))
             return bptt__fail(BPTT_ENONFINITE, fn,
-                              "block %zu has a NaN or infinite entry", i);
+                              "block %zu has a NaN or infinite entry, or a "
+                              "norm above the largest double", i);
         if (i < KEEP)
             kept[i] = n;
         if (n > big) {
@@ -61,6 +65,9 @@ static bptt_status measure(const char *fn, size_t nblocks, const X(block) *g,
         }
     }
     const double total = big * sqrt(ssq);
+    if (!isfinite(total))
+        return bptt__fail(BPTT_ENONFINITE, fn,
+                          "the global norm exceeds the largest double");
     if (norms)
         for (size_t i = 0; i < nblocks; i++)
             norms[i] = i < KEEP ? kept[i]
@@ -70,7 +77,16 @@ static bptt_status measure(const char *fn, size_t nblocks, const X(block) *g,
         *norm = total;
     /* Pascanu et al.: g ← (threshold/‖g‖)·g if ‖g‖ > threshold. */
     *scale = total > max_norm ? max_norm / total : 1;
+    *total_out = total;
     return BPTT_OK;
+}
+
+/* One entry of the clipped gradient: scale·a rounded once, or, when the
+ * factor is subnormal (‖g‖/max_norm > 2^1022) and has lost its digits (or
+ * underflowed to 0), (a/‖g‖)·max_norm, whose quotient is in [−1, 1]. */
+static inline R clip_entry(R a, double scale, double total, double max_norm)
+{
+    return scale >= DBL_MIN ? (R)(scale * a) : (R)(a / total * max_norm);
 }
 
 static bptt_status check_max_norm(const char *fn, double max_norm)
@@ -88,16 +104,16 @@ bptt_status X(clip_global_norm)(size_t nblocks, const X(block) *g,
     bptt_status st = check_blocks(fn, "g", nblocks, g);
     if (st == BPTT_OK)
         st = check_max_norm(fn, max_norm);
-    double scale = 1;
+    double scale = 1, total = 0;
     if (st == BPTT_OK)
-        st = measure(fn, nblocks, g, max_norm, norm, norms, &scale);
+        st = measure(fn, nblocks, g, max_norm, norm, norms, &scale, &total);
     if (st != BPTT_OK || scale == 1) /* within the threshold: untouched */
         return st;
     for (size_t k = 0; k < nblocks; k++)
         for (size_t i = 0; i < g[k].rows; i++) {
             R *a = g[k].a + i * g[k].ld;
             for (size_t j = 0; j < g[k].cols; j++)
-                a[j] = (R)(scale * a[j]);
+                a[j] = clip_entry(a[j], scale, total, max_norm);
         }
     return BPTT_OK;
 }
@@ -120,9 +136,9 @@ bptt_status X(sgd_step_clipped)(size_t nblocks, R alpha, const X(block) *dW,
     if (!isfinite(alpha))
         return bptt__fail(BPTT_EINVAL, fn, "alpha is not finite");
     st = check_max_norm(fn, max_norm);
-    double scale = 1;
+    double scale = 1, total = 0;
     if (st == BPTT_OK) /* a NaN or Inf in dW stops here: W untouched */
-        st = measure(fn, nblocks, dW, max_norm, norm, norms, &scale);
+        st = measure(fn, nblocks, dW, max_norm, norm, norms, &scale, &total);
     if (st != BPTT_OK)
         return st;
     /* eq. (13) with the clipped gradient, rounded as clip_global_norm then
@@ -132,7 +148,8 @@ bptt_status X(sgd_step_clipped)(size_t nblocks, R alpha, const X(block) *dW,
             R *w = W[k].a + i * W[k].ld;
             const R *d = dW[k].a + i * dW[k].ld;
             for (size_t j = 0; j < W[k].cols; j++) {
-                R gj = scale == 1 ? d[j] : (R)(scale * d[j]);
+                R gj = scale == 1 ? d[j]
+                                  : clip_entry(d[j], scale, total, max_norm);
                 w[j] -= alpha * gj;
             }
         }

@@ -6,6 +6,7 @@
  * The recurrence is not written again here.
  */
 #include <assert.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -227,6 +228,10 @@ bptt_status X(elman_backward)(const bptt_elman *el, size_t T, size_t B,
                           "the workspace's forward had T = %zu, B = %zu, not "
                           "T = %zu, B = %zu", ws->fwd_T, ws->fwd_B, T, B);
     CHECK(XI(head_check_targets)(fn, el, TB, labels, L, ldl));
+    /* Network A's backward would refuse it too, but only after the head
+     * has scaled dWo and dbo by it. */
+    if (!isfinite(beta))
+        return bptt__fail(BPTT_EINVAL, fn, "beta is not finite");
 
     /* The head: ∂E/∂ȳ, dWo, dbo, and dL/dh_t = Woᵀ ∂E/∂ȳ_t in ws->dH. */
     XI(scale)(nout, dh, beta, dWo, lddwo);

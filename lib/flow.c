@@ -150,14 +150,20 @@ bptt_status X(flow_lag_profile)(const bptt_net *net, size_t T, size_t B,
             last[b * dout + j] = dyT ? dyT[b * lddyT + j]
                                      : (R)(1 / sqrt((double)dout));
 
-    /* Record into the outputs: row (t-1)·B + b holds ‖∂L(T)/∂y(t)‖. */
+    /* Record into the outputs: row (t-1)·B + b holds ‖∂L(T)/∂y(t)‖.  The
+     * non-finite check (bptt_workspace_check_finite) is off meanwhile: a
+     * NaN or Inf norm is an answer here, and the check would stop the
+     * backward half-way through the recording, under its own name. */
     double *saved_g = ws->flow_g, *saved_d = ws->flow_d;
+    const int saved_check = ws->check_finite;
     ws->flow_g = gnorm;
     ws->flow_d = dnorm;
+    ws->check_finite = 0;
     st = X(backward)(net, T, B, W, ldw, dy, dout, 0, dW, net->m, NULL, NULL, 0,
                      NULL, 0, BPTT_ALGO_AUTO, ws);
     ws->flow_g = saved_g;
     ws->flow_d = saved_d;
+    ws->check_finite = saved_check;
     free(dy);
     free(dW);
     if (st != BPTT_OK) /* excluded by check_profile; kept for safety */

@@ -223,6 +223,10 @@ bptt_status X(init_rescale_radius)(size_t n, double radius, R *Wy, size_t ldw,
         return bptt__fail(BPTT_EINVAL, fn,
                           "Wy is nilpotent (radius 0): no scaling reaches %g",
                           radius);
+    /* radius/ρ would be 0 and wipe Wy out */
+    if (isinf(rho))
+        return bptt__fail(BPTT_EOVERFLOW, fn,
+                          "ρ(Wy) exceeds the largest double");
     /* ρ(cA) = |c|ρ(A): one scaling reaches the target, to rounding. */
     const double c = radius / rho;
     double amax = 0;

@@ -43,13 +43,26 @@ static bptt_status check_input(const char *fn, size_t rows, size_t cols,
     return BPTT_OK;
 }
 
-/* A dense copy of A (ld cols), to be destroyed by LAPACK. */
-static R *copy_dense(size_t rows, size_t cols, const R *A, size_t lda)
+/* A dense copy of A (ld cols) times 2^−e, e the binary exponent of A's
+ * largest entry, to be destroyed by LAPACK.  The scaling is exact (but for
+ * entries that become subnormal, negligible next to the largest) and the
+ * caller scales the result back by 2^e in double: LAPACK in R would
+ * overflow on an eigenvalue or singular value above R's largest value,
+ * which a float matrix's may be while the double result holds it. */
+static R *copy_dense(size_t rows, size_t cols, const R *A, size_t lda, int *e)
 {
+    double amax = 0;
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++)
+            amax = fmax(amax, fabs((double)A[i * lda + j]));
+    *e = 0;
+    if (amax > 0)
+        frexp(amax, e);
     R *c = malloc(rows * cols * sizeof(R));
     if (c)
         for (size_t i = 0; i < rows; i++)
-            memcpy(c + i * cols, A + i * lda, cols * sizeof(R));
+            for (size_t j = 0; j < cols; j++)
+                c[i * cols + j] = (R)ldexp((double)A[i * lda + j], -*e);
     return c;
 }
 
@@ -82,7 +95,8 @@ bptt_status XI(spectral_radius)(const char *fn, size_t n, const R *A,
     bptt_status st = check_input(fn, n, n, A, lda, radius, "radius");
     if (st != BPTT_OK)
         return st;
-    R *a = copy_dense(n, n, A, lda);
+    int e = 0;
+    R *a = copy_dense(n, n, A, lda, &e);
     R *w = malloc(2 * n * sizeof(R));
     if (!a || !w) {
         free(a);
@@ -104,7 +118,7 @@ bptt_status XI(spectral_radius)(const char *fn, size_t n, const R *A,
     free(w);
     st = lapack_status(fn, NAME_GEEV, info);
     if (st == BPTT_OK)
-        *radius = rho;
+        *radius = ldexp(rho, e);
     return st;
 }
 
@@ -121,7 +135,8 @@ bptt_status X(spectral_norm)(size_t rows, size_t cols, const R *A, size_t lda,
     if (st != BPTT_OK)
         return st;
     const size_t k = rows < cols ? rows : cols;
-    R *a = copy_dense(rows, cols, A, lda);
+    int e = 0;
+    R *a = copy_dense(rows, cols, A, lda, &e);
     R *s = malloc(k * sizeof(R));
     if (!a || !s) {
         free(a);
@@ -139,6 +154,6 @@ bptt_status X(spectral_norm)(size_t rows, size_t cols, const R *A, size_t lda,
     free(s);
     st = lapack_status(fn, NAME_GESDD, info);
     if (st == BPTT_OK)
-        *norm = sigma;
+        *norm = ldexp(sigma, e);
     return st;
 }

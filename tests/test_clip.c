@@ -149,6 +149,50 @@ START_TEST(nonfinite_is_refused)
 }
 END_TEST
 
+/* Ratios ‖g‖/max_norm beyond the double range: a subnormal factor would
+ * lose its digits (or be 0 and zero the gradient), so the entries are
+ * divided by ‖g‖ first; a norm above the largest double is refused. */
+START_TEST(extreme_ratios)
+{
+    double a[3] = {1e300, -1e300, 5e299}, w[3] = {1, 2, 3};
+    bptt_block g = {1, 3, a, 3}, wb = {1, 3, w, 3};
+    double norm = 0;
+    const double total = fro(1, 3, a, 3), max_norm = 1e-300;
+    double want[3];
+    for (size_t j = 0; j < 3; j++)
+        want[j] = a[j] / total * max_norm;
+    ck_assert_int_eq(bptt_clip_global_norm(1, &g, max_norm, &norm, NULL),
+                     BPTT_OK);
+    ck_assert_double_eq_tol(norm, total, 1e-15 * total);
+    for (size_t j = 0; j < 3; j++)
+        ck_assert(a[j] == want[j]);
+    ck_assert_double_eq_tol(fro(1, 3, a, 3), max_norm, 1e-15 * max_norm);
+    /* the clipped step rounds the same way */
+    double d[3] = {1e300, -1e300, 5e299};
+    bptt_block gd = {1, 3, d, 3};
+    ck_assert_int_eq(bptt_sgd_step_clipped(1, 1e300, &gd, max_norm, &wb, NULL,
+                                           NULL), BPTT_OK);
+    for (size_t j = 0; j < 3; j++)
+        ck_assert(w[j] == (double)(j + 1) - 1e300 * want[j]);
+
+    /* finite blocks whose norm (one block) or global norm (two) exceeds
+     * DBL_MAX: refused, nothing written */
+    double big[2] = {DBL_MAX, -DBL_MAX}, big0[2] = {DBL_MAX, -DBL_MAX};
+    bptt_block two[2] = {{1, 1, big, 1}, {1, 1, big + 1, 1}};
+    bptt_block one = {1, 2, big, 2};
+    double norms[2] = {-1, -1};
+    norm = -1;
+    ck_assert_int_eq(bptt_clip_global_norm(2, two, 1, &norm, norms),
+                     BPTT_ENONFINITE);
+    ck_assert_int_eq(bptt_clip_global_norm(1, &one, 1, &norm, norms),
+                     BPTT_ENONFINITE);
+    ck_assert_int_eq(bptt_sgd_step_clipped(2, 0.1, two, 1, two, &norm, norms),
+                     BPTT_ENONFINITE);
+    ck_assert(memcmp(big, big0, sizeof big) == 0);
+    ck_assert(norm == -1 && norms[0] == -1 && norms[1] == -1);
+}
+END_TEST
+
 START_TEST(clipped_step_is_clip_then_sgd)
 {
     const double alpha = 0.05;
@@ -272,6 +316,7 @@ static Suite *suite(void)
     tcase_add_test(tc, clip_scales_to_the_threshold);
     tcase_add_test(tc, within_the_threshold_is_bitwise_unchanged);
     tcase_add_test(tc, nonfinite_is_refused);
+    tcase_add_test(tc, extreme_ratios);
     tcase_add_test(tc, clipped_step_is_clip_then_sgd);
     tcase_add_test(tc, float_clip);
     tcase_add_test(tc, clip_traps);

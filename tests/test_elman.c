@@ -1153,6 +1153,9 @@ START_TEST(backward_traps)
     CASE("lddx overflow", BPTT_EOVERFLOW, lddx, SIZE_MAX / 4);
     CASE("label out of range", BPTT_EINVAL, labels, bad);
     CASE("labels and L", BPTT_EINVAL, L, ar->L);
+    /* refused before the head scales dWo and dbo by it */
+    CASE("beta NaN", BPTT_EINVAL, beta, NAN);
+    CASE("beta Inf", BPTT_EINVAL, beta, -INFINITY);
 #undef CASE
     RUN_CASES(c, n, bcall, bvalid);
 }

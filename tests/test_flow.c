@@ -6,6 +6,7 @@
  * scaled orthogonal Wy) and against that backward; traps.
  */
 #include <check.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -177,6 +178,20 @@ START_TEST(orthogonal_has_unit_radius_and_norm)
     ck_assert_int_eq(bptt_init_orthogonal(N, N, 1.3, 5, Q, N), BPTT_OK);
     ck_assert_double_eq_tol(radius(N, Q, N), 1.3, 1e-12);
     ck_assert_double_eq_tol(snorm(N, N, Q, N), 1.3, 1e-12);
+}
+END_TEST
+
+/* A float matrix whose ρ and ‖A‖₂ exceed FLT_MAX: both are returned in
+ * double, so they are finite (LAPACK runs on a copy scaled by a power of
+ * 2).  ρ = ‖A‖₂ = 2·FLT_MAX for the all-FLT_MAX 2 x 2 block. */
+START_TEST(float_beyond_float_range)
+{
+    const float F[4] = {FLT_MAX, FLT_MAX, FLT_MAX, FLT_MAX};
+    double rf = 0, nf = 0;
+    ck_assert_int_eq(bpttf_spectral_radius(2, F, 2, &rf), BPTT_OK);
+    ck_assert_int_eq(bpttf_spectral_norm(2, 2, F, 2, &nf), BPTT_OK);
+    ck_assert_double_eq_tol(rf, 2.0 * FLT_MAX, TOL_FLOAT * 2.0 * FLT_MAX);
+    ck_assert_double_eq_tol(nf, 2.0 * FLT_MAX, TOL_FLOAT * 2.0 * FLT_MAX);
 }
 END_TEST
 
@@ -405,6 +420,42 @@ START_TEST(lag_profile_of_linear_units_is_geometric)
 }
 END_TEST
 
+/* With the non-finite check on, a NaN in dyT is an answer of the profile
+ * (NaN norms), not an error of an inner backward; the check stays on. */
+START_TEST(lag_profile_ignores_the_finite_check)
+{
+    enum { DIN = 2, DOUT = 3, T = 4, B = 2 };
+    tu_problem *p = tu_problem_new(flow_net(DIN, DOUT), T, B, 1, TU_BIAS, 53);
+    double *y = calloc(T * B * p->ldy, sizeof *y);
+    double *dy = calloc(T * B * p->ldy, sizeof *dy);
+    double dyT[B * DOUT], gn[T * B], dn[T * B];
+    for (size_t i = 0; i < B * DOUT; i++)
+        dyT[i] = 0.5;
+    dyT[DOUT] = NAN; /* sequence 1 */
+    bptt_workspace *ws;
+    ck_assert_int_eq(bptt_workspace_alloc(p->net, T, B, &ws), BPTT_OK);
+    ck_assert_int_eq(bptt_workspace_check_finite(ws, 1), BPTT_OK);
+    ck_assert_int_eq(bptt_forward(p->net, T, B, p->W, p->ldw, p->b, p->x, p->ldx,
+                                  NULL, 0, y, p->ldy, BPTT_ALGO_AUTO, ws),
+                     BPTT_OK);
+    ck_assert_int_eq(bptt_flow_lag_profile(p->net, T, B, p->W, p->ldw, dyT,
+                                           DOUT, gn, dn, ws), BPTT_OK);
+    for (size_t tau = 0; tau < T; tau++) {
+        ck_assert(isfinite(gn[tau * B]) && isfinite(dn[tau * B]));
+        ck_assert(isnan(gn[tau * B + 1]) && isnan(dn[tau * B + 1]));
+    }
+    ck_assert_double_eq_tol(gn[0], 0.5 * sqrt((double)DOUT), 1e-15);
+    dy[0] = NAN;
+    ck_assert_int_eq(bptt_backward(p->net, T, B, p->W, p->ldw, dy, p->ldy, 0,
+                                   NULL, 0, NULL, NULL, 0, NULL, 0,
+                                   BPTT_ALGO_AUTO, ws), BPTT_ENONFINITE);
+    bptt_workspace_free(ws);
+    free(y);
+    free(dy);
+    tu_problem_free(p);
+}
+END_TEST
+
 START_TEST(lag_profile_is_the_last_loss_backward)
 {
     enum { DIN = 3, DOUT = 5, T = 12, B = 2 };
@@ -551,12 +602,14 @@ static Suite *suite(void)
     tcase_add_test(tc, random_against_power_iteration);
     tcase_add_test(tc, orthogonal_has_unit_radius_and_norm);
     tcase_add_test(tc, float_against_double);
+    tcase_add_test(tc, float_beyond_float_range);
     suite_add_tcase(s, tc);
     tc = tcase_create("profile");
     tcase_add_test(tc, recorded_profile_is_the_gradient_norm);
     tcase_add_test(tc, float_records_the_same_profile);
     tcase_add_test(tc, lag_profile_of_linear_units_is_geometric);
     tcase_add_test(tc, lag_profile_is_the_last_loss_backward);
+    tcase_add_test(tc, lag_profile_ignores_the_finite_check);
     tcase_add_test(tc, flow_traps);
     suite_add_tcase(s, tc);
     return s;

@@ -244,6 +244,12 @@ START_TEST(init_traps)
         for (size_t j = 0; j < TLD; j++)
             buf[i * TLD + j] = i == j ? 0.5 : 0;
     TRAP(bptt_init_rescale_radius(TN, 1e308, buf, TLD, &before), BPTT_EOVERFLOW);
+    /* ρ = TN·1e308 exceeds the largest double: radius/ρ would be 0 and
+     * wipe Wy out */
+    for (size_t i = 0; i < TN; i++)
+        for (size_t j = 0; j < TLD; j++)
+            buf[i * TLD + j] = j < TN ? 1e308 : 0;
+    TRAP(bptt_init_rescale_radius(TN, 1, buf, TLD, &before), BPTT_EOVERFLOW);
     buf[3] = NAN;
     TRAP(bptt_init_rescale_radius(TN, 1, buf, TLD, &before), BPTT_ENONFINITE);
     buf[3] = INFINITY;

@@ -39,8 +39,10 @@ typedef struct bpttf_block {
 
 /* Clip the gradient made of the nblocks blocks g[0..nblocks-1] to global
  * norm max_norm, in place.  The factor max_norm/‖g‖ is computed once in
- * double and every entry is multiplied by it and rounded, so the clipped
- * gradient's norm is max_norm to rounding; a gradient with ‖g‖ <= max_norm
+ * double and every entry is multiplied by it and rounded (if the factor is
+ * subnormal, ‖g‖/max_norm > 2^1022, every entry is divided by ‖g‖ and
+ * multiplied by max_norm instead), so the clipped gradient's norm is
+ * max_norm to rounding; a gradient with ‖g‖ <= max_norm
  * is not written at all (bitwise unchanged).  max_norm = +inf measures
  * without clipping.
  *
@@ -51,9 +53,10 @@ typedef struct bpttf_block {
  * Errors: BPTT_ENULL (g, or a block's a), BPTT_ESIZE (nblocks 0, a block
  * with 0 rows or cols), BPTT_ELD (a block's ld < cols), BPTT_EOVERFLOW
  * (ld > INT_MAX or the extent overflows), BPTT_EINVAL (max_norm NaN or
- * <= 0), BPTT_ENONFINITE (an entry is NaN or infinite: nothing is scaled,
- * the detail names the block).  On error nothing is written (blocks, norm,
- * norms). */
+ * <= 0), BPTT_ENONFINITE (an entry is NaN or infinite, or ‖g‖ or a block's
+ * norm exceeds the largest double, as after an explosion: nothing is scaled,
+ * the detail names the block or the global norm).  On error nothing is
+ * written (blocks, norm, norms). */
 BPTT_API bptt_status bptt_clip_global_norm(size_t nblocks,
                                            const bptt_block *g,
                                            double max_norm, double *norm,
@@ -68,9 +71,9 @@ BPTT_API bptt_status bptt_clip_global_norm(size_t nblocks,
  * shape of dW[i] and not overlap any block of dW.  norm and norms as in
  * bptt_clip_global_norm.
  *
- * A non-finite gradient (a NaN or an infinity in dW, e.g. after an
- * explosion) is refused with BPTT_ENONFINITE and leaves W untouched, so one
- * bad batch cannot poison the weights.
+ * A non-finite gradient (a NaN or an infinity in dW, or a norm beyond the
+ * largest double, e.g. after an explosion) is refused with BPTT_ENONFINITE
+ * and leaves W untouched, so one bad batch cannot poison the weights.
  *
  * Errors: those of bptt_clip_global_norm (for dW and for W), BPTT_EINVAL
  * (alpha not finite, or W[i] shaped unlike dW[i]).  On error nothing is

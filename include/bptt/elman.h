@@ -192,7 +192,8 @@ BPTT_API bptt_status bptt_elman_forward(const bptt_elman *el, size_t T,
  * forward's.  Backward may be called again on the same forward.
  *
  * Errors: those of forward (targets always required), BPTT_ENOFORWARD (no
- * forward in ws, or one with another T or B). */
+ * forward in ws, or one with another T or B), BPTT_EINVAL (beta NaN or
+ * ±Inf). */
 BPTT_API bptt_status bptt_elman_backward(const bptt_elman *el, size_t T,
                                          size_t B,
                                          const double *W, size_t ldw,

@@ -107,10 +107,12 @@ BPTT_API bptt_status bptt_workspace_record_flow(bptt_workspace *ws,
  * gnorm[0·B + b] = ‖dyT row b‖ and gnorm[τ·B + b] / gnorm[b] is how much of
  * the error survives τ steps back.  W must be the weights of the forward.
  *
- * It runs bptt_backward with the recorder on (BPTT_ALGO_AUTO); the
- * workspace's forward is kept (another backward may follow), its backward
- * scratch is overwritten, and the recording set by
- * bptt_workspace_record_flow is left as it was.
+ * It runs bptt_backward with the recorder on (BPTT_ALGO_AUTO) and the
+ * non-finite check off (a NaN or Inf in W or dyT gives NaN or Inf norms);
+ * the workspace's forward is kept (another backward may follow), its
+ * backward scratch is overwritten, and the recording set by
+ * bptt_workspace_record_flow and the check set by
+ * bptt_workspace_check_finite are left as they were.
  *
  * Memory: allocates T·B·dout + dout·(din+dout) elements for the call (the
  * loss gradient and a discarded ∂L/∂W); a diagnostic, not a hot path.

@@ -102,8 +102,8 @@ BPTT_API bptt_status bptt_init_orthogonal(size_t rows, size_t cols,
  * Errors: those of bptt_spectral_radius (BPTT_ENULL, BPTT_ESIZE, BPTT_ELD,
  * BPTT_EOVERFLOW, BPTT_ENONFINITE for a NaN or Inf in Wy, BPTT_ENOMEM,
  * BPTT_ELAPACK), BPTT_EINVAL (radius negative or not finite, or ρ(Wy) = 0
- * so that no scaling reaches it), BPTT_EOVERFLOW (an entry would
- * overflow). */
+ * so that no scaling reaches it), BPTT_EOVERFLOW (ρ(Wy) exceeds the
+ * largest double, or an entry would overflow). */
 BPTT_API bptt_status bptt_init_rescale_radius(size_t n, double radius,
                                               double *Wy, size_t ldw,
                                               double *before);
