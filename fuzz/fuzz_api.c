@@ -2310,6 +2310,8 @@ static void rtrl(bytes *r, const api *A)
         faults |= BIT(BPTT_EINVAL); /* not reset, or for another B */
     if (kind == R_ACCUMULATE && (!M.steps || B != M.B))
         faults |= BIT(BPTT_ENOFORWARD);
+    if (kind != R_ADVANCE && kind != R_RESET && !isfinite(beta))
+        faults |= BIT(BPTT_EINVAL); /* beta must be finite */
     if (kind == R_SEQUENCE && !T)
         faults |= BIT(BPTT_ESIZE);
     else if (kind == R_SEQUENCE && T > 5) /* T·B rows overflow */

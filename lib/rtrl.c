@@ -7,6 +7,7 @@
  * rtrl_naive.c and is dispatched from here.
  */
 #include <assert.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -203,6 +204,15 @@ static bptt_status check_mats(const char *fn, const mat_arg *a, size_t count)
     for (size_t i = 0; i < count; i++)
         CHECK(XI(check_arg)(fn, a[i].name, a[i].p, a[i].required, a[i].rows,
                             a[i].cols, a[i].ld));
+    return BPTT_OK;
+}
+
+/* beta scales dW and db as in bptt_backward: finite, or the gradient is
+ * silently NaN. */
+static bptt_status check_beta(const char *fn, R beta)
+{
+    if (!isfinite(beta))
+        return bptt__fail(BPTT_EINVAL, fn, "beta is not finite");
     return BPTT_OK;
 }
 
@@ -464,6 +474,7 @@ bptt_status X(rtrl_accumulate)(const bptt_net *net, size_t B, const R *dy,
     const mat_arg a[] = {{"dy", dy, 1, B, n, lddy},
                          {"dW", dW, 1, n, net->m, lddw}};
     CHECK(check_mats(fn, a, 2));
+    CHECK(check_beta(fn, beta));
     if (st->steps == 0)
         return bptt__fail(BPTT_ENOFORWARD, fn,
                           "no advance since the last reset");
@@ -501,6 +512,7 @@ bptt_status X(rtrl_step)(const bptt_net *net, size_t B, const R *W,
                          {"y", y, 0, B, n, ldy},
                          {"dW", dW, 1, n, m, lddw}};
     CHECK(check_mats(fn, a, 5));
+    CHECK(check_beta(fn, beta));
     CHECK(check_reset(fn, B, st));
     XI(scale)(n, m, beta, dW, lddw);
     if (db)
@@ -536,6 +548,7 @@ bptt_status X(rtrl_sequence)(const bptt_net *net, size_t T, size_t B,
                          {"y", y, 0, TB, n, ldy},
                          {"dW", dW, 1, n, m, lddw}};
     CHECK(check_mats(fn, a, 6));
+    CHECK(check_beta(fn, beta));
 
     /* eq. (12): scale once, then every step adds its eq. (11) */
     XI(scale)(n, m, beta, dW, lddw);

@@ -735,6 +735,7 @@ START_TEST(advance_and_accumulate_traps)
     TRAP(BPTT_ELD, bptt_rtrl_accumulate(net, B, a->dy, DOUT, 0.0, a->dW, M - 1, a->db, G, st));
     TRAP(BPTT_EOVERFLOW, bptt_rtrl_accumulate(net, B, a->dy, WILD_LD, 0.0, a->dW, M, a->db, G, st));
     TRAP(BPTT_EOVERFLOW, bptt_rtrl_accumulate(net, B, a->dy, DOUT, 0.0, a->dW, HUGE_LD, a->db, G, st));
+    TRAP(BPTT_EINVAL, bptt_rtrl_accumulate(net, B, a->dy, DOUT, -INFINITY, a->dW, M, a->db, G, st));
     ck_assert_int_eq(bptt_rtrl_accumulate(net, B, a->dy, DOUT, 0.0, a->dW, M,
                                           a->db, G, st), BPTT_OK);
 }
@@ -763,6 +764,7 @@ START_TEST(step_and_sequence_traps)
     TRAP(BPTT_ELD, bptt_rtrl_step(net, B, W, M, a->b, x, DIN, t, DOUT, mk, y, 1, &a->loss, 0.0, dW, M, a->db, G, st));
     TRAP(BPTT_ELD, bptt_rtrl_step(net, B, W, M, a->b, x, DIN, t, DOUT, mk, y, DOUT, &a->loss, 0.0, dW, 2, a->db, G, st));
     TRAP(BPTT_EOVERFLOW, bptt_rtrl_step(net, B, W, M, a->b, x, DIN, t, WILD_LD, mk, y, DOUT, &a->loss, 0.0, dW, M, a->db, G, st));
+    TRAP(BPTT_EINVAL, bptt_rtrl_step(net, B, W, M, a->b, x, DIN, t, DOUT, mk, y, DOUT, &a->loss, NAN, dW, M, a->db, G, st));
     /* y, loss, db and mask are optional */
     ck_assert_int_eq(bptt_rtrl_step(net, B, W, M, NULL, x, DIN, t, DOUT, NULL,
                                     NULL, 0, NULL, 0.0, dW, M, NULL, G, st),
@@ -785,6 +787,7 @@ START_TEST(step_and_sequence_traps)
     TRAP(BPTT_EOVERFLOW, bptt_rtrl_sequence(net, SIZE_MAX / 2 + 1, B, W, M, a->b, x, DIN, a->y0, DOUT, t, DOUT, mk, y, DOUT, &a->loss, 0.0, dW, M, a->db, G, st));
     TRAP(BPTT_EOVERFLOW, bptt_rtrl_sequence(net, SIZE_MAX / 16, B, W, M, a->b, x, DIN, a->y0, DOUT, t, DOUT, mk, y, DOUT, &a->loss, 0.0, dW, M, a->db, G, st));
     TRAP(BPTT_EOVERFLOW, bptt_rtrl_sequence(net, T, B, W, M, a->b, x, DIN, a->y0, DOUT, t, DOUT, mk, y, HUGE_LD, &a->loss, 0.0, dW, M, a->db, G, st));
+    TRAP(BPTT_EINVAL, bptt_rtrl_sequence(net, T, B, W, M, a->b, x, DIN, a->y0, DOUT, t, DOUT, mk, y, DOUT, &a->loss, INFINITY, dW, M, a->db, G, st));
     ck_assert_int_eq(bptt_rtrl_sequence(net, T, B, W, M, a->b, x, DIN, a->y0,
                                         DOUT, t, DOUT, mk, y, DOUT, &a->loss,
                                         0.0, dW, M, a->db, G, st), BPTT_OK);

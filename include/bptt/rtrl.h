@@ -186,7 +186,8 @@ BPTT_API bptt_status bptt_rtrl_advance(const bptt_net *net, size_t B,
  *
  * Errors: BPTT_ENULL (net, dy, dW or st NULL), BPTT_ESIZE, BPTT_ELD,
  * BPTT_EOVERFLOW, BPTT_EMISMATCH, BPTT_EALGO, BPTT_ENOFORWARD (no advance
- * since the last reset, or B differs from the reset's). */
+ * since the last reset, or B differs from the reset's), BPTT_EINVAL (beta
+ * not finite). */
 BPTT_API bptt_status bptt_rtrl_accumulate(const bptt_net *net, size_t B,
                                           const double *dy, size_t lddy,
                                           double beta, double *dW, size_t lddw,
@@ -232,7 +233,7 @@ BPTT_API bptt_status bptt_rtrl_step(const bptt_net *net, size_t B,
  *
  * Errors: BPTT_ENULL (net, W, x, target, dW or st NULL), BPTT_ESIZE (T or
  * B is 0), BPTT_ELD, BPTT_EOVERFLOW, BPTT_ECAPACITY (B > Bmax),
- * BPTT_EMISMATCH, BPTT_EALGO. */
+ * BPTT_EMISMATCH, BPTT_EALGO, BPTT_EINVAL (beta not finite). */
 BPTT_API bptt_status bptt_rtrl_sequence(const bptt_net *net, size_t T,
                                         size_t B, const double *W, size_t ldw,
                                         const double *b,
