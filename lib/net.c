@@ -149,11 +149,12 @@ bptt_activation bptt_net_activation(const bptt_net *net, size_t unit)
     return net->act[unit];
 }
 
-/* The deferred algorithm was the fastest backward (and forward) on every
- * shape measured with bptt-bench, from (32,32,100,1) to (512,512,50,64), in
- * both precisions: it does the same per-step recurrent product as gemv-ger
- * and replaces the T memory-bound GERs by one compute-bound GEMM.  So the
- * rule is unconditional; the arguments stay for a rule that needs them. */
+/* The deferred algorithm's backward was the fastest on every shape of
+ * bptt-bench's grid, in both precisions, but one where it tied with
+ * gemv-ger (README, "API overview"): it does the same per-step recurrent
+ * product and replaces the T memory-bound GERs by one compute-bound GEMM.
+ * So the rule is unconditional; the arguments stay for a rule that needs
+ * them. */
 bptt_algo bptt_algo_resolve(const bptt_net *net, size_t T, size_t B)
 {
     (void)net;
