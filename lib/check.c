@@ -1,7 +1,7 @@
 /*
- * check.c — the argument check that the initialisation, diagnostic and
- * clipping entry points share: one matrix argument against its shape.
- * Precision-independent (the element size is an argument).
+ * check.c — the argument checks every entry point shares: one matrix
+ * argument against its shape, and a call's T, B and algorithm against its
+ * workspace.  Precision-independent (the element size is an argument).
  */
 #include "internal.h"
 
@@ -23,5 +23,21 @@ bptt_status bptt__check_mat(const char *fn, const char *name, const void *p,
         return bptt__fail(BPTT_EOVERFLOW, fn,
                           "%s: %zu rows with ld %zu exceed the address space "
                           "or INT_MAX", name, rows, ld);
+    return BPTT_OK;
+}
+
+bptt_status bptt__check_shape(const char *fn, size_t T, size_t B, size_t Tmax,
+                              size_t Bmax, bptt_algo algo)
+{
+    if (T == 0 || B == 0)
+        return bptt__fail(BPTT_ESIZE, fn, "T (%zu) and B (%zu) must be > 0", T,
+                          B);
+    if (T > Tmax || B > Bmax)
+        return bptt__fail(BPTT_ECAPACITY, fn,
+                          "T = %zu, B = %zu exceed the workspace's Tmax = %zu, "
+                          "Bmax = %zu", T, B, Tmax, Bmax);
+    if ((unsigned)algo >= BPTT_NALGO)
+        return bptt__fail(BPTT_EALGO, fn, "algo = %d is not an algorithm",
+                          (int)algo);
     return BPTT_OK;
 }

@@ -147,17 +147,7 @@ static bptt_status check_call(const char *fn, const bptt_elman *el, size_t T,
     if (ws->el != el)
         return bptt__fail(BPTT_EMISMATCH, fn,
                           "ws was made for another Elman descriptor");
-    if (T == 0 || B == 0)
-        return bptt__fail(BPTT_ESIZE, fn, "T (%zu) and B (%zu) must be > 0", T,
-                          B);
-    if (T > ws->Tmax || B > ws->Bmax)
-        return bptt__fail(BPTT_ECAPACITY, fn,
-                          "T = %zu, B = %zu exceed the workspace's Tmax = %zu, "
-                          "Bmax = %zu", T, B, ws->Tmax, ws->Bmax);
-    if ((unsigned)algo >= BPTT_NALGO)
-        return bptt__fail(BPTT_EALGO, fn, "algo = %d is not an algorithm",
-                          (int)algo);
-    return BPTT_OK;
+    return bptt__check_shape(fn, T, B, ws->Tmax, ws->Bmax, algo);
 }
 
 static void copy_rows(size_t rows, size_t cols, const R *src, R *dst,

@@ -78,6 +78,12 @@ BPTT_HIDDEN void bptt__threads_restore(int saved);
             return st_;                                                        \
     } while (0)
 
+/* A call's T and B (> 0, within the workspace's Tmax and Bmax: BPTT_ESIZE,
+ * BPTT_ECAPACITY) and its algorithm code (BPTT_EALGO). */
+BPTT_HIDDEN bptt_status bptt__check_shape(const char *fn, size_t T, size_t B,
+                                          size_t Tmax, size_t Bmax,
+                                          bptt_algo algo);
+
 /* a*b and a+b, or 0 with *ok cleared on overflow (ok is sticky, so a chain
  * of operations needs one test at the end). */
 static inline size_t bptt__mul(size_t a, size_t b, int *ok)
