@@ -20,6 +20,7 @@
 #include "problem.h" /* double: the floors' operands, for their test */
 #include "report.h"
 #include "stats.h"
+#include "testutil.h"
 #include "timing.h"
 
 /* ------------------------------------------------------------------------ */
@@ -811,9 +812,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(suite());
 }
