@@ -4,7 +4,7 @@
  */
 #include <math.h>
 
-#include "kernels.h"
+#include "cells/vanilla/core.h"
 
 bptt_status X(loss_squared)(size_t T, size_t B, size_t dout, const R *y,
                             size_t ldy, const R *target, size_t ldt,

@@ -8,7 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "kernels.h"
+#include "cells/vanilla/core.h"
 
 /* Validate the blocks (with the name the detail uses). */
 static bptt_status check_blocks(const char *fn, const char *name, size_t nblocks,

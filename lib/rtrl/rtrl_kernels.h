@@ -1,12 +1,12 @@
 /*
  * rtrl_kernels.h — the RTRL state's layout and the kernels rtrl.c
  * dispatches to (eqs. (9)-(11)).  Compiled once per precision, like
- * kernels.h; arguments are valid when these are called.
+ * cells/vanilla/core.h; arguments are valid when these are called.
  */
 #ifndef BPTT_RTRL_KERNELS_H
 #define BPTT_RTRL_KERNELS_H
 
-#include "kernels.h"
+#include "cells/vanilla/core.h"
 
 /* One block, header first, then the arrays, each 64-byte aligned (the
  * formula at bptt_rtrl_size).  With n = dout, m = din + dout:

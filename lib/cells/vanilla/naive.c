@@ -4,7 +4,7 @@
  * It is the reference every fast path is tested against and the baseline
  * bptt-bench times them against, so it stays simple on purpose.
  */
-#include "kernels.h"
+#include "cells/vanilla/core.h"
 
 void XI(naive_affine)(const bptt_net *net, size_t B, const R *W, size_t ldw,
                       const R *s, R *z)

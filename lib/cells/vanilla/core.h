@@ -1,12 +1,12 @@
 /*
- * kernels.h — the precision-dependent internals: the workspace layout and
+ * core.h — the precision-dependent internals: the workspace layout and
  * the kernels forward and backward dispatch to.  Include real.h's
  * precision through this file; everything here is compiled once per
  * precision.  Arguments are valid when these are called: the public entry
  * points in network.c check them.
  */
-#ifndef BPTT_KERNELS_H
-#define BPTT_KERNELS_H
+#ifndef BPTT_CELLS_VANILLA_CORE_H
+#define BPTT_CELLS_VANILLA_CORE_H
 
 #include "internal.h"
 #include "real.h"
@@ -148,4 +148,4 @@ BPTT_HIDDEN bptt_status XI(finite_backward_results)(
     const R *dW, size_t lddw, const R *db, const R *dx, size_t lddx,
     const R *dy0, size_t lddy0);
 
-#endif /* BPTT_KERNELS_H */
+#endif /* BPTT_CELLS_VANILLA_CORE_H */

@@ -4,7 +4,7 @@
  * form is tested against and the baseline bptt-bench (rtrl-naive) times it
  * against, so it stays simple on purpose.
  */
-#include "rtrl_kernels.h"
+#include "rtrl/rtrl_kernels.h"
 
 /* Column (k, j) of P: j < m is W_kj; j == m is the bias b_k, which acts on
  * a constant input 1. */

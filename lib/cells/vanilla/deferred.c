@@ -15,7 +15,7 @@
  */
 #include <string.h>
 
-#include "kernels.h"
+#include "cells/vanilla/core.h"
 
 void XI(deferred_forward)(const bptt_net *net, size_t T, size_t B,
                           const R *W, size_t ldw, const R *b, const R *x,

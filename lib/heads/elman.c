@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "elman_impl.h"
+#include "heads/elman_impl.h"
 
 /* ------------------------------------------------------------------------ */
 /* Workspace                                                                 */

@@ -12,7 +12,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "elman_impl.h"
+#include "heads/elman_impl.h"
 
 #ifdef BPTT_SINGLE
 #define EXP expf

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels.h"
+#include "cells/vanilla/core.h"
 
 /* Shape checks shared by both diagnostics; LAPACK takes int sizes. */
 static bptt_status check_input(const char *fn, size_t rows, size_t cols,

@@ -8,7 +8,7 @@
 #ifndef BPTT_ELMAN_IMPL_H
 #define BPTT_ELMAN_IMPL_H
 
-#include "kernels.h"
+#include "cells/vanilla/core.h"
 
 /* One block: header, then Y, dYbar, H, dH (each 64-byte aligned, rows of
  * T*B), then the core's Network A workspace placed by workspace_init.

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rtrl_kernels.h"
+#include "rtrl/rtrl_kernels.h"
 
 /* ------------------------------------------------------------------------ */
 /* State: size and placement                                                 */

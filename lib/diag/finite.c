@@ -7,7 +7,7 @@
  */
 #include <math.h>
 
-#include "kernels.h"
+#include "cells/vanilla/core.h"
 
 /* How a row of an array is named in the detail. */
 typedef enum rowkind {

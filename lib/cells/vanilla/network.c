@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "kernels.h"
+#include "cells/vanilla/core.h"
 
 /* ------------------------------------------------------------------------ */
 /* Argument checks, shared by forward and backward                           */

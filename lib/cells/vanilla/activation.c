@@ -6,7 +6,7 @@
  */
 #include <math.h>
 
-#include "kernels.h"
+#include "cells/vanilla/core.h"
 
 /* glibc (2.35+) ships vector versions of tanh, exp and log1p in libmvec
  * (documented to within 4 ulp; tanh measured at 2.4 ulp here).  Declaring

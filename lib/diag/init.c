@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels.h"
+#include "cells/vanilla/core.h"
 
 #ifdef BPTT_SINGLE
 #define R_MAX FLT_MAX

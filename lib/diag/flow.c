@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels.h"
+#include "cells/vanilla/core.h"
 
 /* ------------------------------------------------------------------------ */
 /* Norms                                                                     */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels.h"
+#include "cells/vanilla/core.h"
 
 /* 256 header bytes: up to 63 to align a caller's buffer, the struct in the
  * next 128, the rest spare. */
