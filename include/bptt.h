@@ -5,6 +5,8 @@
  * This is the one header a user includes.  It declares
  *
  *   - the status codes and their messages              (bptt/common.h)
+ *   - the CPU's vector instruction set and the one bptt's kernels run
+ *                                                       (bptt/cpu.h)
  *   - the network descriptor and per-unit activations  (bptt/common.h)
  *   - Network A: workspace, forward, loss, backward, SGD, in double
  *     (bptt_*) and in single precision (bpttf_*)        (bptt/network.h)
@@ -41,6 +43,7 @@
 #define BPTT_H
 
 #include "bptt/common.h"
+#include "bptt/cpu.h"
 #include "bptt/network.h"
 #include "bptt/elman.h"
 #include "bptt/init.h"
