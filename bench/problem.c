@@ -4,6 +4,7 @@
  * check another algorithm (or a peer's outputs) against it.  Compiled once
  * per precision.
  */
+#include "env.h"
 #include "problem.h"
 
 #include <math.h>
@@ -83,6 +84,12 @@ static void *problem_new(const bptt_net *net, size_t T, size_t B,
     /* The library checks T·B against its limits; an overflow here fails
      * the workspace first. */
     if (P(workspace_alloc)(net, T, B, &p->ws) != BPTT_OK) {
+        free(p);
+        return NULL;
+    }
+    /* bptt's time loops on as many threads as the BLAS has (--threads). */
+    if (P(workspace_set_threads)(p->ws, bench_threads()) != BPTT_OK) {
+        P(workspace_free)(p->ws);
         free(p);
         return NULL;
     }

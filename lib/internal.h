@@ -64,12 +64,6 @@ BPTT_HIDDEN bptt_status bptt__check_mat(const char *fn, const char *name,
                                         size_t rows, size_t cols, size_t ld,
                                         size_t elem);
 
-/* Run the time loop of a B x n recurrence on one BLAS thread when it is too
- * small to gain from more (threads.c): returns what to pass to
- * bptt__threads_restore() after the loop (0: nothing was changed). */
-BPTT_HIDDEN int bptt__threads_cap(size_t B, size_t n);
-BPTT_HIDDEN void bptt__threads_restore(int saved);
-
 /* Return the status of a check unless it is BPTT_OK. */
 #define CHECK(call)                                                            \
     do {                                                                       \

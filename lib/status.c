@@ -33,6 +33,7 @@ const char *bptt_strerror(bptt_status status)
         [BPTT_EINVAL] = "invalid argument value",
         [BPTT_ENONFINITE] = "a value is NaN or infinite",
         [BPTT_ELAPACK] = "a LAPACK routine failed",
+        [BPTT_ETHREAD] = "a thread could not be started",
     };
     if ((unsigned)status >= BPTT_NSTATUS)
         return "unknown status";

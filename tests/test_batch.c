@@ -132,7 +132,7 @@ START_TEST(threads_agree_and_repeat_bitwise)
     ck_assert(memcmp(one.dx, again.dx, p->T * p->B * p->ldx * sizeof(double)) == 0);
     openblas_set_num_threads(2);
     ck_assert_int_eq(tu_gradients(p, algo, &two), BPTT_OK);
-    /* the thread cap of the time loop gives the count back */
+    /* bptt never changes the BLAS's process-wide thread count */
     ck_assert_int_eq(openblas_get_num_threads(), 2);
     tu_grads_free(&again);
     ck_assert_int_eq(tu_gradients(p, algo, &again), BPTT_OK);
@@ -145,9 +145,9 @@ START_TEST(threads_agree_and_repeat_bitwise)
 }
 END_TEST
 
-/* Below the cap's size the time loop runs on one thread: results agree with
- * a 1-thread run, and the caller's thread count is restored. */
-START_TEST(small_shapes_capped_and_restored)
+/* Small shapes: results agree with a 1-thread BLAS run, and the caller's
+ * thread count is what it set. */
+START_TEST(small_shapes_leave_blas_threads)
 {
     const bptt_algo algo = (bptt_algo)(BPTT_ALGO_GEMV_GER + _i);
     tu_problem *p = tu_problem_new(tu_mixed_net(20, 24), 30, 2, 1,
@@ -175,7 +175,7 @@ static Suite *suite(void)
     tcase_add_test(tc, any_backward_after_any_forward);
     tcase_add_loop_test(tc, threads_agree_and_repeat_bitwise, 0,
                         BPTT_NALGO - BPTT_ALGO_GEMV_GER);
-    tcase_add_loop_test(tc, small_shapes_capped_and_restored, 0,
+    tcase_add_loop_test(tc, small_shapes_leave_blas_threads, 0,
                         BPTT_NALGO - BPTT_ALGO_GEMV_GER);
     suite_add_tcase(s, tc);
     return s;

@@ -28,8 +28,9 @@ static u128 ws_formula(size_t r, size_t T, size_t B, size_t m, size_t dout)
     const u128 rows = (u128)T * B;
     if (rows > INT_MAX)
         return 0;
+    const size_t p = 128 / r; /* the packed Wy: whole panels of 128 bytes */
     const u128 total = 256 + up64(r * rows * m) + 2 * up64(r * rows * dout) +
-                       up64((u128)r * B * m);
+                       (u128)r * dout * p * ((dout + p - 1) / p);
     return total > SIZE_MAX ? 0 : total;
 }
 

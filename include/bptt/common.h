@@ -45,6 +45,7 @@ typedef enum bptt_status {
     BPTT_EINVAL,      /* another invalid argument value (e.g. non-finite rate) */
     BPTT_ENONFINITE,  /* a value is NaN or infinite */
     BPTT_ELAPACK,     /* a LAPACK routine failed (its info is in the detail) */
+    BPTT_ETHREAD,     /* the system refused to start a thread */
     BPTT_NSTATUS      /* number of codes; not a status */
 } bptt_status;
 

@@ -46,12 +46,13 @@ typedef struct bpttf_workspace bpttf_workspace;
  * backward and every algorithm:
  *
  *   bytes = 256 + up(r·Tmax·Bmax·(din+dout)) + 2·up(r·Tmax·Bmax·dout)
- *               + up(r·Bmax·(din+dout))
+ *               + r·dout·p·ceil(dout/p)
  *
- * where r = sizeof(double) (sizeof(float) for bpttf_) and up(n) rounds n
- * up to a multiple of 64.  The arrays hold the stacked inputs s(t) = [x(t);
- * y(t)], the derivatives f'(z(t+1)), the deltas of eq. (5)/(8) and one
- * step's scratch.
+ * where r = sizeof(double) (sizeof(float) for bpttf_), p = 128/r (16 or
+ * 32) and up(n) rounds n up to a multiple of 64.  The arrays hold the
+ * stacked inputs s(t) = [x(t); y(t)], the derivatives f'(z(t+1)), the
+ * deltas of eq. (5)/(8) and the recurrent weights Wy packed for bptt's
+ * recurrence kernel (zero-padded to whole panels of 128 bytes).
  *
  * Errors: BPTT_ENULL (net or bytes NULL), BPTT_ESIZE (Tmax or Bmax is 0),
  * BPTT_EOVERFLOW (the count does not fit in size_t). */
@@ -77,8 +78,38 @@ BPTT_API bptt_status bptt_workspace_init(const bptt_net *net, size_t Tmax,
                                          size_t Bmax, void *buf, size_t bytes,
                                          bptt_workspace **ws);
 
-/* Release a workspace (NULL is a no-op). */
+/* Release a workspace (NULL is a no-op): stop its threads (see
+ * bptt_workspace_set_threads) and, if bptt_workspace_alloc made it, free
+ * its memory.  A workspace made by bptt_workspace_init in the caller's
+ * buffer must be released with this too if it was given threads. */
 BPTT_API void bptt_workspace_free(bptt_workspace *ws);
+
+/* Most threads a workspace may run. */
+#define BPTT_MAX_THREADS 64
+
+/* Run the time loops of calls made with ws on nthreads threads (1 ..
+ * BPTT_MAX_THREADS; a new workspace has 1).  The workspace starts and owns
+ * nthreads - 1 threads of its own, which sleep between calls; the thread
+ * making a call is the first.  The recurrent weights are split by columns
+ * between the threads, so that each keeps its share in its own core's
+ * cache for all T steps, with one barrier per step.  Shapes too small to
+ * gain run on the calling thread alone.
+ *
+ * Results are bitwise identical for every thread count.  No process-wide
+ * setting changes: the BLAS's own thread count (OpenBLAS's
+ * OPENBLAS_NUM_THREADS or openblas_set_num_threads) still governs the
+ * whole-sequence GEMMs, which run on the BLAS's threads.  With the error
+ * flow recorded (bptt_workspace_record_flow), backward's loop runs on one
+ * thread.
+ *
+ * Errors: BPTT_ENULL (ws NULL), BPTT_EINVAL (nthreads out of range),
+ * BPTT_ETHREAD (the system refused a thread) or BPTT_ENOMEM; on error the
+ * workspace keeps its previous threads. */
+BPTT_API bptt_status bptt_workspace_set_threads(bptt_workspace *ws,
+                                                int nthreads);
+
+/* The thread count of ws (0 for NULL). */
+BPTT_API int bptt_workspace_threads(const bptt_workspace *ws);
 
 /* Turn the non-finite check of forward and backward on (on != 0) or off
  * (on = 0, the default of a new workspace) for calls made with ws.
@@ -207,6 +238,9 @@ BPTT_API bptt_status bpttf_workspace_init(const bptt_net *net, size_t Tmax,
                                           size_t Bmax, void *buf, size_t bytes,
                                           bpttf_workspace **ws);
 BPTT_API void bpttf_workspace_free(bpttf_workspace *ws);
+BPTT_API bptt_status bpttf_workspace_set_threads(bpttf_workspace *ws,
+                                                 int nthreads);
+BPTT_API int bpttf_workspace_threads(const bpttf_workspace *ws);
 BPTT_API bptt_status bpttf_workspace_check_finite(bpttf_workspace *ws, int on);
 BPTT_API bptt_status bpttf_forward(const bptt_net *net, size_t T, size_t B,
                                    const float *W, size_t ldw, const float *b,

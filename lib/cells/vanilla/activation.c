@@ -111,42 +111,78 @@ static void run_apply(const bptt_net *net, bptt_activation act, size_t n,
 /* Units of one kind gathered into contiguous chunks (net->order), applied
  * with the same vectorizable loops, and scattered back.  The chunks live on
  * the stack: no allocation in forward. */
-enum { CHUNK = 128 };
 
-static void apply_grouped(const bptt_net *net, R *zrow, R *yrow)
+/* First k in [lo, hi) with idx[k] >= c (idx ascending), or hi. */
+static size_t lower_bound(const size_t *idx, size_t lo, size_t hi, size_t c)
 {
-    R zc[CHUNK], yc[CHUNK];
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (idx[mid] < c)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The units c0 <= i < c1 of one row, kind by kind: each kind's units are
+ * ascending in net->order, so those in the range are one sub-range. */
+static void apply_grouped(const bptt_net *net, size_t c0, size_t c1, R *zrow,
+                          R *yrow)
+{
+    R zc[ACT_BLOCK], yc[ACT_BLOCK];
     for (int kind = 0; kind < BPTT_NACTIVATION; kind++) {
-        const size_t *idx = net->order + net->group[kind];
-        const size_t len = net->group[kind + 1] - net->group[kind];
-        for (size_t off = 0; off < len; off += CHUNK) {
-            const size_t n = len - off < CHUNK ? len - off : CHUNK;
-            for (size_t i = 0; i < n; i++)
-                zc[i] = zrow[idx[off + i]];
-            run_apply(net, (bptt_activation)kind, n, zc, yc);
-            for (size_t i = 0; i < n; i++) {
-                yrow[idx[off + i]] = yc[i];
-                zrow[idx[off + i]] = zc[i];
-            }
+        const size_t g0 = net->group[kind], g1 = net->group[kind + 1];
+        const size_t k0 = lower_bound(net->order, g0, g1, c0);
+        const size_t n = lower_bound(net->order, k0, g1, c1) - k0;
+        const size_t *idx = net->order + k0;
+        for (size_t i = 0; i < n; i++)
+            zc[i] = zrow[idx[i]];
+        run_apply(net, (bptt_activation)kind, n, zc, yc);
+        for (size_t i = 0; i < n; i++) {
+            yrow[idx[i]] = yc[i];
+            zrow[idx[i]] = zc[i];
+        }
+    }
+}
+
+/* The units of one block c0 <= i < c1 of a row, run by run. */
+static void apply_runs(const bptt_net *net, size_t c0, size_t c1, R *zrow,
+                       R *yrow)
+{
+    for (size_t r = 0; r < net->nruns; r++) {
+        const bptt_run *run = &net->runs[r];
+        size_t lo = run->start > c0 ? run->start : c0;
+        size_t hi = run->start + run->len < c1 ? run->start + run->len : c1;
+        if (lo < hi)
+            run_apply(net, run->act, hi - lo, zrow + lo, yrow + lo);
+    }
+}
+
+/* Units are taken in blocks of ACT_BLOCK from unit 0, whatever c0 and c1
+ * (multiples of ACT_BLOCK): a vectorised loop then splits each block into
+ * vector and scalar parts the same way in a whole-row call and in a
+ * thread's share, and libm's vector and scalar functions may differ in the
+ * last bit. */
+void XI(activate_cols)(const bptt_net *net, size_t B, size_t c0, size_t c1,
+                       R *zd, R *y, size_t ldy)
+{
+    for (size_t b = 0; b < B; b++) {
+        R *zrow = zd + b * net->dout;
+        R *yrow = y + b * ldy;
+        for (size_t a = c0; a < c1; a += ACT_BLOCK) {
+            const size_t e = a + ACT_BLOCK < c1 ? a + ACT_BLOCK : c1;
+            if (net->order)
+                apply_grouped(net, a, e, zrow, yrow);
+            else
+                apply_runs(net, a, e, zrow, yrow);
         }
     }
 }
 
 void XI(activate)(const bptt_net *net, size_t B, R *zd, R *y, size_t ldy)
 {
-    for (size_t b = 0; b < B; b++) {
-        R *zrow = zd + b * net->dout;
-        R *yrow = y + b * ldy;
-        if (net->order) {
-            apply_grouped(net, zrow, yrow);
-            continue;
-        }
-        for (size_t r = 0; r < net->nruns; r++) {
-            const bptt_run *run = &net->runs[r];
-            run_apply(net, run->act, run->len, zrow + run->start,
-                      yrow + run->start);
-        }
-    }
+    XI(activate_cols)(net, B, 0, net->dout, zd, y, ldy);
 }
 
 void XI(scale)(size_t rows, size_t cols, R beta, R *A, size_t lda)

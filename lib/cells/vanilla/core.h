@@ -9,17 +9,21 @@
 #define BPTT_CELLS_VANILLA_CORE_H
 
 #include "internal.h"
+#include "kernels/pool.h"
+#include "kernels/recurrence.h"
 #include "real.h"
 
 /* The workspace: one block, header first, then the arrays, each 64-byte
  * aligned.  Row k = t*B + b of S is s(t) = [x(t); y(t)] of sequence b
  * (t = 0..T-1, ld m); row k of D is f'(z(t+1)) (ld dout), and forward uses
  * it for z(t+1) before the derivative replaces it; row k of Delta is δ(t+1)
- * (ld dout); scratch holds one step of B rows of m. */
+ * (ld dout); P holds Wyᵀ (forward) or Wy (backward) packed for the
+ * recurrence kernel (kernels/recurrence.h), sized for the widest panel. */
 struct X(workspace) {
     const bptt_net *net;
     size_t Tmax, Bmax;
-    R *S, *D, *Delta, *scratch;
+    R *S, *D, *Delta, *P;
+    bptt__pool *pool;           /* bptt_workspace_set_threads; NULL: one */
     size_t fwd_T, fwd_B;        /* shape of the kept forward; 0: none */
     double *flow_g, *flow_d;    /* the caller's error-flow arrays (see
                                    XI(record_flow)); NULL: not recorded */
@@ -86,6 +90,12 @@ BPTT_HIDDEN void XI(delta_step)(const bptt_net *net, size_t t, size_t T,
  * ld dout) is replaced by f'(z) (eq. (4)); y gets ldy. */
 BPTT_HIDDEN void XI(activate)(const bptt_net *net, size_t B, R *zd,
                               R *y, size_t ldy);
+/* The same for the units c0 <= i < c1 only (a thread's share of a step;
+ * c0 a multiple of ACT_BLOCK, c1 too or dout): each unit's result is then
+ * bitwise the same as in a whole-row call. */
+enum { ACT_BLOCK = 16 };
+BPTT_HIDDEN void XI(activate_cols)(const bptt_net *net, size_t B, size_t c0,
+                                   size_t c1, R *zd, R *y, size_t ldy);
 
 /* A = beta·A on a rows x cols block; beta = 0 writes zeros without reading
  * A (the BLAS convention, NaN included). */

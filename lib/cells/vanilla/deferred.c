@@ -1,7 +1,7 @@
 /*
- * deferred.c — the deferred algorithm (DESIGN.md §1, "Deferring the weight
- * gradient"): everything that does not depend on the previous step is taken
- * out of the time loop and done as one GEMM over all T·B rows.
+ * deferred.c — the deferred algorithm (docs/derivation.md, "Deferring the
+ * weight gradient"): everything that does not depend on the previous step
+ * is taken out of the time loop and done as one GEMM over all T·B rows.
  *
  *   forward:  Z = X Wxᵀ (+ b) for all steps (one GEMM), then per step only
  *             z(t+1) += Wy y(t) and the activation;
@@ -10,6 +10,12 @@
  *             dL/dW = Δᵀ S (eq. (12), one GEMM, compute-bound instead of T
  *             memory-bound GERs) and dL/dx = Δ Wx (one GEMM).
  *
+ * The time loops run on bptt's own recurrence kernel over Wy packed once
+ * per call (kernels/recurrence.h), on the workspace's threads: each thread
+ * owns a share of the columns (units), packs its panels of Wy, and per step
+ * computes its units' product and activation; one barrier per step.  The
+ * whole-sequence GEMMs stay on the BLAS.
+ *
  * Forward and backward sit side by side; network.c checks the arguments,
  * stages s(t) and dispatches here.
  */
@@ -17,42 +23,130 @@
 
 #include "cells/vanilla/core.h"
 
+/* B·n·n below which a step's product is too short to share between
+ * threads: a barrier costs about as much as the product of a 128 x 128
+ * block. */
+#define MIN_SHARED_WORK ((double)(1 << 16))
+
+/* What a thread of a time loop needs; filled by the calling thread. */
+typedef struct loop {
+    const bptt_net *net;
+    const XI(rec_kernel) *kernel;
+    size_t T, B;
+    const R *W;
+    size_t ldw;
+    R *y;              /* forward: the caller's y */
+    size_t ldy;
+    const R *dy;       /* backward: the caller's dL/dy */
+    size_t lddy;
+    X(workspace) *ws;
+} loop;
+
+/* Threads to use for a loop over n units: the workspace's, unless the
+ * step is too small to share or the units too few for one ACT_BLOCK each. */
+static int loop_threads(const X(workspace) *ws, size_t B, size_t n)
+{
+    int nth = bptt__pool_threads(ws->pool);
+    if (nth <= 1 || (double)B * (double)n * (double)n < MIN_SHARED_WORK)
+        return 1;
+    size_t blocks = (n + ACT_BLOCK - 1) / ACT_BLOCK;
+    return blocks < (size_t)nth ? (int)blocks : nth;
+}
+
+/* Thread tid's panels q0 .. q1-1 and units c0 .. c1-1: whole panels, in
+ * groups that start on a multiple of ACT_BLOCK units (activate_cols). */
+static void share(size_t n, size_t nr, int tid, int nth, size_t *q0,
+                  size_t *q1, size_t *c0, size_t *c1)
+{
+    const size_t panels = XI(rec_panels)(n, nr);
+    const size_t g = nr >= ACT_BLOCK ? 1 : ACT_BLOCK / nr;
+    const size_t groups = (panels + g - 1) / g;
+    size_t a = groups * (size_t)tid / (size_t)nth * g;
+    size_t b = groups * (size_t)(tid + 1) / (size_t)nth * g;
+    *q0 = a < panels ? a : panels;
+    *q1 = b < panels ? b : panels;
+    *c0 = *q0 * nr < n ? *q0 * nr : n;
+    *c1 = *q1 * nr < n ? *q1 * nr : n;
+}
+
+/* Forward's time loop on one thread's units: z(t+1) += Wy y(t) (P = Wyᵀ),
+ * then y(t+1) = f(z(t+1)) and s(t+1)'s y part. */
+static void forward_loop(void *arg, int tid, int nth)
+{
+    const loop *L = arg;
+    const bptt_net *net = L->net;
+    const size_t din = net->din, dout = net->dout, m = net->m, B = L->B;
+    const size_t nr = L->kernel->nr;
+    X(workspace) *ws = L->ws;
+    size_t q0, q1, c0, c1;
+    share(dout, nr, tid, nth, &q0, &q1, &c0, &c1);
+    XI(rec_pack)(1, dout, dout, L->W + din, L->ldw, nr, q0, q1, ws->P);
+    for (size_t t = 0; t < L->T; t++) {
+        R *z = ws->D + t * B * dout;
+        const R *yprev = ws->S + t * B * m + din; /* y(t), rows of ld m */
+        R *yt = L->y + t * B * L->ldy;
+        L->kernel->run(B, dout, dout, q0, q1, yprev, m, ws->P, z, dout);
+        XI(activate_cols)(net, B, c0, c1, z, yt, L->ldy);
+        if (t + 1 == L->T)
+            break;
+        for (size_t bb = 0; bb < B; bb++)
+            memcpy(ws->S + ((t + 1) * B + bb) * m + din + c0,
+                   yt + bb * L->ldy + c0, (c1 - c0) * sizeof(R));
+        bptt__pool_barrier(ws->pool, nth); /* y(t+1) complete */
+    }
+}
+
 void XI(deferred_forward)(const bptt_net *net, size_t T, size_t B,
                           const R *W, size_t ldw, const R *b, const R *x,
                           size_t ldx, R *y, size_t ldy, X(workspace) *ws)
 {
-    const size_t din = net->din, dout = net->dout, m = net->m, TB = T * B;
-    const int n = (int)dout, ib = (int)B;
+    const size_t din = net->din, dout = net->dout, TB = T * B;
     R *Z = ws->D; /* z(t+1) for all t, replaced by f'(z(t+1)) step by step */
 
     /* Z = X Wxᵀ: the input half of eq. (6)'s sum for every step at once */
-    CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasTrans, (int)TB, n, (int)din,
-                1, x, (int)ldx, W, (int)ldw, 0, Z, n);
+    CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasTrans, (int)TB, (int)dout,
+                (int)din, 1, x, (int)ldx, W, (int)ldw, 0, Z, (int)dout);
     if (b)
         for (size_t k = 0; k < TB; k++)
             for (size_t i = 0; i < dout; i++)
                 Z[k * dout + i] += b[i];
 
-    /* Only the time loop is capped (threads.c); the GEMM above is not. */
-    int saved = bptt__threads_cap(B, dout);
-    for (size_t t = 0; t < T; t++) {
-        R *z = Z + t * B * dout;
-        const R *yprev = ws->S + t * B * m + din; /* y(t), rows of ld m */
-        /* z(t+1) += Wy y(t) — the only sequential product */
-        if (B == 1)
-            CBLAS(gemv)(CblasRowMajor, CblasNoTrans, n, n, 1, W + din,
-                        (int)ldw, yprev, 1, 1, z, 1);
-        else
-            CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasTrans, ib, n, n, 1,
-                        yprev, (int)m, W + din, (int)ldw, 1, z, n);
-        R *yt = y + t * B * ldy;
-        XI(activate)(net, B, z, yt, ldy);
-        if (t + 1 < T)
-            for (size_t bb = 0; bb < B; bb++)
-                memcpy(ws->S + ((t + 1) * B + bb) * m + din, yt + bb * ldy,
-                       dout * sizeof(R));
+    loop L = {.net = net, .kernel = XI(rec_kernel_get)(), .T = T, .B = B,
+              .W = W, .ldw = ldw, .y = y, .ldy = ldy, .ws = ws};
+    bptt__pool_run(ws->pool, loop_threads(ws, B, dout), forward_loop, &L);
+}
+
+/* Backward's time loop on one thread's units, t = T .. 1:
+ * δ(t) = (dL/dy(t) + Wyᵀ δ(t+1)) ⊙ f'(z(t))  (eqs. (3), (7), (5)/(8)),
+ * with P = Wy, into the rows (t-1)·B.. of Δ. */
+static void backward_loop(void *arg, int tid, int nth)
+{
+    const loop *L = arg;
+    const size_t dout = L->net->dout, B = L->B, nr = L->kernel->nr;
+    X(workspace) *ws = L->ws;
+    size_t q0, q1, c0, c1;
+    share(dout, nr, tid, nth, &q0, &q1, &c0, &c1);
+    XI(rec_pack)(0, dout, dout, L->W + L->net->din, L->ldw, nr, q0, q1,
+                 ws->P);
+    for (size_t t = L->T; t >= 1; t--) {
+        const size_t k = (t - 1) * B; /* first row of step t */
+        R *delta = ws->Delta + k * dout;
+        const R *D = ws->D + k * dout;
+        for (size_t bb = 0; bb < B; bb++) /* g(t) = dL/dy(t) (eq. (3)) ... */
+            memcpy(delta + bb * dout + c0, L->dy + (k + bb) * L->lddy + c0,
+                   (c1 - c0) * sizeof(R));
+        if (t < L->T) /* ... + Wyᵀ δ(t+1) (eq. (7)) */
+            L->kernel->run(B, dout, dout, q0, q1, delta + B * dout, dout,
+                           ws->P, delta, dout);
+        if (nth == 1) /* ‖g(t)‖, ‖δ(t)‖ if asked (whole rows: one thread) */
+            XI(record_flow)(ws, k, B, delta, D);
+        for (size_t bb = 0; bb < B; bb++) /* δ(t) = g(t) ⊙ f'(z(t)) */
+            for (size_t i = c0; i < c1; i++)
+                delta[bb * dout + i] *= D[bb * dout + i];
+        if (t == 1)
+            break;
+        bptt__pool_barrier(ws->pool, nth); /* δ(t) complete */
     }
-    bptt__threads_restore(saved);
 }
 
 void XI(deferred_backward)(const bptt_net *net, size_t T, size_t B,
@@ -66,10 +160,10 @@ void XI(deferred_backward)(const bptt_net *net, size_t T, size_t B,
     const R *Wy = W + din;
     R *Delta = ws->Delta;
 
-    int saved = bptt__threads_cap(B, dout);
-    for (size_t t = T; t >= 1; t--)
-        XI(delta_step)(net, t, T, B, W, ldw, dy, lddy, ws);
-    bptt__threads_restore(saved);
+    loop L = {.net = net, .kernel = XI(rec_kernel_get)(), .T = T, .B = B,
+              .W = W, .ldw = ldw, .dy = dy, .lddy = lddy, .ws = ws};
+    int nth = ws->flow_g || ws->flow_d ? 1 : loop_threads(ws, B, dout);
+    bptt__pool_run(ws->pool, nth, backward_loop, &L);
 
     /* dL/dW = β dW + Δᵀ S: eq. (12)'s sum over t (and b) as one GEMM */
     if (dW)

@@ -98,11 +98,8 @@ bptt_status X(forward)(const bptt_net *net, size_t T, size_t B, const R *W,
 
     if (algo == BPTT_ALGO_DEFERRED)
         XI(deferred_forward)(net, T, B, W, ldw, b, x, ldx, y, ldy, ws);
-    else {
-        int saved = bptt__threads_cap(B, dout);
+    else
         forward_per_step(net, T, B, W, ldw, b, y, ldy, algo, ws);
-        bptt__threads_restore(saved);
-    }
     ws->fwd_T = T;
     ws->fwd_B = B;
     return XI(finite_forward_results)(fn, ws, T, B, y, ldy);
@@ -232,12 +229,9 @@ bptt_status X(backward)(const bptt_net *net, size_t T, size_t B, const R *W,
     if (algo == BPTT_ALGO_NAIVE)
         XI(naive_backward)(net, T, B, W, ldw, dy, lddy, dW, lddw, db, dx, lddx,
                            dy0, lddy0, ws);
-    else {
-        int saved = bptt__threads_cap(B, dout);
+    else
         backward_gemv_ger(net, T, B, W, ldw, dy, lddy, dW, lddw, db, dx, lddx,
                           dy0, lddy0, ws);
-        bptt__threads_restore(saved);
-    }
     return XI(finite_backward_results)(fn, ws, T, B, dW, lddw, db, dx, lddx,
                                        dy0, lddy0);
 }

@@ -15,7 +15,7 @@
 static_assert(sizeof(struct X(workspace)) <= STRUCT_SLOT,
               "workspace header exceeds its slot");
 
-/* Offsets of S, D, Delta, scratch from the arrays' start, and the total
+/* Offsets of S, D, Delta, P from the arrays' start, and the total
  * bytes; the formula documented at bptt_workspace_size. */
 static bptt_status layout(const char *fn, const bptt_net *net, size_t Tmax,
                           size_t Bmax, size_t off[4], size_t *bytes)
@@ -29,7 +29,11 @@ static bptt_status layout(const char *fn, const bptt_net *net, size_t Tmax,
     size_t rows = bptt__mul(Tmax, Bmax, &ok);
     size_t s = bptt__up64(bptt__mul(bptt__mul(rows, net->m, &ok), sizeof(R), &ok), &ok);
     size_t d = bptt__up64(bptt__mul(bptt__mul(rows, net->dout, &ok), sizeof(R), &ok), &ok);
-    size_t c = bptt__up64(bptt__mul(bptt__mul(Bmax, net->m, &ok), sizeof(R), &ok), &ok);
+    /* P: dout rows of the panels covering dout columns at the widest
+     * panel width (a multiple of 64 bytes). */
+    const size_t nrmax = BPTT_PANEL_BYTES / sizeof(R);
+    size_t c = bptt__mul(bptt__mul(net->dout, XI(rec_panels)(net->dout, nrmax) * nrmax,
+                                   &ok), sizeof(R), &ok);
     off[0] = 0;
     off[1] = s;
     off[2] = bptt__add(off[1], d, &ok);
@@ -70,7 +74,7 @@ static struct X(workspace) *place(const bptt_net *net, size_t Tmax, size_t Bmax,
     ws->S = (R *)(arrays + off[0]);
     ws->D = (R *)(arrays + off[1]);
     ws->Delta = (R *)(arrays + off[2]);
-    ws->scratch = (R *)(arrays + off[3]);
+    ws->P = (R *)(arrays + off[3]);
     ws->owned = owned;
     return ws;
 }
@@ -113,7 +117,35 @@ bptt_status X(workspace_init)(const bptt_net *net, size_t Tmax, size_t Bmax,
 
 void X(workspace_free)(X(workspace) *ws)
 {
+    if (!ws)
+        return;
+    bptt__pool_destroy(ws->pool);
+    ws->pool = NULL;
     /* alloc placed the struct at the start of its 64-aligned block. */
-    if (ws && ws->owned)
+    if (ws->owned)
         free(ws);
+}
+
+bptt_status X(workspace_set_threads)(X(workspace) *ws, int nthreads)
+{
+    static const char fn[] = PREFIX "workspace_set_threads";
+    if (!ws)
+        return bptt__fail(BPTT_ENULL, fn, "ws is NULL");
+    if (nthreads < 1 || nthreads > BPTT_MAX_THREADS)
+        return bptt__fail(BPTT_EINVAL, fn, "nthreads (%d) is not in 1..%d",
+                          nthreads, BPTT_MAX_THREADS);
+    if (nthreads == bptt__pool_threads(ws->pool))
+        return BPTT_OK;
+    bptt__pool *pool = NULL;
+    if (nthreads > 1)
+        CHECK(bptt__pool_create(fn, nthreads, &pool));
+    /* Only now that the new pool runs: a failure keeps the old one. */
+    bptt__pool_destroy(ws->pool);
+    ws->pool = pool;
+    return BPTT_OK;
+}
+
+int X(workspace_threads)(const X(workspace) *ws)
+{
+    return ws ? bptt__pool_threads(ws->pool) : 0;
 }

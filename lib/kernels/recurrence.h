@@ -1,0 +1,75 @@
+/*
+ * kernels/recurrence.h — bptt's own kernel for the sequential product of a
+ * recurrence, one per instruction set (recurrence.c), and the packing of
+ * its right operand.  Precision-dependent: include real.h's precision
+ * through this file.
+ *
+ * The product is C += A·P: C is B×N (ld ldc), A is B×K (ld lda), P is K×N.
+ * Forward's z(t+1) += Wy·y(t) is this with A = y(t)ᵀ rows and P = Wyᵀ;
+ * backward's g(t) += Wyᵀ·δ(t+1) (eq. (7)) with A = δ(t+1) rows and P = Wy.
+ *
+ * P is packed once per call into column panels of nr columns: panel q
+ * holds columns q·nr .. q·nr+nr-1 of P, row after row (K·nr elements,
+ * zero-padded past N), so a kernel streams one panel contiguously.  A
+ * thread given panels q0..q1-1 writes only those columns of C and reads
+ * only those panels: its share of P stays in its own core's cache for all
+ * T steps.
+ *
+ * Every element C[b][i] is computed the same way whatever the panel range,
+ * the row blocking or the thread count: C[b][i] + A[b][0]·P[0][i] +
+ * A[b][1]·P[1][i] + ... in order of j (fused multiply-adds where the
+ * instruction set has them).  That is what makes results bitwise identical
+ * for every thread count.
+ */
+#ifndef BPTT_KERNELS_RECURRENCE_H
+#define BPTT_KERNELS_RECURRENCE_H
+
+#include "internal.h"
+#include "real.h"
+
+/* The widest panel of any kernel, in bytes (AVX-512: two 64-byte vectors):
+ * workspaces size the packed P for it. */
+#define BPTT_PANEL_BYTES 128
+
+/* C[b][i] += Σ_j A[b][j]·P[j][i] for b < B and the columns of panels
+ * q0 .. q1-1 that are below N (P packed with this kernel's nr). */
+typedef void (*XI(rec_fn))(size_t B, size_t K, size_t N, size_t q0,
+                           size_t q1, const R *A, size_t lda, const R *P,
+                           R *C, size_t ldc);
+
+typedef struct XI(rec_kernel) {
+    bptt_isa isa;   /* the level it is compiled for */
+    size_t nr;      /* its panel width in elements */
+    XI(rec_fn) run;
+} XI(rec_kernel);
+
+/* The kernel for bptt_kernel_isa(): chosen once, never changes. */
+BPTT_HIDDEN const XI(rec_kernel) *XI(rec_kernel_get)(void);
+
+/* Panels of nr columns needed for N columns. */
+static inline size_t XI(rec_panels)(size_t N, size_t nr)
+{
+    return (N + nr - 1) / nr;
+}
+
+/* Pack panels q0 .. q1-1 of P = M (trans 0: P[j][i] = M[j][i], M is K×N)
+ * or P = Mᵀ (trans 1: P[j][i] = M[i][j], M is N×K), M with leading
+ * dimension ldm, into panels of nr columns (XI(rec_panels)(N, nr)·K·nr
+ * elements at P for all of them).  A thread packs its own panels, so that
+ * they start in its own core's cache. */
+BPTT_HIDDEN void XI(rec_pack)(int trans, size_t K, size_t N, const R *M,
+                              size_t ldm, size_t nr, size_t q0, size_t q1,
+                              R *P);
+
+/* The kernels per level (recurrence.c, compiled once per level). */
+BPTT_HIDDEN void XI(rec_run_sse)(size_t B, size_t K, size_t N, size_t q0,
+                                 size_t q1, const R *A, size_t lda,
+                                 const R *P, R *C, size_t ldc);
+BPTT_HIDDEN void XI(rec_run_avx2)(size_t B, size_t K, size_t N, size_t q0,
+                                  size_t q1, const R *A, size_t lda,
+                                  const R *P, R *C, size_t ldc);
+BPTT_HIDDEN void XI(rec_run_avx512)(size_t B, size_t K, size_t N, size_t q0,
+                                    size_t q1, const R *A, size_t lda,
+                                    const R *P, R *C, size_t ldc);
+
+#endif /* BPTT_KERNELS_RECURRENCE_H */
