@@ -1,6 +1,6 @@
 #!/bin/bash
-# run-all.sh — the full test suite, what CI runs.  Four modes, each in its
-# own build directory; with no argument all four run, in this order:
+# run-all.sh — the full test suite, what CI runs.  Six modes, each in its
+# own build directory; with no argument all six run, in this order:
 #
 #   normal    ./build (gcc): every Check suite and the install test
 #   asan      ./build-asan (clang, -Werror): the Check suites under
@@ -10,14 +10,20 @@
 #             errors and no definite leaks allowed
 #   fuzz      ./build-fuzz (clang): fuzz/fuzz_api for FUZZ_SECONDS (default
 #             60) from the seed corpus fuzz/corpus
+#   isa       ./build again: the Check suites with bptt's kernels capped at
+#             avx2, then at sse (BPTT_MAX_ISA), so that every kernel path
+#             is tested on the widest machine
+#   tsan      ./build-tsan (clang): the kernels and threads suites under
+#             ThreadSanitizer; test_kernels runs the time loops on 1, 2
+#             and 3 threads of bptt's own
 #
 # Every mode runs even if an earlier one failed; the last line counts them
 # and the exit status is non-zero if any failed.
-# Usage: bash tests/run-all.sh [normal|asan|valgrind|fuzz]...
+# Usage: bash tests/run-all.sh [normal|isa|asan|tsan|valgrind|fuzz]...
 set -uo pipefail
 cd "$(dirname "$0")/.."
 modes=("$@")
-[ ${#modes[@]} -gt 0 ] || modes=(normal asan valgrind fuzz)
+[ ${#modes[@]} -gt 0 ] || modes=(normal isa asan tsan valgrind fuzz)
 
 normal() {
     [ -d build ] || meson setup build
@@ -39,6 +45,23 @@ valgrind() {
     meson test -C build --setup valgrind --suite unit --print-errorlogs
 }
 
+isa() {
+    [ -d build ] || meson setup build
+    meson compile -C build
+    for cap in avx2 sse; do
+        echo "-- BPTT_MAX_ISA=$cap"
+        BPTT_MAX_ISA=$cap meson test -C build --suite unit --print-errorlogs
+    done
+}
+
+tsan() {
+    [ -d build-tsan ] || CC=clang meson setup build-tsan \
+        -Dbuildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false \
+        -Dwerror=true
+    meson compile -C build-tsan
+    meson test -C build-tsan --setup tsan --print-errorlogs kernels threads
+}
+
 fuzz() {
     bash fuzz/run.sh "${FUZZ_SECONDS:-60}"
 }
@@ -46,9 +69,9 @@ fuzz() {
 passed=0 failed=0 failures=""
 for mode in "${modes[@]}"; do
     case $mode in
-    normal | asan | valgrind | fuzz) ;;
+    normal | isa | asan | tsan | valgrind | fuzz) ;;
     *)
-        echo "run-all.sh: unknown mode '$mode' (normal, asan, valgrind, fuzz)" >&2
+        echo "run-all.sh: unknown mode '$mode' (normal, isa, asan, tsan, valgrind, fuzz)" >&2
         exit 2
         ;;
     esac

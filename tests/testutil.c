@@ -120,11 +120,21 @@ void tu_problem_free(tu_problem *p)
 
 bptt_status tu_gradients(const tu_problem *p, bptt_algo algo, tu_grads *g)
 {
+    return tu_gradients_threads(p, algo, 1, g);
+}
+
+bptt_status tu_gradients_threads(const tu_problem *p, bptt_algo algo,
+                                 int nthreads, tu_grads *g)
+{
     const size_t T = p->T, B = p->B;
     bptt_workspace *ws = NULL;
     bptt_status st = bptt_workspace_alloc(p->net, T, B, &ws);
-    if (st != BPTT_OK)
+    if (st == BPTT_OK && nthreads != 1)
+        st = bptt_workspace_set_threads(ws, nthreads);
+    if (st != BPTT_OK) {
+        bptt_workspace_free(ws);
         return st;
+    }
     g->y = calloc(T * B * p->ldy, sizeof(double));
     g->dW = calloc(p->dout * p->ldw, sizeof(double));
     g->db = calloc(p->dout, sizeof(double));

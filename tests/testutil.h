@@ -63,6 +63,9 @@ typedef struct tu_grads {
  * then backward, both with algo; returns the status of the first failing
  * call. */
 bptt_status tu_gradients(const tu_problem *p, bptt_algo algo, tu_grads *g);
+/* The same on a workspace given nthreads threads. */
+bptt_status tu_gradients_threads(const tu_problem *p, bptt_algo algo,
+                                 int nthreads, tu_grads *g);
 void tu_grads_free(tu_grads *g);
 
 /* The same loss, y, dW and db by RTRL (bptt_rtrl_sequence with algo) in a

@@ -1,7 +1,6 @@
 /*
- * dispatch.c — the choice of recurrence kernel by instruction set and the
- * packing of its operand (kernels/recurrence.h).  Compiled once per
- * precision.
+ * dispatch.c — the choice of recurrence kernel by instruction set
+ * (kernels/recurrence.h).  Compiled once per precision.
  */
 #include "kernels/recurrence.h"
 
@@ -25,25 +24,4 @@ const XI(rec_kernel) *XI(rec_kernel_get)(void)
     }
 #endif
     return &sse;
-}
-
-void XI(rec_pack)(int trans, size_t K, size_t N, const R *M, size_t ldm,
-                  size_t nr, size_t q0, size_t q1, R *P)
-{
-    for (size_t q = q0; q < q1; q++) {
-        R *panel = P + q * K * nr;
-        const size_t c0 = q * nr, w = N - c0 < nr ? N - c0 : nr;
-        for (size_t j = 0; j < K; j++) {
-            R *row = panel + j * nr;
-            size_t c = 0;
-            if (trans)
-                for (; c < w; c++)
-                    row[c] = M[(c0 + c) * ldm + j];
-            else
-                for (; c < w; c++)
-                    row[c] = M[j * ldm + c0 + c];
-            for (; c < nr; c++)
-                row[c] = 0;
-        }
-    }
 }

@@ -57,9 +57,27 @@ static inline size_t XI(rec_panels)(size_t N, size_t nr)
  * dimension ldm, into panels of nr columns (XI(rec_panels)(N, nr)·K·nr
  * elements at P for all of them).  A thread packs its own panels, so that
  * they start in its own core's cache. */
-BPTT_HIDDEN void XI(rec_pack)(int trans, size_t K, size_t N, const R *M,
-                              size_t ldm, size_t nr, size_t q0, size_t q1,
-                              R *P);
+static inline void XI(rec_pack)(int trans, size_t K, size_t N, const R *M,
+                                size_t ldm, size_t nr, size_t q0, size_t q1,
+                                R *P)
+{
+    for (size_t q = q0; q < q1; q++) {
+        R *panel = P + q * K * nr;
+        const size_t c0 = q * nr, w = N - c0 < nr ? N - c0 : nr;
+        for (size_t j = 0; j < K; j++) {
+            R *row = panel + j * nr;
+            size_t c = 0;
+            if (trans)
+                for (; c < w; c++)
+                    row[c] = M[(c0 + c) * ldm + j];
+            else
+                for (; c < w; c++)
+                    row[c] = M[j * ldm + c0 + c];
+            for (; c < nr; c++)
+                row[c] = 0;
+        }
+    }
+}
 
 /* The kernels per level (recurrence.c, compiled once per level). */
 BPTT_HIDDEN void XI(rec_run_sse)(size_t B, size_t K, size_t N, size_t q0,
