@@ -232,6 +232,25 @@ START_TEST(set_threads_traps)
 }
 END_TEST
 
+/* Network B's workspace passes its threads to its core and frees them. */
+START_TEST(elman_set_threads)
+{
+    bptt_net *net = tu_mixed_net(2, 3);
+    bptt_elman *el;
+    bpttf_elman_workspace *ws;
+    ck_assert_int_eq(bptt_elman_create(net, 4, BPTT_HEAD_SOFTMAX, &el), BPTT_OK);
+    ck_assert_int_eq(bpttf_elman_workspace_alloc(el, 4, 2, &ws), BPTT_OK);
+    ck_assert_int_eq(bpttf_elman_workspace_threads(ws), 1);
+    ck_assert_int_eq(bpttf_elman_workspace_set_threads(NULL, 2), BPTT_ENULL);
+    ck_assert_int_eq(bpttf_elman_workspace_set_threads(ws, 0), BPTT_EINVAL);
+    ck_assert_int_eq(bpttf_elman_workspace_set_threads(ws, 3), BPTT_OK);
+    ck_assert_int_eq(bpttf_elman_workspace_threads(ws), 3);
+    bpttf_elman_workspace_free(ws); /* valgrind: no thread or block left */
+    bptt_elman_free(el);
+    bptt_net_free(net);
+}
+END_TEST
+
 /* The sanitizers' runtimes define pthread_create themselves. */
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
@@ -298,6 +317,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, threads_bitwise_and_match_naive, 0, NSHAPES);
     tcase_add_loop_test(tc, threads_bitwise_float, 0, NSHAPES);
     tcase_add_test(tc, set_threads_traps);
+    tcase_add_test(tc, elman_set_threads);
 #ifndef SANITIZED
     tcase_add_test(tc, refused_thread_gives_ethread);
 #endif

@@ -132,6 +132,16 @@ BPTT_API bptt_status bptt_elman_workspace_init(const bptt_elman *el,
 /* Release a workspace (NULL is a no-op). */
 BPTT_API void bptt_elman_workspace_free(bptt_elman_workspace *ws);
 
+/* The core's time loops on nthreads threads of the workspace's own, as
+ * bptt_workspace_set_threads (same range, guarantees and errors; the
+ * detail names bptt_workspace_set_threads for a bad count).  Release a
+ * workspace given threads with bptt_elman_workspace_free, even one made in
+ * the caller's buffer.  bptt_elman_workspace_threads: the count (0 for
+ * NULL). */
+BPTT_API bptt_status bptt_elman_workspace_set_threads(bptt_elman_workspace *ws,
+                                                      int nthreads);
+BPTT_API int bptt_elman_workspace_threads(const bptt_elman_workspace *ws);
+
 /* ------------------------------------------------------------------------ */
 /* Forward and backward                                                      */
 /* ------------------------------------------------------------------------ */
@@ -224,6 +234,9 @@ BPTT_API bptt_status bpttf_elman_workspace_init(const bptt_elman *el,
                                                 void *buf, size_t bytes,
                                                 bpttf_elman_workspace **ws);
 BPTT_API void bpttf_elman_workspace_free(bpttf_elman_workspace *ws);
+BPTT_API bptt_status bpttf_elman_workspace_set_threads(
+    bpttf_elman_workspace *ws, int nthreads);
+BPTT_API int bpttf_elman_workspace_threads(const bpttf_elman_workspace *ws);
 BPTT_API bptt_status bpttf_elman_forward(const bptt_elman *el, size_t T,
                                          size_t B,
                                          const float *W, size_t ldw,

@@ -125,9 +125,26 @@ bptt_status X(elman_workspace_init)(const bptt_elman *el, size_t Tmax,
 
 void X(elman_workspace_free)(X(elman_workspace) *ws)
 {
+    if (!ws)
+        return;
+    X(workspace_free)(ws->core); /* its threads; its memory is ours */
     /* alloc placed the struct at the start of its 64-aligned block. */
-    if (ws && ws->owned)
+    if (ws->owned)
         free(ws);
+}
+
+bptt_status X(elman_workspace_set_threads)(X(elman_workspace) *ws,
+                                           int nthreads)
+{
+    if (!ws)
+        return bptt__fail(BPTT_ENULL, PREFIX "elman_workspace_set_threads",
+                          "ws is NULL");
+    return X(workspace_set_threads)(ws->core, nthreads);
+}
+
+int X(elman_workspace_threads)(const X(elman_workspace) *ws)
+{
+    return ws ? X(workspace_threads)(ws->core) : 0;
 }
 
 /* ------------------------------------------------------------------------ */
