@@ -170,6 +170,21 @@ static bench_record sample_record(void)
         .derived = 0, .memory_bytes = 4096};
 }
 
+/* The BLAS report as bptt_blas_info_get gives it for OpenBLAS 0.3.21's
+ * Prescott kernels on an AVX-512 CPU. */
+static bptt_blas_info weak_blas(void)
+{
+    bptt_blas_info b = {.threads = 1, .blas_isa = BPTT_ISA_SSE,
+                        .cpu_isa = BPTT_ISA_AVX512,
+                        .kernel_isa = BPTT_ISA_AVX512, .weaker = 1};
+    strcpy(b.vendor, "OpenBLAS");
+    strcpy(b.version, "0.3.21");
+    strcpy(b.core, "Prescott");
+    strcpy(b.config, "OpenBLAS 0.3.21\tPrescott");
+    strcpy(b.remedy, "use SkylakeX");
+    return b;
+}
+
 /* Everything written to f, from the start (malloc'd). */
 static char *slurp(FILE *f)
 {
@@ -406,13 +421,11 @@ static int array_length(const char *text, const char *key)
 
 START_TEST(json_document_is_valid)
 {
-    bench_env env = {.ncpu = 2, .blas_threads = 1, .compiler = "cc 1",
+    bench_env env = {.ncpu = 2, .compiler = "cc 1",
                      .cflags = "-O2 \"quoted\"", .bptt_version = "0.1.0",
                      .command = "bptt-bench --shape 3,5,7,2", .budget_ms = 5};
     strcpy(env.cpu, "CPU with \\ and \"quotes\"");
-    strcpy(env.blas_vendor, "OpenBLAS");
-    strcpy(env.blas_config, "OpenBLAS 0.3.21\tZen");
-    strcpy(env.blas_core, "Zen");
+    env.blas = weak_blas();
     strcpy(env.date, "2024-01-01T00:00:00Z");
     const bench_limits lim[2] = {{"double", 64, 30, 8, 16, 50, 12.5},
                                  {"float", 64, NAN, 8, 16, 50, 25}};
@@ -445,6 +458,14 @@ START_TEST(json_document_is_valid)
     ck_assert_ptr_nonnull(strstr(text, "\"cpu\": \"CPU with \\\\ and "
                                        "\\\"quotes\\\"\""));
     ck_assert_ptr_nonnull(strstr(text, "\"gemm_gflops\": null"));
+    /* the BLAS report first, with its verdict */
+    const char first[] = "{\n  \"blas\": {\n    \"vendor\": \"OpenBLAS\"";
+    ck_assert(strncmp(text, first, strlen(first)) == 0);
+    ck_assert_ptr_nonnull(strstr(text, "\"config\": \"OpenBLAS 0.3.21\\tPrescott\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"blas_isa\": \"sse\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"cpu_isa\": \"avx512\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"weaker\": true"));
+    ck_assert_ptr_nonnull(strstr(text, "\"representative\": false"));
     ck_assert_ptr_nonnull(strstr(text, "\"speedup_vs_naive\": null"));
     free(text);
 
@@ -457,6 +478,33 @@ START_TEST(json_document_is_valid)
         ws(&b);
         ck_assert_msg(!b.ok || *b.p != '\0', "accepted %s", bad[i]);
     }
+}
+END_TEST
+
+/* A weaker BLAS is called out on the first line, the report follows; a
+ * BLAS as good as the CPU gets no warning. */
+START_TEST(table_warns_of_a_weaker_blas)
+{
+    bench_env env = {.ncpu = 2, .compiler = "cc", .cflags = "-O2",
+                     .bptt_version = "0.1.0", .budget_ms = 5};
+    env.blas = weak_blas();
+    FILE *f = tmpfile();
+    bench_table_env(f, &env);
+    char *text = slurp(f);
+    const char want[] = "NOT REPRESENTATIVE: use SkylakeX\nBLAS      OpenBLAS "
+                        "0.3.21, core Prescott (sse kernels), 1 thread(s); "
+                        "CPU avx512, bptt's kernels avx512\n";
+    ck_assert(strncmp(text, want, strlen(want)) == 0);
+    free(text);
+    env.blas.weaker = 0;
+    env.blas.blas_isa = BPTT_ISA_AVX512;
+    f = tmpfile();
+    bench_table_env(f, &env);
+    bench_table_warning(f, &env.blas);
+    text = slurp(f);
+    ck_assert(strncmp(text, "BLAS      ", 10) == 0);
+    ck_assert_ptr_null(strstr(text, "NOT REPRESENTATIVE"));
+    free(text);
 }
 END_TEST
 
@@ -795,6 +843,7 @@ static Suite *suite(void)
     tcase_add_test(report, json_string_escapes);
     tcase_add_test(report, json_record_exact);
     tcase_add_test(report, json_document_is_valid);
+    tcase_add_test(report, table_warns_of_a_weaker_blas);
     tcase_add_test(report, table_has_a_line_per_record);
     tcase_add_test(report, table_marks_a_derived_time);
     tcase_add_test(report, table_prints_the_ratios);
