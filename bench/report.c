@@ -383,6 +383,20 @@ static double ratio(const bench_record *a, const bench_record *b)
     return a && b ? a->time.median / b->time.median : NAN;
 }
 
+/* A peer's time over bptt's and, beside it, which of the two that ratio
+ * says is faster: each pass's word follows that pass's own ratio. */
+static void ratio_verdict(char *buf, size_t size, double r, const char *peer)
+{
+    if (!isfinite(r))
+        snprintf(buf, size, "-");
+    else if (r > 1)
+        snprintf(buf, size, "%.2fx (bptt faster)", r);
+    else if (r < 1)
+        snprintf(buf, size, "%.2fx (%s faster)", r, peer);
+    else
+        snprintf(buf, size, "%.2fx (same)", r);
+}
+
 static int same_case(const bench_record *a, const bench_record *b)
 {
     return strcmp(a->precision, b->precision) == 0 && a->din == b->din
@@ -419,11 +433,13 @@ void bench_table_ratios(FILE *f, const bench_record *all, size_t first,
         const bench_record *r = &rec[i];
         if (r->is_default || strcmp(r->pass, "forward_backward") != 0)
             continue;
-        fprintf(f, "  %s / bptt (%s), median time: backward %.2fx, "
-                   "forward+backward %.2fx%s\n",
-                r->algo, dflt, ratio(find(rec, k, r->algo, "backward"), dflt_b),
-                ratio(r, dflt_fb),
-                ratio(r, dflt_fb) > 1 ? "  (bptt faster)" : "  (bptt slower)");
+        char b[64], fb[64];
+        ratio_verdict(b, sizeof b,
+                      ratio(find(rec, k, r->algo, "backward"), dflt_b),
+                      r->algo);
+        ratio_verdict(fb, sizeof fb, ratio(r, dflt_fb), r->algo);
+        fprintf(f, "  %s / bptt (%s), median time: backward %s, "
+                   "forward+backward %s\n", r->algo, dflt, b, fb);
     }
 
     /* A mixed case against its all-tanh twin. */

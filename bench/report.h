@@ -118,7 +118,8 @@ void bench_table_case(FILE *f, const bench_record *rec, size_t n);
 /* The ratios under a case's table, for the case's records all[first..n-1]
  * (earlier records are searched for the all-tanh twin of a mixed case):
  *   - each peer's backward and forward_backward median over bptt's
- *     default's (> 1: the peer is slower);
+ *     default's (> 1: the peer is slower), each followed by its own
+ *     verdict, "(bptt faster)" or "(<peer> faster)";
  *   - a mixed-activation case's default forward and backward over those
  *     of the all-tanh case of the same precision and shape;
  *   - RTRL: each algorithm's sequence over the default's forward_backward

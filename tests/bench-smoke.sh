@@ -192,7 +192,7 @@ smoke)
   [ "$n" = 8 ] || { echo "$n derived footnotes, want 8"; exit 1; }
   for p in $peers; do
     want=4; [ "$p" = onednn ] && want=2
-    n=$(grep -c "^  $p / bptt (.*), median time: backward .*x, forward+backward .*x" "$tmp/stdout")
+    n=$(grep -c "^  $p / bptt (.*), median time: backward [0-9.]*x ([a-z]* *[a-z]*), forward+backward [0-9.]*x ([a-z]* *[a-z]*)$" "$tmp/stdout")
     [ "$n" = "$want" ] || { echo "$n ratio lines of $p, want $want"; exit 1; }
   done
   rows=$(($(wc -l <"$tmp/out.csv") - 1))

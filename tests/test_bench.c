@@ -588,8 +588,8 @@ START_TEST(table_prints_the_ratios)
     bench_table_ratios(f, rec, 0, 8);
     char *text = slurp(f);
     ck_assert_str_eq(text,
-        "  torch / bptt (deferred), median time: backward 2.00x, "
-        "forward+backward 3.00x  (bptt faster)\n"
+        "  torch / bptt (deferred), median time: backward 2.00x (bptt "
+        "faster), forward+backward 3.00x (bptt faster)\n"
         "  rtrl-gemm / bptt (deferred) forward+backward: time 100x, memory "
         "2.0 MiB / 4.0 KiB; 75.0% of the GEMM limit\n");
     free(text);
@@ -605,6 +605,43 @@ START_TEST(table_prints_the_ratios)
     bench_table_ratios(f, rec, 3, 3);
     text = slurp(f);
     ck_assert_str_eq(text, "");
+    free(text);
+}
+END_TEST
+
+/* Each ratio's word follows that ratio: a peer faster on backward but
+ * slower on forward+backward gets one word of each (the table once printed
+ * "(bptt faster)" beside a backward ratio of 0.69). */
+START_TEST(table_verdict_follows_each_ratio)
+{
+    bench_record rec[] = {
+        timed_record("deferred", "backward", "tanh", 10, 1),
+        timed_record("deferred", "forward_backward", "tanh", 10, 1),
+        timed_record("onednn", "backward", "tanh", 6.9, 0),
+        timed_record("onednn", "forward_backward", "tanh", 12, 0),
+        timed_record("torch", "backward", "tanh", 20, 0),
+        timed_record("torch", "forward_backward", "tanh", 9, 0),
+    };
+    FILE *f = tmpfile();
+    bench_table_ratios(f, rec, 0, 6);
+    char *text = slurp(f);
+    ck_assert_str_eq(text,
+        "  onednn / bptt (deferred), median time: backward 0.69x (onednn "
+        "faster), forward+backward 1.20x (bptt faster)\n"
+        "  torch / bptt (deferred), median time: backward 2.00x (bptt "
+        "faster), forward+backward 0.90x (torch faster)\n");
+    free(text);
+    /* equal, and a peer without a backward of its own */
+    bench_record eq[] = {
+        timed_record("deferred", "backward", "tanh", 10, 1),
+        timed_record("deferred", "forward_backward", "tanh", 10, 1),
+        timed_record("torch", "forward_backward", "tanh", 10, 0),
+    };
+    f = tmpfile();
+    bench_table_ratios(f, eq, 0, 3);
+    text = slurp(f);
+    ck_assert_str_eq(text, "  torch / bptt (deferred), median time: backward "
+                           "-, forward+backward 1.00x (same)\n");
     free(text);
 }
 END_TEST
@@ -847,6 +884,7 @@ static Suite *suite(void)
     tcase_add_test(report, table_has_a_line_per_record);
     tcase_add_test(report, table_marks_a_derived_time);
     tcase_add_test(report, table_prints_the_ratios);
+    tcase_add_test(report, table_verdict_follows_each_ratio);
     suite_add_tcase(s, report);
     TCase *floors = tcase_create("floors");
     tcase_add_loop_test(floors, floors_compute_their_products, 0, 2);
