@@ -1,5 +1,6 @@
 /*
- * env.c — what the figures depend on, read from the machine, the BLAS and
+ * env.c — what the figures depend on, read from the machine, the BLAS (by
+ * the library's bptt_blas_info_get, the one place that asks OpenBLAS) and
  * this build (benchconfig.h, written by meson).
  */
 #define _POSIX_C_SOURCE 200809L
@@ -53,31 +54,12 @@ static void cpu_model(char *buf, size_t size)
     fclose(f);
 }
 
-/* "OpenBLAS 0.3.21 ..." has trailing blanks in some builds. */
-static void copy_trimmed(char *buf, size_t size, const char *s)
-{
-    snprintf(buf, size, "%s", s ? s : "unknown");
-    for (size_t n = strlen(buf); n > 0 && buf[n - 1] == ' '; n--)
-        buf[n - 1] = '\0';
-}
-
 void bench_env_collect(bench_env *env, const char *command, double budget_ms)
 {
     memset(env, 0, sizeof *env);
     cpu_model(env->cpu, sizeof env->cpu);
     env->ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-#ifdef BENCH_HAVE_OPENBLAS
-    copy_trimmed(env->blas_vendor, sizeof env->blas_vendor, "OpenBLAS");
-    copy_trimmed(env->blas_config, sizeof env->blas_config,
-                 openblas_get_config());
-    copy_trimmed(env->blas_core, sizeof env->blas_core,
-                 openblas_get_corename());
-#else
-    copy_trimmed(env->blas_vendor, sizeof env->blas_vendor, BENCH_BLAS_NAME);
-    copy_trimmed(env->blas_config, sizeof env->blas_config, "unknown");
-    copy_trimmed(env->blas_core, sizeof env->blas_core, "unknown");
-#endif
-    env->blas_threads = bench_threads();
+    bptt_blas_info_get(&env->blas); /* cannot fail on a non-NULL pointer */
     env->compiler = BENCH_COMPILER;
     env->cflags = BENCH_CFLAGS;
     const time_t now = time(NULL);

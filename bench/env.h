@@ -14,9 +14,10 @@ int bench_set_threads(int n);
 /* BLAS threads in use (1 if the BLAS cannot say). */
 int bench_threads(void);
 
-/* Fill env: CPU, BLAS vendor, configuration, core and threads, compiler
+/* Fill env: CPU, the BLAS report (bptt_blas_info_get: vendor, version,
+ * core, threads, whether its kernels are weaker than the CPU), compiler
  * and flags of this build, the date now, bptt_version(); command and
- * budget_ms are kept as given. */
+ * budget_ms are kept as given.  Call after bench_set_threads. */
 void bench_env_collect(bench_env *env, const char *command, double budget_ms);
 
 #endif

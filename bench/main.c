@@ -515,7 +515,7 @@ int main(int argc, char **argv)
     const int progress = isatty(STDERR_FILENO);
     bench_config cfg = {.budget_ms = o.budget_ms,
                         .corrupt = o.corrupt,
-                        .threads = env.blas_threads,
+                        .threads = bench_threads(),
                         .progress = progress,
                         .rtrl_all_shapes = o.rtrl > 0,
                         .ncases = nshapes * o.nprec};
@@ -526,6 +526,10 @@ int main(int argc, char **argv)
     cfg.rtrl_max_dout[BENCH_RTRL_GEMM] =
         o.quick ? RTRL_QUICK_MAX_DOUT : RTRL_GEMM_MAX_DOUT;
     choose_peers(&o, &cfg, &env);
+    /* The BLAS report first, before anything is measured: a weaker BLAS
+     * makes every BLAS-bound figure below unrepresentative. */
+    bench_table_env(stdout, &env);
+    fflush(stdout);
 
     bench_limits lim[2];
     for (size_t k = 0; k < o.nprec; k++) {
@@ -539,7 +543,6 @@ int main(int argc, char **argv)
     }
     if (progress)
         fputs("\r\033[K", stderr);
-    bench_table_env(stdout, &env);
     bench_table_limits(stdout, lim, o.nprec);
     fflush(stdout);
 
@@ -567,6 +570,7 @@ int main(int argc, char **argv)
     peer_versions(&cfg, &env);
     if (env.peers[0])
         printf("peers     %s\n", env.peers);
+    bench_table_warning(stdout, &env.blas);
     if (res.nref)
         fprintf(stderr, "bptt-bench: %zu algorithm(s) refused; see above\n",
                 res.nref);

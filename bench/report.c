@@ -209,19 +209,35 @@ static void json_case_texts(FILE *f, const bench_refusal *r, size_t n,
     }
 }
 
+void bench_json_blas(FILE *f, const bptt_blas_info *b)
+{
+    const char *sep = ",\n    ";
+    fputc('{', f);
+    str_member(f, "\n    ", "vendor", b->vendor);
+    str_member(f, sep, "version", b->version);
+    str_member(f, sep, "core", b->core);
+    str_member(f, sep, "config", b->config);
+    fprintf(f, "%s\"threads\": %d", sep, b->threads);
+    str_member(f, sep, "blas_isa", bptt_isa_name(b->blas_isa));
+    str_member(f, sep, "cpu_isa", bptt_isa_name(b->cpu_isa));
+    str_member(f, sep, "kernel_isa", bptt_isa_name(b->kernel_isa));
+    fprintf(f, "%s\"weaker\": %s", sep, b->weaker ? "true" : "false");
+    str_member(f, sep, "remedy", b->remedy);
+    fprintf(f, "%s\"representative\": %s\n  }", sep,
+            b->weaker ? "false" : "true");
+}
+
 int bench_json_write(FILE *f, const bench_env *env, const bench_limits *lim,
                      size_t nlim, const bench_record *rec, size_t n,
                      const bench_refusal *ref, size_t nref,
                      const bench_refusal *note, size_t nnote)
 {
     const char *sep = ",\n    ";
-    fputs("{\n  \"environment\": {", f);
+    fputs("{\n  \"blas\": ", f);
+    bench_json_blas(f, &env->blas);
+    fputs(",\n  \"environment\": {", f);
     str_member(f, "\n    ", "cpu", env->cpu);
     fprintf(f, "%s\"cpus_online\": %ld", sep, env->ncpu);
-    str_member(f, sep, "blas_vendor", env->blas_vendor);
-    str_member(f, sep, "blas_config", env->blas_config);
-    str_member(f, sep, "blas_core", env->blas_core);
-    fprintf(f, "%s\"blas_threads\": %d", sep, env->blas_threads);
     str_member(f, sep, "compiler", env->compiler);
     str_member(f, sep, "cflags", env->cflags);
     str_member(f, sep, "date", env->date);
@@ -256,13 +272,27 @@ int bench_json_write(FILE *f, const bench_env *env, const bench_limits *lim,
     return ferror(f) ? -1 : 0;
 }
 
+void bench_table_warning(FILE *f, const bptt_blas_info *b)
+{
+    if (b->weaker)
+        fprintf(f, "NOT REPRESENTATIVE: %s\n", b->remedy);
+}
+
 void bench_table_env(FILE *f, const bench_env *env)
 {
+    const bptt_blas_info *b = &env->blas;
+    bench_table_warning(f, b);
+    fprintf(f, "BLAS      %s%s%s, core %s (%s kernels), %d thread(s); CPU %s, "
+               "bptt's kernels %s\n",
+            b->vendor, b->version[0] ? " " : "", b->version,
+            b->core[0] ? b->core : "unknown", bptt_isa_name(b->blas_isa),
+            b->threads, bptt_isa_name(b->cpu_isa),
+            bptt_isa_name(b->kernel_isa));
+    if (b->config[0])
+        fprintf(f, "          %s\n", b->config);
     fprintf(f, "bptt %s, %s, budget %g ms per case and pass\n",
             env->bptt_version, env->date, env->budget_ms);
     fprintf(f, "CPU       %s (%ld online)\n", env->cpu, env->ncpu);
-    fprintf(f, "BLAS      %s, core %s, %d thread(s): %s\n", env->blas_vendor,
-            env->blas_core, env->blas_threads, env->blas_config);
     fprintf(f, "compiler  %s: %s\n", env->compiler, env->cflags);
     if (env->peers[0])
         fprintf(f, "peers     %s\n", env->peers);
@@ -353,6 +383,20 @@ static double ratio(const bench_record *a, const bench_record *b)
     return a && b ? a->time.median / b->time.median : NAN;
 }
 
+/* A peer's time over bptt's and, beside it, which of the two that ratio
+ * says is faster: each pass's word follows that pass's own ratio. */
+static void ratio_verdict(char *buf, size_t size, double r, const char *peer)
+{
+    if (!isfinite(r))
+        snprintf(buf, size, "-");
+    else if (r > 1)
+        snprintf(buf, size, "%.2fx (bptt faster)", r);
+    else if (r < 1)
+        snprintf(buf, size, "%.2fx (%s faster)", r, peer);
+    else
+        snprintf(buf, size, "%.2fx (same)", r);
+}
+
 static int same_case(const bench_record *a, const bench_record *b)
 {
     return strcmp(a->precision, b->precision) == 0 && a->din == b->din
@@ -389,11 +433,13 @@ void bench_table_ratios(FILE *f, const bench_record *all, size_t first,
         const bench_record *r = &rec[i];
         if (r->is_default || strcmp(r->pass, "forward_backward") != 0)
             continue;
-        fprintf(f, "  %s / bptt (%s), median time: backward %.2fx, "
-                   "forward+backward %.2fx%s\n",
-                r->algo, dflt, ratio(find(rec, k, r->algo, "backward"), dflt_b),
-                ratio(r, dflt_fb),
-                ratio(r, dflt_fb) > 1 ? "  (bptt faster)" : "  (bptt slower)");
+        char b[64], fb[64];
+        ratio_verdict(b, sizeof b,
+                      ratio(find(rec, k, r->algo, "backward"), dflt_b),
+                      r->algo);
+        ratio_verdict(fb, sizeof fb, ratio(r, dflt_fb), r->algo);
+        fprintf(f, "  %s / bptt (%s), median time: backward %s, "
+                   "forward+backward %s\n", r->algo, dflt, b, fb);
     }
 
     /* A mixed case against its all-tanh twin. */

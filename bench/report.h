@@ -7,6 +7,7 @@
 #ifndef BENCH_REPORT_H
 #define BENCH_REPORT_H
 
+#include <bptt.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -63,8 +64,7 @@ typedef struct bench_limits {
 typedef struct bench_env {
     char cpu[256];             /* /proc/cpuinfo "model name" */
     long ncpu;                 /* processors online */
-    char blas_vendor[64], blas_config[256], blas_core[64];
-    int blas_threads;
+    bptt_blas_info blas;       /* the BLAS and its kernels' ISA */
     const char *compiler, *cflags;
     char date[32];             /* ISO 8601, UTC */
     const char *bptt_version;
@@ -88,7 +88,12 @@ void bench_json_string(FILE *f, const char *s);
 /* One record as a JSON object with the CSV's columns as keys. */
 void bench_json_record(FILE *f, const bench_record *r);
 
-/* The whole JSON document: {"environment", "limits", "records",
+/* The BLAS report as a JSON object: every field of bptt_blas_info (the
+ * ISA levels by name, weaker as a boolean) and "representative": false
+ * when the BLAS runs weaker kernels than the CPU supports. */
+void bench_json_blas(FILE *f, const bptt_blas_info *b);
+
+/* The whole JSON document: {"blas", "environment", "limits", "records",
  * "refused", "notes"}.  Returns 0, or -1 if the stream reports an
  * error. */
 int bench_json_write(FILE *f, const bench_env *env, const bench_limits *lim,
@@ -97,8 +102,13 @@ int bench_json_write(FILE *f, const bench_env *env, const bench_limits *lim,
                      const bench_refusal *note, size_t nnote);
 
 /* The readable table: the environment, the limits (one line per
- * precision), then per case. */
+ * precision), then per case.  The environment begins with the BLAS
+ * report, after the warning line when the BLAS is weaker. */
 void bench_table_env(FILE *f, const bench_env *env);
+/* "NOT REPRESENTATIVE: <remedy>" on a line of its own when the BLAS runs
+ * weaker kernels than the CPU supports; nothing otherwise.  Printed first
+ * and again at the end of a run. */
+void bench_table_warning(FILE *f, const bptt_blas_info *b);
 void bench_table_limits(FILE *f, const bench_limits *lim, size_t nlim);
 /* The n records of one case (same precision, shape and activations), a
  * heading with what BPTT_ALGO_AUTO resolves to and the default's speedup,
@@ -108,7 +118,8 @@ void bench_table_case(FILE *f, const bench_record *rec, size_t n);
 /* The ratios under a case's table, for the case's records all[first..n-1]
  * (earlier records are searched for the all-tanh twin of a mixed case):
  *   - each peer's backward and forward_backward median over bptt's
- *     default's (> 1: the peer is slower);
+ *     default's (> 1: the peer is slower), each followed by its own
+ *     verdict, "(bptt faster)" or "(<peer> faster)";
  *   - a mixed-activation case's default forward and backward over those
  *     of the all-tanh case of the same precision and shape;
  *   - RTRL: each algorithm's sequence over the default's forward_backward

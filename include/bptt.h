@@ -7,6 +7,8 @@
  *   - the status codes and their messages              (bptt/common.h)
  *   - the CPU's vector instruction set and the one bptt's kernels run
  *                                                       (bptt/cpu.h)
+ *   - the BLAS in use, and whether its kernels are weaker than the CPU
+ *                                                       (bptt/blas.h)
  *   - the network descriptor and per-unit activations  (bptt/common.h)
  *   - Network A: workspace, forward, loss, backward, SGD, in double
  *     (bptt_*) and in single precision (bpttf_*)        (bptt/network.h)
@@ -44,6 +46,7 @@
 
 #include "bptt/common.h"
 #include "bptt/cpu.h"
+#include "bptt/blas.h"
 #include "bptt/network.h"
 #include "bptt/elman.h"
 #include "bptt/init.h"

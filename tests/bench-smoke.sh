@@ -144,9 +144,18 @@ check_json() {
 import json, sys
 doc = json.load(open(sys.argv[1]))
 env = doc["environment"]
-for key in ("cpu", "blas_vendor", "blas_config", "blas_core", "blas_threads",
-            "compiler", "cflags", "date", "bptt_version"):
+for key in ("cpu", "compiler", "cflags", "date", "bptt_version"):
     assert env.get(key) not in (None, ""), "environment lacks " + key
+# the BLAS report: every field, and "representative" the negation of
+# "weaker", which is set exactly when the remedy is given
+blas = doc["blas"]
+for key in ("vendor", "version", "core", "config", "threads", "blas_isa",
+            "cpu_isa", "kernel_isa", "weaker", "remedy", "representative"):
+    assert key in blas, "blas lacks " + key
+assert blas["vendor"] != "" and blas["cpu_isa"] != "unknown"
+assert blas["representative"] == (not blas["weaker"])
+assert (blas["remedy"] != "") == blas["weaker"]
+assert list(doc)[0] == "blas", "the BLAS report comes first"
 assert "peers" in env
 assert len(doc["records"]) == int(sys.argv[2]), "records differ from CSV rows"
 assert {l["precision"] for l in doc["limits"]} == {"double", "float"}
@@ -183,11 +192,22 @@ smoke)
   [ "$n" = 8 ] || { echo "$n derived footnotes, want 8"; exit 1; }
   for p in $peers; do
     want=4; [ "$p" = onednn ] && want=2
-    n=$(grep -c "^  $p / bptt (.*), median time: backward .*x, forward+backward .*x" "$tmp/stdout")
+    n=$(grep -c "^  $p / bptt (.*), median time: backward [0-9.]*x ([a-z]* *[a-z]*), forward+backward [0-9.]*x ([a-z]* *[a-z]*)$" "$tmp/stdout")
     [ "$n" = "$want" ] || { echo "$n ratio lines of $p, want $want"; exit 1; }
   done
   rows=$(($(wc -l <"$tmp/out.csv") - 1))
   check_json "$tmp/out.json" "$rows"
+  # The BLAS report comes before anything measured; a weaker BLAS is
+  # called out on the first line and again at the end, a good one never.
+  weaker=$(python3 -c 'import json, sys; print(int(json.load(open(sys.argv[1]))["blas"]["weaker"]))' "$tmp/out.json")
+  n=$(grep -c '^NOT REPRESENTATIVE: ' "$tmp/stdout" || true)
+  [ "$n" = $((2 * weaker)) ] || { echo "$n NOT REPRESENTATIVE lines, weaker=$weaker"; exit 1; }
+  sed -n "$((1 + weaker))p" "$tmp/stdout" | grep -q '^BLAS      ' ||
+    { head -3 "$tmp/stdout"; echo "the BLAS report is not first"; exit 1; }
+  if [ "$weaker" = 1 ]; then
+    head -1 "$tmp/stdout" | grep -q '^NOT REPRESENTATIVE: '
+    tail -1 "$tmp/stdout" | grep -q '^NOT REPRESENTATIVE: '
+  fi
   # targets.sh reads the CSV: none of the reference shapes ran here, so
   # every one of its 29 targets says so
   sh "$(dirname "$0")/../bench/targets.sh" "$tmp/out.csv" >"$tmp/targets"

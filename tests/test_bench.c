@@ -170,6 +170,21 @@ static bench_record sample_record(void)
         .derived = 0, .memory_bytes = 4096};
 }
 
+/* The BLAS report as bptt_blas_info_get gives it for OpenBLAS 0.3.21's
+ * Prescott kernels on an AVX-512 CPU. */
+static bptt_blas_info weak_blas(void)
+{
+    bptt_blas_info b = {.threads = 1, .blas_isa = BPTT_ISA_SSE,
+                        .cpu_isa = BPTT_ISA_AVX512,
+                        .kernel_isa = BPTT_ISA_AVX512, .weaker = 1};
+    strcpy(b.vendor, "OpenBLAS");
+    strcpy(b.version, "0.3.21");
+    strcpy(b.core, "Prescott");
+    strcpy(b.config, "OpenBLAS 0.3.21\tPrescott");
+    strcpy(b.remedy, "use SkylakeX");
+    return b;
+}
+
 /* Everything written to f, from the start (malloc'd). */
 static char *slurp(FILE *f)
 {
@@ -406,13 +421,11 @@ static int array_length(const char *text, const char *key)
 
 START_TEST(json_document_is_valid)
 {
-    bench_env env = {.ncpu = 2, .blas_threads = 1, .compiler = "cc 1",
+    bench_env env = {.ncpu = 2, .compiler = "cc 1",
                      .cflags = "-O2 \"quoted\"", .bptt_version = "0.1.0",
                      .command = "bptt-bench --shape 3,5,7,2", .budget_ms = 5};
     strcpy(env.cpu, "CPU with \\ and \"quotes\"");
-    strcpy(env.blas_vendor, "OpenBLAS");
-    strcpy(env.blas_config, "OpenBLAS 0.3.21\tZen");
-    strcpy(env.blas_core, "Zen");
+    env.blas = weak_blas();
     strcpy(env.date, "2024-01-01T00:00:00Z");
     const bench_limits lim[2] = {{"double", 64, 30, 8, 16, 50, 12.5},
                                  {"float", 64, NAN, 8, 16, 50, 25}};
@@ -445,6 +458,14 @@ START_TEST(json_document_is_valid)
     ck_assert_ptr_nonnull(strstr(text, "\"cpu\": \"CPU with \\\\ and "
                                        "\\\"quotes\\\"\""));
     ck_assert_ptr_nonnull(strstr(text, "\"gemm_gflops\": null"));
+    /* the BLAS report first, with its verdict */
+    const char first[] = "{\n  \"blas\": {\n    \"vendor\": \"OpenBLAS\"";
+    ck_assert(strncmp(text, first, strlen(first)) == 0);
+    ck_assert_ptr_nonnull(strstr(text, "\"config\": \"OpenBLAS 0.3.21\\tPrescott\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"blas_isa\": \"sse\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"cpu_isa\": \"avx512\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"weaker\": true"));
+    ck_assert_ptr_nonnull(strstr(text, "\"representative\": false"));
     ck_assert_ptr_nonnull(strstr(text, "\"speedup_vs_naive\": null"));
     free(text);
 
@@ -457,6 +478,33 @@ START_TEST(json_document_is_valid)
         ws(&b);
         ck_assert_msg(!b.ok || *b.p != '\0', "accepted %s", bad[i]);
     }
+}
+END_TEST
+
+/* A weaker BLAS is called out on the first line, the report follows; a
+ * BLAS as good as the CPU gets no warning. */
+START_TEST(table_warns_of_a_weaker_blas)
+{
+    bench_env env = {.ncpu = 2, .compiler = "cc", .cflags = "-O2",
+                     .bptt_version = "0.1.0", .budget_ms = 5};
+    env.blas = weak_blas();
+    FILE *f = tmpfile();
+    bench_table_env(f, &env);
+    char *text = slurp(f);
+    const char want[] = "NOT REPRESENTATIVE: use SkylakeX\nBLAS      OpenBLAS "
+                        "0.3.21, core Prescott (sse kernels), 1 thread(s); "
+                        "CPU avx512, bptt's kernels avx512\n";
+    ck_assert(strncmp(text, want, strlen(want)) == 0);
+    free(text);
+    env.blas.weaker = 0;
+    env.blas.blas_isa = BPTT_ISA_AVX512;
+    f = tmpfile();
+    bench_table_env(f, &env);
+    bench_table_warning(f, &env.blas);
+    text = slurp(f);
+    ck_assert(strncmp(text, "BLAS      ", 10) == 0);
+    ck_assert_ptr_null(strstr(text, "NOT REPRESENTATIVE"));
+    free(text);
 }
 END_TEST
 
@@ -540,8 +588,8 @@ START_TEST(table_prints_the_ratios)
     bench_table_ratios(f, rec, 0, 8);
     char *text = slurp(f);
     ck_assert_str_eq(text,
-        "  torch / bptt (deferred), median time: backward 2.00x, "
-        "forward+backward 3.00x  (bptt faster)\n"
+        "  torch / bptt (deferred), median time: backward 2.00x (bptt "
+        "faster), forward+backward 3.00x (bptt faster)\n"
         "  rtrl-gemm / bptt (deferred) forward+backward: time 100x, memory "
         "2.0 MiB / 4.0 KiB; 75.0% of the GEMM limit\n");
     free(text);
@@ -557,6 +605,43 @@ START_TEST(table_prints_the_ratios)
     bench_table_ratios(f, rec, 3, 3);
     text = slurp(f);
     ck_assert_str_eq(text, "");
+    free(text);
+}
+END_TEST
+
+/* Each ratio's word follows that ratio: a peer faster on backward but
+ * slower on forward+backward gets one word of each (the table once printed
+ * "(bptt faster)" beside a backward ratio of 0.69). */
+START_TEST(table_verdict_follows_each_ratio)
+{
+    bench_record rec[] = {
+        timed_record("deferred", "backward", "tanh", 10, 1),
+        timed_record("deferred", "forward_backward", "tanh", 10, 1),
+        timed_record("onednn", "backward", "tanh", 6.9, 0),
+        timed_record("onednn", "forward_backward", "tanh", 12, 0),
+        timed_record("torch", "backward", "tanh", 20, 0),
+        timed_record("torch", "forward_backward", "tanh", 9, 0),
+    };
+    FILE *f = tmpfile();
+    bench_table_ratios(f, rec, 0, 6);
+    char *text = slurp(f);
+    ck_assert_str_eq(text,
+        "  onednn / bptt (deferred), median time: backward 0.69x (onednn "
+        "faster), forward+backward 1.20x (bptt faster)\n"
+        "  torch / bptt (deferred), median time: backward 2.00x (bptt "
+        "faster), forward+backward 0.90x (torch faster)\n");
+    free(text);
+    /* equal, and a peer without a backward of its own */
+    bench_record eq[] = {
+        timed_record("deferred", "backward", "tanh", 10, 1),
+        timed_record("deferred", "forward_backward", "tanh", 10, 1),
+        timed_record("torch", "forward_backward", "tanh", 10, 0),
+    };
+    f = tmpfile();
+    bench_table_ratios(f, eq, 0, 3);
+    text = slurp(f);
+    ck_assert_str_eq(text, "  torch / bptt (deferred), median time: backward "
+                           "-, forward+backward 1.00x (same)\n");
     free(text);
 }
 END_TEST
@@ -795,9 +880,11 @@ static Suite *suite(void)
     tcase_add_test(report, json_string_escapes);
     tcase_add_test(report, json_record_exact);
     tcase_add_test(report, json_document_is_valid);
+    tcase_add_test(report, table_warns_of_a_weaker_blas);
     tcase_add_test(report, table_has_a_line_per_record);
     tcase_add_test(report, table_marks_a_derived_time);
     tcase_add_test(report, table_prints_the_ratios);
+    tcase_add_test(report, table_verdict_follows_each_ratio);
     suite_add_tcase(s, report);
     TCase *floors = tcase_create("floors");
     tcase_add_loop_test(floors, floors_compute_their_products, 0, 2);
