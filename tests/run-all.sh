@@ -10,9 +10,10 @@
 #             errors and no definite leaks allowed
 #   fuzz      ./build-fuzz (clang): fuzz/fuzz_api for FUZZ_SECONDS (default
 #             60) from the seed corpus fuzz/corpus
-#   isa       ./build again: the Check suites with bptt's kernels capped at
-#             avx2, then at sse (BPTT_MAX_ISA), so that every kernel path
-#             is tested on the widest machine
+#   isa       ./build again: the Check suites on bptt's own GEMM
+#             (BPTT_GEMM=bptt) with the kernels at the CPU's level, then
+#             capped at avx2, then at sse (BPTT_MAX_ISA), so that every
+#             kernel path is tested on the widest machine
 #   tsan      ./build-tsan (clang): the kernels and threads suites under
 #             ThreadSanitizer; test_kernels runs the time loops on 1, 2
 #             and 3 threads of bptt's own
@@ -48,9 +49,10 @@ valgrind() {
 isa() {
     [ -d build ] || meson setup build
     meson compile -C build
-    for cap in avx2 sse; do
-        echo "-- BPTT_MAX_ISA=$cap"
-        BPTT_MAX_ISA=$cap meson test -C build --suite unit --print-errorlogs
+    for cap in "" avx2 sse; do
+        echo "-- BPTT_GEMM=bptt BPTT_MAX_ISA=$cap"
+        BPTT_GEMM=bptt BPTT_MAX_ISA=$cap meson test -C build --suite unit \
+            --print-errorlogs
     done
 }
 

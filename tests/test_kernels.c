@@ -75,7 +75,7 @@ START_TEST(kernels_match_reference_and_split_bitwise)
                 double *Cs = malloc(B * ldc * sizeof *Cs);
                 bptt__rec_pack(trans, n, n, M, ldm, nr, 0, Q, P);
                 memcpy(C, C0, B * ldc * sizeof *C);
-                ks[kk].run(B, n, n, 0, Q, A, lda, P, C, ldc);
+                ks[kk].run(B, n, n, 0, Q, A, lda, 1, P, C, ldc);
                 for (size_t b = 0; b < B; b++) {
                     for (size_t i = 0; i < n; i++) {
                         long double want = C0[b * ldc + i];
@@ -92,8 +92,8 @@ START_TEST(kernels_match_reference_and_split_bitwise)
                 }
                 for (size_t q = 1; q < Q; q++) {
                     memcpy(Cs, C0, B * ldc * sizeof *Cs);
-                    ks[kk].run(B, n, n, q, Q, A, lda, P, Cs, ldc);
-                    ks[kk].run(B, n, n, 0, q, A, lda, P, Cs, ldc);
+                    ks[kk].run(B, n, n, q, Q, A, lda, 1, P, Cs, ldc);
+                    ks[kk].run(B, n, n, 0, q, A, lda, 1, P, Cs, ldc);
                     ck_assert_msg(memcmp(Cs, C, B * ldc * sizeof *C) == 0,
                                   "%s n %zu B %zu split at panel %zu",
                                   bptt_isa_name(ks[kk].isa), n, B, q);

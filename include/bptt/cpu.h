@@ -42,6 +42,15 @@ BPTT_API bptt_isa bptt_cpu_isa(void);
  * kernel can be tested on the widest machine. */
 BPTT_API bptt_isa bptt_kernel_isa(void);
 
+/* 1 when the whole-sequence products (forward's input projection,
+ * backward's dL/dW and dL/dx) run on bptt's own GEMM, 0 when on the BLAS.
+ * bptt's own GEMM runs on bptt_kernel_isa()'s kernels; it is chosen when
+ * the BLAS reports kernels without FMA-class vectors (bptt_blas_info_get:
+ * blas_isa SSE or AVX) on a CPU whose kernel level is avx2 or avx512.  The
+ * environment variable BPTT_GEMM ("bptt" or "blas", read once, at the
+ * first call that needs it) forces the choice. */
+BPTT_API int bptt_own_gemm(void);
+
 #ifdef __cplusplus
 }
 #endif

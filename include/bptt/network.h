@@ -46,13 +46,15 @@ typedef struct bpttf_workspace bpttf_workspace;
  * backward and every algorithm:
  *
  *   bytes = 256 + up(r·Tmax·Bmax·(din+dout)) + 2·up(r·Tmax·Bmax·dout)
- *               + r·dout·p·ceil(dout/p)
+ *               + r·dout·p·ceil(dout/p) + r·kc·(p·ceil((din+dout)/p) + dout)
  *
  * where r = sizeof(double) (sizeof(float) for bpttf_), p = 128/r (16 or
- * 32) and up(n) rounds n up to a multiple of 64.  The arrays hold the
- * stacked inputs s(t) = [x(t); y(t)], the derivatives f'(z(t+1)), the
- * deltas of eq. (5)/(8) and the recurrent weights Wy packed for bptt's
- * recurrence kernel (zero-padded to whole panels of 128 bytes).
+ * 32), kc = min(256, max(din, dout, Tmax·Bmax)) and up(n) rounds n up to a
+ * multiple of 64.  The arrays hold the stacked inputs s(t) = [x(t); y(t)],
+ * the derivatives f'(z(t+1)), the deltas of eq. (5)/(8), the recurrent
+ * weights Wy packed for bptt's recurrence kernel (zero-padded to whole
+ * panels of 128 bytes) and the blocks bptt's own GEMM packs
+ * (bptt_own_gemm).
  *
  * Errors: BPTT_ENULL (net or bytes NULL), BPTT_ESIZE (Tmax or Bmax is 0),
  * BPTT_EOVERFLOW (the count does not fit in size_t). */

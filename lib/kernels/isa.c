@@ -75,3 +75,30 @@ bptt_isa bptt_kernel_isa(void)
     }
     return (bptt_isa)v;
 }
+
+/* BPTT_GEMM=bptt or blas forces the choice (the tests run both); by
+ * default bptt's own GEMM runs only where the BLAS's kernels lack FMA-class
+ * vectors (SSE or AVX kernels) and bptt's own kernels have them: there it
+ * was 2-3x faster (docs/blas.md), while against AVX2 or AVX-512 BLAS
+ * kernels it was slower. */
+int bptt_own_gemm(void)
+{
+    static _Atomic int cached = -1;
+    int v = cached;
+    if (v < 0) {
+        const char *force = getenv("BPTT_GEMM");
+        if (force && strcmp(force, "bptt") == 0)
+            v = 1;
+        else if (force && strcmp(force, "blas") == 0)
+            v = 0;
+        else {
+            bptt_blas_info info;
+            v = bptt_blas_info_get(&info) == BPTT_OK &&
+                info.blas_isa != BPTT_ISA_UNKNOWN &&
+                info.blas_isa < BPTT_ISA_AVX2 &&
+                bptt_kernel_isa() >= BPTT_ISA_AVX2;
+        }
+        cached = v;
+    }
+    return v;
+}

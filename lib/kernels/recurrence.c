@@ -53,7 +53,7 @@ static inline void vstore(R *p, vec v)
  * so the loops over them unroll and acc stays in registers. */
 static inline __attribute__((always_inline)) void
 tile(const int mr, const int np, size_t K, const R *A, size_t lda,
-     const R *P, R *C, size_t ldc, size_t ncols)
+     size_t acs, const R *P, R *C, size_t ldc, size_t ncols)
 {
     vec acc[MR][2 * NP1];
     const int nv = 2 * np;
@@ -76,7 +76,7 @@ tile(const int mr, const int np, size_t K, const R *A, size_t lda,
             p[v] = vload(P + (size_t)(v >> 1) * pstride + j * NR +
                          (size_t)(v & 1) * VL);
         for (int r = 0; r < mr; r++) {
-            const vec a = A[r * lda + j] - (vec){0}; /* broadcast, exact */
+            const vec a = A[r * lda + j * acs] - (vec){0}; /* broadcast, exact */
             for (int v = 0; v < nv; v++)
                 acc[r][v] += a * p[v];
         }
@@ -98,7 +98,7 @@ static inline size_t cols(size_t N, size_t q, int np)
 }
 
 void RUN(size_t B, size_t K, size_t N, size_t q0, size_t q1, const R *A,
-         size_t lda, const R *P, R *C, size_t ldc)
+         size_t lda, size_t acs, const R *P, R *C, size_t ldc)
 {
     const size_t pstride = K * NR;
     size_t b = 0;
@@ -109,10 +109,10 @@ void RUN(size_t B, size_t K, size_t N, size_t q0, size_t q1, const R *A,
         R *c = C + b * ldc;
         size_t q = q0;
         for (; q + NPB <= q1; q += NPB)
-            tile(MR, NPB, K, a, lda, P + q * pstride, c + q * NR, ldc,
+            tile(MR, NPB, K, a, lda, acs, P + q * pstride, c + q * NR, ldc,
                  cols(N, q, NPB));
         for (; q < q1; q++)
-            tile(MR, 1, K, a, lda, P + q * pstride, c + q * NR, ldc,
+            tile(MR, 1, K, a, lda, acs, P + q * pstride, c + q * NR, ldc,
                  cols(N, q, 1));
     }
     /* Remaining rows one by one, several panels at once (B = 1: GEMV). */
@@ -121,13 +121,13 @@ void RUN(size_t B, size_t K, size_t N, size_t q0, size_t q1, const R *A,
         R *c = C + b * ldc;
         size_t q = q0;
         for (; q + NP1 <= q1; q += NP1)
-            tile(1, NP1, K, a, lda, P + q * pstride, c + q * NR, ldc,
+            tile(1, NP1, K, a, lda, acs, P + q * pstride, c + q * NR, ldc,
                  cols(N, q, NP1));
         for (; q + 2 <= q1; q += 2)
-            tile(1, 2, K, a, lda, P + q * pstride, c + q * NR, ldc,
+            tile(1, 2, K, a, lda, acs, P + q * pstride, c + q * NR, ldc,
                  cols(N, q, 2));
         for (; q < q1; q++)
-            tile(1, 1, K, a, lda, P + q * pstride, c + q * NR, ldc,
+            tile(1, 1, K, a, lda, acs, P + q * pstride, c + q * NR, ldc,
                  cols(N, q, 1));
     }
 }

@@ -4,7 +4,9 @@
  * its right operand.  Precision-dependent: include real.h's precision
  * through this file.
  *
- * The product is C += A·P: C is B×N (ld ldc), A is B×K (ld lda), P is K×N.
+ * The product is C += A·P: C is B×N (ld ldc), A is B×K (element (b, j) at
+ * A[b·lda + j·acs]: acs = 1 for row-major A, lda = 1 and acs = its leading
+ * dimension for a transposed one), P is K×N.
  * Forward's z(t+1) += Wy·y(t) is this with A = y(t)ᵀ rows and P = Wyᵀ;
  * backward's g(t) += Wyᵀ·δ(t+1) (eq. (7)) with A = δ(t+1) rows and P = Wy.
  *
@@ -34,8 +36,8 @@
 /* C[b][i] += Σ_j A[b][j]·P[j][i] for b < B and the columns of panels
  * q0 .. q1-1 that are below N (P packed with this kernel's nr). */
 typedef void (*XI(rec_fn))(size_t B, size_t K, size_t N, size_t q0,
-                           size_t q1, const R *A, size_t lda, const R *P,
-                           R *C, size_t ldc);
+                           size_t q1, const R *A, size_t lda, size_t acs,
+                           const R *P, R *C, size_t ldc);
 
 typedef struct XI(rec_kernel) {
     bptt_isa isa;   /* the level it is compiled for */
@@ -82,12 +84,12 @@ static inline void XI(rec_pack)(int trans, size_t K, size_t N, const R *M,
 /* The kernels per level (recurrence.c, compiled once per level). */
 BPTT_HIDDEN void XI(rec_run_sse)(size_t B, size_t K, size_t N, size_t q0,
                                  size_t q1, const R *A, size_t lda,
-                                 const R *P, R *C, size_t ldc);
+                                 size_t acs, const R *P, R *C, size_t ldc);
 BPTT_HIDDEN void XI(rec_run_avx2)(size_t B, size_t K, size_t N, size_t q0,
                                   size_t q1, const R *A, size_t lda,
-                                  const R *P, R *C, size_t ldc);
+                                  size_t acs, const R *P, R *C, size_t ldc);
 BPTT_HIDDEN void XI(rec_run_avx512)(size_t B, size_t K, size_t N, size_t q0,
                                     size_t q1, const R *A, size_t lda,
-                                    const R *P, R *C, size_t ldc);
+                                    size_t acs, const R *P, R *C, size_t ldc);
 
 #endif /* BPTT_KERNELS_RECURRENCE_H */

@@ -184,19 +184,3 @@ void XI(activate)(const bptt_net *net, size_t B, R *zd, R *y, size_t ldy)
 {
     XI(activate_cols)(net, B, 0, net->dout, zd, y, ldy);
 }
-
-void XI(scale)(size_t rows, size_t cols, R beta, R *A, size_t lda)
-{
-    if (beta == 1)
-        return;
-    for (size_t i = 0; i < rows; i++) {
-        R *a = A + i * lda;
-        if (beta == 0) {
-            for (size_t j = 0; j < cols; j++)
-                a[j] = 0;
-        } else {
-            for (size_t j = 0; j < cols; j++)
-                a[j] *= beta;
-        }
-    }
-}

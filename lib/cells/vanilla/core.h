@@ -9,8 +9,7 @@
 #define BPTT_CELLS_VANILLA_CORE_H
 
 #include "internal.h"
-#include "kernels/pool.h"
-#include "kernels/recurrence.h"
+#include "kernels/gemm.h"
 #include "real.h"
 
 /* The workspace: one block, header first, then the arrays, each 64-byte
@@ -18,11 +17,14 @@
  * (t = 0..T-1, ld m); row k of D is f'(z(t+1)) (ld dout), and forward uses
  * it for z(t+1) before the derivative replaces it; row k of Delta is δ(t+1)
  * (ld dout); P holds Wyᵀ (forward) or Wy (backward) packed for the
- * recurrence kernel (kernels/recurrence.h), sized for the widest panel. */
+ * recurrence kernel (kernels/recurrence.h), sized for the widest panel;
+ * G holds the blocks of BPTT_GEMM_KC rows that bptt's own GEMM packs
+ * (kernels/gemm.h). */
 struct X(workspace) {
     const bptt_net *net;
     size_t Tmax, Bmax;
     R *S, *D, *Delta, *P;
+    R *G;                       /* bptt's own GEMM's packed blocks */
     bptt__pool *pool;           /* bptt_workspace_set_threads; NULL: one */
     size_t fwd_T, fwd_B;        /* shape of the kept forward; 0: none */
     double *flow_g, *flow_d;    /* the caller's error-flow arrays (see
@@ -97,9 +99,6 @@ enum { ACT_BLOCK = 16 };
 BPTT_HIDDEN void XI(activate_cols)(const bptt_net *net, size_t B, size_t c0,
                                    size_t c1, R *zd, R *y, size_t ldy);
 
-/* A = beta·A on a rows x cols block; beta = 0 writes zeros without reading
- * A (the BLAS convention, NaN included). */
-BPTT_HIDDEN void XI(scale)(size_t rows, size_t cols, R beta, R *A, size_t lda);
 
 /* The naive loop forms (naive.c): the seed's element-wise sums, no BLAS.
  *

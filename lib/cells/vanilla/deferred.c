@@ -14,7 +14,8 @@
  * per call (kernels/recurrence.h), on the workspace's threads: each thread
  * owns a share of the columns (units), packs its panels of Wy, and per step
  * computes its units' product and activation; one barrier per step.  The
- * whole-sequence GEMMs stay on the BLAS.
+ * whole-sequence GEMMs run on the BLAS, or on bptt's own GEMM where the
+ * BLAS's kernels are weaker than the CPU (kernels/gemm.h).
  *
  * Forward and backward sit side by side; network.c checks the arguments,
  * stages s(t) and dispatches here.
@@ -85,7 +86,7 @@ static void forward_loop(void *arg, int tid, int nth)
         R *z = ws->D + t * B * dout;
         const R *yprev = ws->S + t * B * m + din; /* y(t), rows of ld m */
         R *yt = L->y + t * B * L->ldy;
-        L->kernel->run(B, dout, dout, q0, q1, yprev, m, ws->P, z, dout);
+        L->kernel->run(B, dout, dout, q0, q1, yprev, m, 1, ws->P, z, dout);
         XI(activate_cols)(net, B, c0, c1, z, yt, L->ldy);
         if (t + 1 == L->T)
             break;
@@ -104,8 +105,8 @@ void XI(deferred_forward)(const bptt_net *net, size_t T, size_t B,
     R *Z = ws->D; /* z(t+1) for all t, replaced by f'(z(t+1)) step by step */
 
     /* Z = X Wxᵀ: the input half of eq. (6)'s sum for every step at once */
-    CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasTrans, (int)TB, (int)dout,
-                (int)din, 1, x, (int)ldx, W, (int)ldw, 0, Z, (int)dout);
+    XI(gemm)(0, 1, TB, dout, din, x, ldx, W, ldw, 0, Z, dout, ws->pool,
+             ws->G);
     if (b)
         for (size_t k = 0; k < TB; k++)
             for (size_t i = 0; i < dout; i++)
@@ -136,7 +137,7 @@ static void backward_loop(void *arg, int tid, int nth)
             memcpy(delta + bb * dout + c0, L->dy + (k + bb) * L->lddy + c0,
                    (c1 - c0) * sizeof(R));
         if (t < L->T) /* ... + Wyᵀ δ(t+1) (eq. (7)) */
-            L->kernel->run(B, dout, dout, q0, q1, delta + B * dout, dout,
+            L->kernel->run(B, dout, dout, q0, q1, delta + B * dout, dout, 1,
                            ws->P, delta, dout);
         if (nth == 1) /* ‖g(t)‖, ‖δ(t)‖ if asked (whole rows: one thread) */
             XI(record_flow)(ws, k, B, delta, D);
@@ -167,13 +168,12 @@ void XI(deferred_backward)(const bptt_net *net, size_t T, size_t B,
 
     /* dL/dW = β dW + Δᵀ S: eq. (12)'s sum over t (and b) as one GEMM */
     if (dW)
-        CBLAS(gemm)(CblasRowMajor, CblasTrans, CblasNoTrans, n, (int)m,
-                    (int)TB, 1, Delta, n, ws->S, (int)m, beta, dW, (int)lddw);
+        XI(gemm)(1, 0, dout, m, TB, Delta, dout, ws->S, m, beta, dW, lddw,
+                 ws->pool, ws->G);
     /* dL/dx = β dx + Δ Wx: every step's input gradient as one GEMM */
     if (dx)
-        CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)TB,
-                    (int)din, n, 1, Delta, n, W, (int)ldw, beta, dx,
-                    (int)lddx);
+        XI(gemm)(0, 0, TB, din, dout, Delta, dout, W, ldw, beta, dx, lddx,
+                 ws->pool, ws->G);
     if (db) {
         XI(scale)(1, dout, beta, db, dout);
         for (size_t k = 0; k < TB; k++)

@@ -15,10 +15,10 @@
 static_assert(sizeof(struct X(workspace)) <= STRUCT_SLOT,
               "workspace header exceeds its slot");
 
-/* Offsets of S, D, Delta, P from the arrays' start, and the total
+/* Offsets of S, D, Delta, P, G from the arrays' start, and the total
  * bytes; the formula documented at bptt_workspace_size. */
 static bptt_status layout(const char *fn, const bptt_net *net, size_t Tmax,
-                          size_t Bmax, size_t off[4], size_t *bytes)
+                          size_t Bmax, size_t off[5], size_t *bytes)
 {
     if (!net)
         return bptt__fail(BPTT_ENULL, fn, "net is NULL");
@@ -34,11 +34,20 @@ static bptt_status layout(const char *fn, const bptt_net *net, size_t Tmax,
     const size_t nrmax = BPTT_PANEL_BYTES / sizeof(R);
     size_t c = bptt__mul(bptt__mul(net->dout, XI(rec_panels)(net->dout, nrmax) * nrmax,
                                    &ok), sizeof(R), &ok);
+    /* G: kc rows of the panels covering m columns and dout rows of kc (dL/dW's
+     * transposed operand), kc the GEMMs' largest K (din, dout or T·B) up
+     * to BPTT_GEMM_KC. */
+    size_t kc = net->din > net->dout ? net->din : net->dout;
+    kc = rows > kc ? rows : kc;
+    kc = kc < BPTT_GEMM_KC ? kc : BPTT_GEMM_KC;
+    size_t g = bptt__mul(bptt__mul(kc, XI(rec_panels)(net->m, nrmax) * nrmax +
+                                           net->dout, &ok), sizeof(R), &ok);
     off[0] = 0;
     off[1] = s;
     off[2] = bptt__add(off[1], d, &ok);
     off[3] = bptt__add(off[2], d, &ok);
-    size_t total = bptt__add(bptt__add(off[3], c, &ok), HEADER, &ok);
+    off[4] = bptt__add(off[3], c, &ok);
+    size_t total = bptt__add(bptt__add(off[4], g, &ok), HEADER, &ok);
     /* T*B is a BLAS dimension of the whole-sequence products. */
     if (!ok || rows > BPTT_INT_MAX)
         return bptt__fail(BPTT_EOVERFLOW, fn,
@@ -52,7 +61,7 @@ bptt_status X(workspace_size)(const bptt_net *net, size_t Tmax, size_t Bmax,
                               size_t *bytes)
 {
     static const char fn[] = PREFIX "workspace_size";
-    size_t off[4] = {0}, total = 0;
+    size_t off[5] = {0}, total = 0;
     if (!bytes)
         return bptt__fail(BPTT_ENULL, fn, "bytes is NULL");
     bptt_status st = layout(fn, net, Tmax, Bmax, off, &total);
@@ -62,7 +71,7 @@ bptt_status X(workspace_size)(const bptt_net *net, size_t Tmax, size_t Bmax,
 }
 
 static struct X(workspace) *place(const bptt_net *net, size_t Tmax, size_t Bmax,
-                                  const size_t off[4], void *buf, int owned)
+                                  const size_t off[5], void *buf, int owned)
 {
     unsigned char *base = (unsigned char *)(((uintptr_t)buf + 63) & ~(uintptr_t)63);
     struct X(workspace) *ws = (struct X(workspace) *)base;
@@ -75,6 +84,7 @@ static struct X(workspace) *place(const bptt_net *net, size_t Tmax, size_t Bmax,
     ws->D = (R *)(arrays + off[1]);
     ws->Delta = (R *)(arrays + off[2]);
     ws->P = (R *)(arrays + off[3]);
+    ws->G = (R *)(arrays + off[4]);
     ws->owned = owned;
     return ws;
 }
@@ -83,7 +93,7 @@ bptt_status X(workspace_alloc)(const bptt_net *net, size_t Tmax, size_t Bmax,
                                X(workspace) **ws)
 {
     static const char fn[] = PREFIX "workspace_alloc";
-    size_t off[4] = {0}, total = 0;
+    size_t off[5] = {0}, total = 0;
     if (!ws)
         return bptt__fail(BPTT_ENULL, fn, "ws is NULL");
     bptt_status st = layout(fn, net, Tmax, Bmax, off, &total);
@@ -100,7 +110,7 @@ bptt_status X(workspace_init)(const bptt_net *net, size_t Tmax, size_t Bmax,
                               void *buf, size_t bytes, X(workspace) **ws)
 {
     static const char fn[] = PREFIX "workspace_init";
-    size_t off[4] = {0}, total = 0;
+    size_t off[5] = {0}, total = 0;
     if (!ws)
         return bptt__fail(BPTT_ENULL, fn, "ws is NULL");
     if (!buf)
