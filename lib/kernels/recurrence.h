@@ -63,20 +63,26 @@ static inline void XI(rec_pack)(int trans, size_t K, size_t N, const R *M,
                                 size_t ldm, size_t nr, size_t q0, size_t q1,
                                 R *P)
 {
+    /* Rows of a transposed M are read in runs of JB along j: one row at a
+     * time down the panel, M's rows (often 4 KiB apart, one cache set)
+     * would evict each other. */
+    enum { JB = 64 };
     for (size_t q = q0; q < q1; q++) {
         R *panel = P + q * K * nr;
         const size_t c0 = q * nr, w = N - c0 < nr ? N - c0 : nr;
-        for (size_t j = 0; j < K; j++) {
-            R *row = panel + j * nr;
-            size_t c = 0;
+        for (size_t j0 = 0; j0 < K; j0 += JB) {
+            const size_t j1 = K - j0 < JB ? K : j0 + JB;
             if (trans)
-                for (; c < w; c++)
-                    row[c] = M[(c0 + c) * ldm + j];
+                for (size_t c = 0; c < w; c++)
+                    for (size_t j = j0; j < j1; j++)
+                        panel[j * nr + c] = M[(c0 + c) * ldm + j];
             else
-                for (; c < w; c++)
-                    row[c] = M[j * ldm + c0 + c];
-            for (; c < nr; c++)
-                row[c] = 0;
+                for (size_t j = j0; j < j1; j++)
+                    for (size_t c = 0; c < w; c++)
+                        panel[j * nr + c] = M[j * ldm + c0 + c];
+            for (size_t j = j0; j < j1; j++)
+                for (size_t c = w; c < nr; c++)
+                    panel[j * nr + c] = 0;
         }
     }
 }

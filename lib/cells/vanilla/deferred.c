@@ -70,6 +70,30 @@ static void share(size_t n, size_t nr, int tid, int nth, size_t *q0,
     *c1 = *q1 * nr < n ? *q1 * nr : n;
 }
 
+/* Panels per call of the kernel when a step walks its panels backwards. */
+enum { SNAKE_CHUNK = 8 };
+
+/* C += A·P on the panels q0 .. q1-1, walked forwards on even steps and
+ * backwards on odd ones: when a thread's share of Wy is larger than its
+ * cache, the panels a step read last are still cached when the next step
+ * starts, where in one fixed order every read would miss (LRU).  Each
+ * element's sum is the same either way. */
+static void product(const loop *L, size_t step, size_t q0, size_t q1,
+                    const R *A, size_t lda, R *C)
+{
+    const size_t n = L->net->dout;
+    const XI(rec_kernel) *k = L->kernel;
+    if (step % 2 == 0) {
+        k->run(L->B, n, n, q0, q1, A, lda, 1, L->ws->P, C, n);
+        return;
+    }
+    for (size_t q = q1; q > q0;) {
+        size_t lo = q - q0 > SNAKE_CHUNK ? q - SNAKE_CHUNK : q0;
+        k->run(L->B, n, n, lo, q, A, lda, 1, L->ws->P, C, n);
+        q = lo;
+    }
+}
+
 /* Forward's time loop on one thread's units: z(t+1) += Wy y(t) (P = Wyᵀ),
  * then y(t+1) = f(z(t+1)) and s(t+1)'s y part. */
 static void forward_loop(void *arg, int tid, int nth)
@@ -86,7 +110,7 @@ static void forward_loop(void *arg, int tid, int nth)
         R *z = ws->D + t * B * dout;
         const R *yprev = ws->S + t * B * m + din; /* y(t), rows of ld m */
         R *yt = L->y + t * B * L->ldy;
-        L->kernel->run(B, dout, dout, q0, q1, yprev, m, 1, ws->P, z, dout);
+        product(L, t, q0, q1, yprev, m, z);
         XI(activate_cols)(net, B, c0, c1, z, yt, L->ldy);
         if (t + 1 == L->T)
             break;
@@ -137,8 +161,7 @@ static void backward_loop(void *arg, int tid, int nth)
             memcpy(delta + bb * dout + c0, L->dy + (k + bb) * L->lddy + c0,
                    (c1 - c0) * sizeof(R));
         if (t < L->T) /* ... + Wyᵀ δ(t+1) (eq. (7)) */
-            L->kernel->run(B, dout, dout, q0, q1, delta + B * dout, dout, 1,
-                           ws->P, delta, dout);
+            product(L, t, q0, q1, delta + B * dout, dout, delta);
         if (nth == 1) /* ‖g(t)‖, ‖δ(t)‖ if asked (whole rows: one thread) */
             XI(record_flow)(ws, k, B, delta, D);
         for (size_t bb = 0; bb < B; bb++) /* δ(t) = g(t) ⊙ f'(z(t)) */
