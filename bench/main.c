@@ -458,8 +458,8 @@ static void choose_peers(const options *o, bench_config *cfg, bench_env *env)
         if (here && k + 1 < sizeof cfg->peers / sizeof cfg->peers[0])
             cfg->peers[k++] = name;
         else if (!here && o->peers_named)
-            fprintf(stderr, "bptt-bench: peer %s is not available here; "
-                            "skipped (bench/peers/README.md)\n", name);
+            fprintf(stderr, "bptt-bench: peer %s is not available here, "
+                            "skipped: %s\n", name, bptt_peer_why(name));
         if (here || o->peers_named)
             len += (size_t)snprintf(env->peers + len, sizeof env->peers - len,
                                     "%s%s%s", len ? ", " : "", name,
@@ -496,11 +496,16 @@ int main(int argc, char **argv)
             for (size_t i = 0; i < BENCH_NRTRL; i++)
                 printf("%s\n", bench_rtrl_name(i));
         }
+        /* The peers here on stdout, one a line; why any other is not, on
+         * stderr. */
         const char *name;
         for (size_t i = 0; !rc && o.list_peers && (name = bptt_peer_name(i));
              i++)
             if (bptt_peer_available(name))
                 printf("%s\n", name);
+            else
+                fprintf(stderr, "bptt-bench: peer %s is not available: %s\n",
+                        name, bptt_peer_why(name));
         free(o.shapes);
         return rc == 1 ? 0 : rc;
     }
