@@ -2,7 +2,8 @@
 # setup.sh — install bptt's dependencies (Debian 12, as root), build it in
 # ./build and run the main job.  `setup.sh --deps-only` only installs;
 # `setup.sh --peers` also installs the benchmark's peers (oneDNN, PyTorch:
-# several hundred MB) before building.
+# several hundred MB) before building, and configures an existing ./build
+# afresh if it was configured without oneDNN.
 set -eu
 cd "$(dirname "$0")"
 
@@ -29,6 +30,14 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 fi
 [ "${1:-}" = "--deps-only" ] && exit 0
 
-[ -d build ] || meson setup build
+if [ ! -d build ]; then
+    meson setup build
+elif [ "${1:-}" = "--peers" ] &&
+     grep -q 'PEER_ONEDNN_BUILT 0' build/bench/peers/peer_config.h 2>/dev/null; then
+    # build/ was configured before oneDNN was installed.  A rebuild keeps
+    # that answer, and meson caches its header checks even across
+    # --reconfigure, so configure afresh (--wipe keeps the options).
+    meson setup --wipe build
+fi
 meson compile -C build
 ./build/bench/bptt-bench --quick

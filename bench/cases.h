@@ -113,14 +113,34 @@ void bench_clear_progress(const bench_config *cfg);
  * included in backward); RTRL's passes by bench_flops_rtrl. */
 double bench_pass_flops(bench_pass pass, bench_shape s);
 
+/* Bytes of Wy a pass must read one step after another: dout² elements of
+ * elem bytes per step of a recurrence — T − 1 steps in forward (y(0) = 0
+ * needs no product), in backward and backward_data (δ(T+1) = 0), twice
+ * that in forward_backward, none in backward_weights (one GEMM over all
+ * steps) and in RTRL's passes (GEMM-bound).  Each step needs the previous
+ * one's result, so these reads cannot overlap across steps, and Wy must be
+ * read whole at every step, whatever B. */
+double bench_pass_read_bytes(bench_pass pass, bench_shape s, size_t elem);
+
+/* The least time (ms) a pass of flops flops that reads read_bytes of Wy in
+ * sequence can take: the longer of its flops at gemm_gflops and its reads
+ * at read_gbs (a NaN or zero rate or amount is left out).  *roof gets
+ * "gemm" or "read", the one that binds.  Both roofs are limits of any
+ * implementation, so a pass timed at the best the machine allows reaches
+ * 100% and no more. */
+double bench_bound_ms(double flops, double read_bytes, double gemm_gflops,
+                      double read_gbs, const char **roof);
+
 /* A record of a timed (or derived) pass with the figures that follow from
- * its median: GFLOP/s, the fraction of the limit (GEMV at B = 1, GEMM at
- * B > 1, or GEMM when gemm is set), the speedup over naive_ms (NaN: none). */
+ * its median: GFLOP/s; the binding roof, the pass's least time under the
+ * limits lim (the read limit of the case's Wy, scaled by cfg->threads:
+ * each thread streams its own share) and the fraction of it reached; the
+ * speedup over naive_ms (NaN: none). */
 bench_record bench_make_record(const bench_config *cfg,
                                const bench_prec *prec, const bench_limits *lim,
                                bench_shape s, const char *algo,
                                bench_pass pass, bench_summary t, double flops,
-                               int gemm, double naive_ms);
+                               double naive_ms);
 
 /* Run the peers of cfg->peers on the problem p (whose naive reference is
  * kept), check their y, dL/dW, dL/dx like bptt's algorithms and record

@@ -1,9 +1,8 @@
 /*
- * limits.c — the machine's limits through the same BLAS, measured in the
- * same run as the cases: GEMM GFLOP/s (the bound of the batched cases and
- * of any one-GEMM weight gradient) and GEMV GB/s (the bound of the
- * sequential B = 1 steps, which stream the matrix once per product).
- * Compiled once per precision.
+ * limits.c — the GEMM limit through the same BLAS, measured in the same
+ * run as the cases: GFLOP/s, the roof of every flop a pass does.  (The
+ * other roof, the read bandwidth that bounds a recurrence's steps, is
+ * bandwidth.c's.)  Compiled once per precision.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -15,7 +14,7 @@
 enum { MAX_SAMPLES = 10000 };
 
 typedef struct blas_op {
-    size_t rows, cols;  /* GEMM: rows x rows x rows; GEMV: rows x cols */
+    size_t rows, cols;  /* GEMM: rows x rows x rows */
     R *A, *B, *C;
 } blas_op;
 
@@ -25,14 +24,6 @@ static int call_gemm(void *ctx)
     const int n = (int)o->rows;
     CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, o->A, n,
                 o->B, n, 0, o->C, n);
-    return 0;
-}
-
-static int call_gemv(void *ctx)
-{
-    blas_op *o = ctx;
-    CBLAS(gemv)(CblasRowMajor, CblasNoTrans, (int)o->rows, (int)o->cols, 1,
-                o->A, (int)o->cols, o->B, 1, 0, o->C, 1);
     return 0;
 }
 
@@ -68,12 +59,4 @@ double BX(gemm_gflops)(size_t n, double budget_ms)
     blas_op o = {n, n, NULL, NULL, NULL};
     const double ms = best_ms(call_gemm, &o, n * n, n * n, n * n, budget_ms);
     return 2.0 * (double)n * (double)n * (double)n / (ms * 1e6);
-}
-
-double BX(gemv_gbs)(size_t rows, size_t cols, double budget_ms)
-{
-    blas_op o = {rows, cols, NULL, NULL, NULL};
-    const double ms = best_ms(call_gemv, &o, rows * cols, cols, rows,
-                                budget_ms);
-    return (double)rows * (double)cols * sizeof(R) / (ms * 1e6);
 }

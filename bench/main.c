@@ -2,8 +2,9 @@
  * main.c — bptt-bench: the command line, the run over the grid, and the
  * reports.  Times Network A's forward and backward for every algorithm of
  * the library, RTRL and the peers (oneDNN, PyTorch) where present, after
- * checking each against the naive form, beside the machine's GEMM and GEMV
- * limits and each algorithm's BLAS floor.
+ * checking each against the naive form, beside the machine's limits (the
+ * GEMM rate and the read bandwidth of each case's Wy) and each algorithm's
+ * BLAS floor.
  *
  * Exit status: 0; 1 if an algorithm was refused (its gradient disagreed
  * with naive's or a call failed) or a case or an output file failed; 2 for
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bandwidth.h"
 #include "cases.h"
 #include "env.h"
 #include "peer.h"
@@ -27,9 +29,6 @@
 enum {
     DEFAULT_BUDGET_MS = 200,
     QUICK_BUDGET_MS = 40,
-    GEMM_N = 1024,           /* a GEMM large enough to run at peak */
-    GEMV_ROWS = 512,         /* W of the largest reference shape */
-    GEMV_COLS = 1024,
     LIMIT_MIN_BUDGET_MS = 100, /* at the start: enough calls for a best */
     LIMIT_CASE_BUDGET_MS = 50, /* again before each case */
     /* RTRL costs ~n²(m+1)/(2m+n) times BPTT per step: by default only up
@@ -45,7 +44,7 @@ static void usage(FILE *f)
     fputs("usage: bptt-bench [options]\n"
           "Check every algorithm's gradient of Network A against the naive "
           "form, then time\nforward and backward, beside this machine's GEMM "
-          "and GEMV limits and each\nalgorithm's BLAS floor.\n\n"
+          "and read-bandwidth limits and\neach algorithm's BLAS floor.\n\n"
           "  --shape din,dout,T,B  a case (repeatable; replaces the default "
           "grid)\n"
           "  --quick               a reduced grid and a 40 ms budget (under a "
@@ -331,23 +330,31 @@ static int parse(int argc, char **argv, options *o)
     return 0;
 }
 
-/* Measure the limits of p over budget_ms into lim, keeping the best seen
- * in the run: other load on the machine only ever lowers a measurement,
- * and a limit is what the machine can do.  Measured at the start and again
+/* Measure the GEMM limit of p over budget_ms into lim, and the read limit
+ * over read_bytes (a case's Wy; 0: none), keeping the best seen in the
+ * run: other load on the machine only ever lowers a measurement, and a
+ * limit is what the machine can do.  Measured at the start and again
  * before each case, so that a busy moment at the start does not make a
  * case look faster than the machine. */
 static void measure_limits(const bench_prec *p, double budget_ms,
-                           bench_limits *lim)
+                           size_t read_bytes, bench_limits *lim)
 {
-    const double gemm = p->gemm_gflops(lim->gemm_n, budget_ms);
-    const double gbs = p->gemv_gbs(lim->gemv_rows, lim->gemv_cols, budget_ms);
-    if (gemm > lim->gemm_gflops)
-        lim->gemm_gflops = gemm;
-    if (gbs > lim->gemv_gbs) {
-        lim->gemv_gbs = gbs;
-        /* a GEMV does 2 flops per matrix element read */
-        lim->gemv_gflops = gbs * 2 / (double)p->elem;
+    /* GEMM's peak is the best over sizes, not at one size: on a shared or
+     * small-cache machine a 1024^3 GEMM ran at half the rate of one that
+     * fits in L2 (24 against 52 GFLOP/s in double, 1 thread), and a
+     * limit below what a case's smaller GEMMs reach is no limit. */
+    static const size_t sizes[] = {64, 128, 256, 512, 1024};
+    const size_t nsizes = sizeof sizes / sizeof sizes[0];
+    for (size_t i = 0; i < nsizes; i++) {
+        const double gemm = p->gemm_gflops(sizes[i], budget_ms / nsizes);
+        if (gemm > lim->gemm_gflops) {
+            lim->gemm_gflops = gemm;
+            lim->gemm_n = sizes[i];
+        }
     }
+    if (read_bytes)
+        bench_read_limit_keep(lim, read_bytes,
+                              bench_read_gbs(read_bytes, budget_ms));
 }
 
 /* argv joined by spaces, for the record (malloc'd). */
@@ -451,8 +458,8 @@ static void choose_peers(const options *o, bench_config *cfg, bench_env *env)
         if (here && k + 1 < sizeof cfg->peers / sizeof cfg->peers[0])
             cfg->peers[k++] = name;
         else if (!here && o->peers_named)
-            fprintf(stderr, "bptt-bench: peer %s is not available here; "
-                            "skipped (bench/peers/README.md)\n", name);
+            fprintf(stderr, "bptt-bench: peer %s is not available here, "
+                            "skipped: %s\n", name, bptt_peer_why(name));
         if (here || o->peers_named)
             len += (size_t)snprintf(env->peers + len, sizeof env->peers - len,
                                     "%s%s%s", len ? ", " : "", name,
@@ -489,11 +496,16 @@ int main(int argc, char **argv)
             for (size_t i = 0; i < BENCH_NRTRL; i++)
                 printf("%s\n", bench_rtrl_name(i));
         }
+        /* The peers here on stdout, one a line; why any other is not, on
+         * stderr. */
         const char *name;
         for (size_t i = 0; !rc && o.list_peers && (name = bptt_peer_name(i));
              i++)
             if (bptt_peer_available(name))
                 printf("%s\n", name);
+            else
+                fprintf(stderr, "bptt-bench: peer %s is not available: %s\n",
+                        name, bptt_peer_why(name));
         free(o.shapes);
         return rc == 1 ? 0 : rc;
     }
@@ -535,15 +547,15 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < o.nprec; k++) {
         if (progress)
             fprintf(stderr, "\r\033[Kmeasuring the %s limits", o.prec[k]->name);
-        lim[k] = (bench_limits){o.prec[k]->name, GEMM_N, 0, GEMV_ROWS,
-                                GEMV_COLS, 0, 0};
+        lim[k] = (bench_limits){.precision = o.prec[k]->name};
         measure_limits(o.prec[k], o.budget_ms > LIMIT_MIN_BUDGET_MS
                                       ? o.budget_ms : LIMIT_MIN_BUDGET_MS,
-                       &lim[k]);
+                       0, &lim[k]);
     }
     if (progress)
         fputs("\r\033[K", stderr);
     bench_table_limits(stdout, lim, o.nprec);
+    bench_table_limits_legend(stdout);
     fflush(stdout);
 
     bench_results res = {0};
@@ -554,6 +566,7 @@ int main(int argc, char **argv)
             const size_t first = res.n, first_note = res.nnote;
             measure_limits(o.prec[k], o.budget_ms < LIMIT_CASE_BUDGET_MS
                                           ? o.budget_ms : LIMIT_CASE_BUDGET_MS,
+                           shapes[i].dout * shapes[i].dout * o.prec[k]->elem,
                            &lim[k]);
             if (bench_run_case(&cfg, o.prec[k], &lim[k], shapes[i], &res))
                 failed = 1;

@@ -99,7 +99,7 @@ int bench_run_peers(const bench_config *cfg, const bench_prec *prec,
             const bench_record r = bench_make_record(
                 cfg, prec, lim, s, name, pass,
                 bench_summarize(po.samples[k], po.reps),
-                bench_pass_flops(pass, s), 0, naive_ms[pass]);
+                bench_pass_flops(pass, s), naive_ms[pass]);
             if (bench_add_record(out, &r))
                 snprintf(reason, sizeof reason, "out of memory");
         }

@@ -98,11 +98,10 @@ typedef struct bench_prec {
      * has none (naive makes no BLAS calls). */
     bench_floor_fn (*floor_of)(const char *algo_name, bench_pass pass);
 
-    /* The limits, measured: GEMM GFLOP/s on n x n x n and GEMV GB/s on a
-     * rows x cols matrix (bytes of the matrix read per second), each the
-     * best of the calls made in budget_ms. */
+    /* The GEMM limit, measured: GFLOP/s on n x n x n, the best of the
+     * calls made in budget_ms.  (The read limit is precision-independent:
+     * bandwidth.h.) */
     double (*gemm_gflops)(size_t n, double budget_ms);
-    double (*gemv_gbs)(size_t rows, size_t cols, double budget_ms);
     size_t elem;        /* bytes of one element */
 } bench_prec;
 

@@ -271,6 +271,5 @@ const bench_prec BENCH_PREC = {
     .rtrl_bytes = BX(rtrl_bytes),
     .floor_of = BX(floor_of),
     .gemm_gflops = BX(gemm_gflops),
-    .gemv_gbs = BX(gemv_gbs),
     .elem = sizeof(R),
 };

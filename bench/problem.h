@@ -35,6 +35,5 @@ size_t BX(rtrl_bytes)(const bptt_net *net, size_t B);
 
 /* The limits (limits.c), documented at bench_prec. */
 double BX(gemm_gflops)(size_t n, double budget_ms);
-double BX(gemv_gbs)(size_t rows, size_t cols, double budget_ms);
 
 #endif

@@ -252,11 +252,14 @@ int bench_json_write(FILE *f, const bench_env *env, const bench_limits *lim,
         bench_json_string(f, lim[i].precision);
         fprintf(f, ", \"gemm_n\": %zu, \"gemm_gflops\": ", lim[i].gemm_n);
         json_num(f, lim[i].gemm_gflops);
-        fprintf(f, ", \"gemv_rows\": %zu, \"gemv_cols\": %zu, \"gemv_gbs\": ",
-                lim[i].gemv_rows, lim[i].gemv_cols);
-        json_num(f, lim[i].gemv_gbs);
-        fputs(", \"gemv_gflops\": ", f);
-        json_num(f, lim[i].gemv_gflops);
+        fputs(", \"read\": [", f);
+        for (size_t j = 0; j < lim[i].nread; j++) {
+            fprintf(f, "%s{\"bytes\": %zu, \"gbs\": ", j ? ", " : "",
+                    lim[i].read[j].bytes);
+            json_num(f, lim[i].read[j].gbs);
+            fputc('}', f);
+        }
+        fputc(']', f);
         fputc('}', f);
     }
     fputs("\n  ],\n  \"records\": [", f);
@@ -298,14 +301,40 @@ void bench_table_env(FILE *f, const bench_env *env)
         fprintf(f, "peers     %s\n", env->peers);
 }
 
+/* Bytes as KiB, MiB or GiB. */
+static void bytes_str(char *buf, size_t size, double bytes)
+{
+    if (!isfinite(bytes))
+        snprintf(buf, size, "-");
+    else if (bytes < 1024.0 * 1024)
+        snprintf(buf, size, "%.1f KiB", bytes / 1024);
+    else if (bytes < 1024.0 * 1024 * 1024)
+        snprintf(buf, size, "%.1f MiB", bytes / (1024.0 * 1024));
+    else
+        snprintf(buf, size, "%.2f GiB", bytes / (1024.0 * 1024 * 1024));
+}
+
+void bench_table_limits_legend(FILE *f)
+{
+    fputs("%limit: the least time a pass can take here over its median, "
+          "from the roof in\ncolumn \"of\": gemm (its flops at the GEMM "
+          "limit) or read (Wy read once per step\nof a recurrence at the "
+          "read limit of Wy's size, measured before each case)\n", f);
+}
+
 void bench_table_limits(FILE *f, const bench_limits *lim, size_t nlim)
 {
-    for (size_t i = 0; i < nlim; i++)
-        fprintf(f, "limits    %-6s GEMM %zu^3: %.1f GFLOP/s; GEMV %zux%zu: "
-                   "%.1f GB/s = %.1f GFLOP/s\n",
-                lim[i].precision, lim[i].gemm_n, lim[i].gemm_gflops,
-                lim[i].gemv_rows, lim[i].gemv_cols, lim[i].gemv_gbs,
-                lim[i].gemv_gflops);
+    for (size_t i = 0; i < nlim; i++) {
+        fprintf(f, "limits    %-6s GEMM %zu^3: %.1f GFLOP/s", lim[i].precision,
+                lim[i].gemm_n, lim[i].gemm_gflops);
+        for (size_t j = 0; j < lim[i].nread; j++) {
+            char b[32];
+            bytes_str(b, sizeof b, (double)lim[i].read[j].bytes);
+            fprintf(f, "%s %s %.1f GB/s", j ? "," : "; read", b,
+                    lim[i].read[j].gbs);
+        }
+        fputc('\n', f);
+    }
 }
 
 /* A number in a column of width w by the printf format fmt (one double),
@@ -334,10 +363,10 @@ void bench_table_case(FILE *f, const bench_record *rec, size_t n)
                     fprintf(f, " %s %.1fx", rec[j].pass, rec[j].speedup);
             break;
         }
-    fprintf(f, "\n  %-10s %-17s %10s %10s %10s %10s %10s %6s %8s %7s %10s "
-               "%7s %8s\n",
+    fprintf(f, "\n  %-10s %-17s %10s %10s %10s %10s %10s %6s %8s %7s %-4s "
+               "%10s %7s %8s\n",
             "algo", "pass", "median ms", "q1", "q3", "min", "max", "reps",
-            "GFLOP/s", "%limit", "floor ms", "xfloor", "vs naive");
+            "GFLOP/s", "%limit", "of", "floor ms", "xfloor", "vs naive");
     int derived = 0;
     for (size_t i = 0; i < n; i++) {
         const bench_record *r = &rec[i];
@@ -354,6 +383,7 @@ void bench_table_case(FILE *f, const bench_record *rec, size_t n)
         fprintf(f, " %6zu", r->time.n);
         cell(f, 8, "%.2f", r->gflops);
         cell(f, 7, "%.1f", 100 * r->fraction);
+        fprintf(f, " %-4s", r->limit ? r->limit : "-");
         cell(f, 10, "%.4g", r->floor_ms);
         cell(f, 7, "%.2f", r->floor_ratio);
         cell(f, 8, "%.1fx", r->speedup);
@@ -401,19 +431,6 @@ static int same_case(const bench_record *a, const bench_record *b)
 {
     return strcmp(a->precision, b->precision) == 0 && a->din == b->din
            && a->dout == b->dout && a->T == b->T && a->B == b->B;
-}
-
-/* Bytes as KiB, MiB or GiB. */
-static void bytes_str(char *buf, size_t size, double bytes)
-{
-    if (!isfinite(bytes))
-        snprintf(buf, size, "-");
-    else if (bytes < 1024.0 * 1024)
-        snprintf(buf, size, "%.1f KiB", bytes / 1024);
-    else if (bytes < 1024.0 * 1024 * 1024)
-        snprintf(buf, size, "%.1f MiB", bytes / (1024.0 * 1024));
-    else
-        snprintf(buf, size, "%.2f GiB", bytes / (1024.0 * 1024 * 1024));
 }
 
 void bench_table_ratios(FILE *f, const bench_record *all, size_t first,

@@ -27,9 +27,15 @@ typedef struct bench_record {
     double flops, gflops;      /* DESIGN.md §3 counts; flops / median */
     double speedup;            /* naive's median / this median */
     int is_default;            /* what BPTT_ALGO_AUTO resolves to here */
-    const char *limit;         /* "gemv" (B = 1) or "gemm" (B > 1) */
-    double limit_gflops;       /* that limit in GFLOP/s, this precision */
-    double fraction;           /* gflops / limit_gflops */
+    const char *limit;         /* the roof that binds this pass: "gemm"
+                                  (its flops at the GEMM limit) or "read"
+                                  (its sequential reads of Wy at the read
+                                  limit), whichever takes longer */
+    double limit_gflops;       /* flops / that least time: the GFLOP/s the
+                                  pass could reach at best here */
+    double fraction;           /* gflops / limit_gflops = the least time /
+                                  median; <= 1 whenever the limits hold;
+                                  NaN for a derived time */
     double floor_ms;           /* median of the algorithm's bare BLAS calls */
     double floor_ratio;        /* median / floor_ms */
     int derived;               /* 1: median is a difference of two measured
@@ -50,15 +56,32 @@ typedef struct bench_refusal {
     const char *activations;   /* "tanh" or "mixed" (NULL: "tanh") */
 } bench_refusal;
 
+/* The read bandwidth over arrays of one size (bandwidth.h). */
+typedef struct bench_read_limit {
+    size_t bytes;              /* the array: a case's Wy, dout² elements */
+    double gbs;                /* 1e9 bytes per second, one thread */
+} bench_read_limit;
+
+enum { BENCH_MAX_READS = 32 };
+
 /* The limits of one precision: the best measured in the run so far. */
 typedef struct bench_limits {
     const char *precision;
-    size_t gemm_n;             /* GEMM of gemm_n x gemm_n x gemm_n */
-    double gemm_gflops;
-    size_t gemv_rows, gemv_cols;
-    double gemv_gbs;           /* matrix bytes read per second, 1e9 */
-    double gemv_gflops;        /* the same GEMV in GFLOP/s: the B = 1 limit */
+    size_t gemm_n;             /* the GEMM, n x n x n, that ran fastest */
+    double gemm_gflops;        /* its GFLOP/s: the roof of every flop */
+    bench_read_limit read[BENCH_MAX_READS]; /* the roof of the recurrence's
+                                  reads of Wy, by Wy's size: measured
+                                  before each case for its size */
+    size_t nread;
 } bench_limits;
+
+/* The read limit over arrays of bytes bytes, NaN if none was measured. */
+double bench_read_limit_gbs(const bench_limits *lim, size_t bytes);
+
+/* Keep gbs as the read limit of bytes if it beats the one kept (the best
+ * of the run: other load only ever slows a probe); a size beyond
+ * BENCH_MAX_READS sizes is not kept. */
+void bench_read_limit_keep(bench_limits *lim, size_t bytes, double gbs);
 
 /* Where and how the figures were made. */
 typedef struct bench_env {
@@ -110,6 +133,9 @@ void bench_table_env(FILE *f, const bench_env *env);
  * and again at the end of a run. */
 void bench_table_warning(FILE *f, const bptt_blas_info *b);
 void bench_table_limits(FILE *f, const bench_limits *lim, size_t nlim);
+/* What the %limit column and its "of" column mean (once, under the
+ * limits). */
+void bench_table_limits_legend(FILE *f);
 /* The n records of one case (same precision, shape and activations), a
  * heading with what BPTT_ALGO_AUTO resolves to and the default's speedup,
  * one line per record, and a footnote under a derived time. */

@@ -159,7 +159,18 @@ assert list(doc)[0] == "blas", "the BLAS report comes first"
 assert "peers" in env
 assert len(doc["records"]) == int(sys.argv[2]), "records differ from CSV rows"
 assert {l["precision"] for l in doc["limits"]} == {"double", "float"}
-assert all(l["gemm_gflops"] > 0 and l["gemv_gbs"] > 0 for l in doc["limits"])
+assert all(l["gemm_gflops"] > 0 for l in doc["limits"])
+# a read limit for every case's Wy, and every record's fraction of its
+# limit follows from the record's own figures
+for l in doc["limits"]:
+    assert l["read"] and all(x["gbs"] > 0 for x in l["read"]), l
+for r in doc["records"]:
+    assert r["limit"] in ("gemm", "read"), r
+    if r["derived"]:
+        assert r["fraction_of_limit"] is None, r
+    elif r["gflops"] is not None:
+        assert abs(r["fraction_of_limit"] - r["gflops"] / r["limit_gflops"]) \
+            <= 1e-4 * r["fraction_of_limit"], r
 for r in doc["records"]:
     if r["derived"]:
         assert r["reps"] == 0 and r["q1_ms"] is None and r["max_ms"] is None

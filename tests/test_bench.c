@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bandwidth.h"
 #include "cases.h"
 #include "prec.h"
 #include "problem.h" /* double: the floors' operands, for their test */
@@ -427,8 +428,12 @@ START_TEST(json_document_is_valid)
     strcpy(env.cpu, "CPU with \\ and \"quotes\"");
     env.blas = weak_blas();
     strcpy(env.date, "2024-01-01T00:00:00Z");
-    const bench_limits lim[2] = {{"double", 64, 30, 8, 16, 50, 12.5},
-                                 {"float", 64, NAN, 8, 16, 50, 25}};
+    bench_limits lim[2] = {{.precision = "double", .gemm_n = 64,
+                            .gemm_gflops = 30},
+                           {.precision = "float", .gemm_n = 64,
+                            .gemm_gflops = NAN}};
+    bench_read_limit_keep(&lim[0], 8192, 120.5);
+    bench_read_limit_keep(&lim[0], 2097152, 40);
     bench_record rec[3] = {sample_record(), sample_record(), sample_record()};
     rec[1].pass = "forward";
     rec[2].speedup = INFINITY;
@@ -458,6 +463,10 @@ START_TEST(json_document_is_valid)
     ck_assert_ptr_nonnull(strstr(text, "\"cpu\": \"CPU with \\\\ and "
                                        "\\\"quotes\\\"\""));
     ck_assert_ptr_nonnull(strstr(text, "\"gemm_gflops\": null"));
+    ck_assert_ptr_nonnull(strstr(text, "\"read\": [{\"bytes\": 8192, \"gbs\": "
+                                       "120.5}, {\"bytes\": 2097152, \"gbs\": "
+                                       "40}]"));
+    ck_assert_ptr_nonnull(strstr(text, "\"read\": []"));
     /* the BLAS report first, with its verdict */
     const char first[] = "{\n  \"blas\": {\n    \"vendor\": \"OpenBLAS\"";
     ck_assert(strncmp(text, first, strlen(first)) == 0);
@@ -643,6 +652,181 @@ START_TEST(table_verdict_follows_each_ratio)
     ck_assert_str_eq(text, "  torch / bptt (deferred), median time: backward "
                            "-, forward+backward 1.00x (same)\n");
     free(text);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Limits                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Bytes of Wy read in sequence, by pass: dout² elements per step, T − 1
+ * steps per recurrence. */
+START_TEST(read_bytes_per_pass)
+{
+    const bench_shape s = {128, 128, 100, 1, 0};
+    const double step = 128.0 * 128 * 8;
+    ck_assert_double_eq(bench_pass_read_bytes(BENCH_FORWARD, s, 8), 99 * step);
+    ck_assert_double_eq(bench_pass_read_bytes(BENCH_BACKWARD, s, 8), 99 * step);
+    ck_assert_double_eq(bench_pass_read_bytes(BENCH_BACKWARD_DATA, s, 8),
+                        99 * step);
+    ck_assert_double_eq(bench_pass_read_bytes(BENCH_FORWARD_BACKWARD, s, 8),
+                        198 * step);
+    ck_assert_double_eq(bench_pass_read_bytes(BENCH_BACKWARD_WEIGHTS, s, 8), 0);
+    ck_assert_double_eq(bench_pass_read_bytes(BENCH_SEQUENCE, s, 8), 0);
+    ck_assert_double_eq(bench_pass_read_bytes(BENCH_STEP, s, 8), 0);
+    /* B does not change it: Wy is read whole at every step */
+    const bench_shape b = {128, 128, 100, 32, 0};
+    ck_assert_double_eq(bench_pass_read_bytes(BENCH_BACKWARD, b, 4),
+                        99 * step / 2);
+}
+END_TEST
+
+/* The property the %limit column guarantees by construction: a pass's
+ * least time is the longer of its flops at the GEMM limit and its reads of
+ * Wy at the read limit, so a pass timed at the binding roof shows exactly
+ * 100% and any pass that beats neither roof at most 100%: above 100% only
+ * if the pass outran a measured limit.  The old column divided
+ * every B = 1 pass by a GEMV rate, so GEMM-bound work (deferred's weight
+ * gradient, its forward's input product) showed 190-890%. */
+START_TEST(limit_fraction_cannot_exceed_one)
+{
+    const bench_shape shapes[] = {
+        {32, 32, 100, 1, 0},   {128, 128, 100, 1, 0}, {512, 512, 100, 1, 0},
+        {1024, 1024, 100, 1, 0}, {256, 256, 100, 32, 0}, {512, 512, 50, 64, 0},
+        {3, 5, 7, 2, 0},       {8, 8, 1, 1, 0},
+    };
+    const bench_prec *precs[] = {&bench_prec_double, &bench_prec_float};
+    for (int threads = 1; threads <= 2; threads++)
+        for (size_t q = 0; q < 2; q++) {
+            const bench_prec *prec = precs[q];
+            const bench_config cfg = {.threads = threads};
+            bench_limits lim = {.precision = prec->name, .gemm_gflops = 97};
+            for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+                const bench_shape s = shapes[i];
+                const size_t wy = s.dout * s.dout * prec->elem;
+                /* a smaller Wy sits in a faster cache */
+                bench_read_limit_keep(&lim, wy, wy < 65536 ? 300 : 40);
+                const double gbs =
+                    bench_read_limit_gbs(&lim, wy) * threads;
+                for (bench_pass pass = BENCH_FORWARD; pass < BENCH_NPASS;
+                     pass++) {
+                    const double flops = bench_pass_flops(pass, s);
+                    const double t_gemm = flops / (97 * 1e6);
+                    const double t_read =
+                        bench_pass_read_bytes(pass, s, prec->elem)
+                        / (gbs * 1e6);
+                    const double t_bound = t_gemm > t_read ? t_gemm : t_read;
+                    /* any time that beats neither roof */
+                    const double times[] = {t_bound, 1.25 * t_bound,
+                                            2 * t_bound, 1e3 * t_bound};
+                    for (size_t k = 0; k < 4; k++) {
+                        const bench_summary t = {1, times[k], times[k],
+                                                 times[k], times[k], times[k]};
+                        const bench_record r = bench_make_record(
+                            &cfg, prec, &lim, s, "x", pass, t, flops, NAN);
+                        ck_assert_msg(r.fraction <= 1 + 1e-12,
+                                      "%s (%zu,%zu,%zu,%zu) %s: %.3f",
+                                      prec->name, s.din, s.dout, s.T, s.B,
+                                      r.pass, r.fraction);
+                        ck_assert_double_eq_tol(r.fraction,
+                                                t_bound / times[k], 1e-12);
+                        ck_assert_str_eq(r.limit,
+                                         t_read > t_gemm ? "read" : "gemm");
+                    }
+                }
+            }
+        }
+}
+END_TEST
+
+/* The regression of the old column, by hand: deferred's weight gradient at
+ * (128,128,100,1) in double is one GEMM of 2·128·256·100 flops; at the
+ * GEMM limit (50 GFLOP/s) it takes 0.131072 ms and is 100% of its limit,
+ * not 50/8 = 625% of a GEMV's 8 GFLOP/s.  Its backward streams Wy 99
+ * times: 99·128 KiB at 20 GB/s take 0.6488 ms, longer than its 13.1072
+ * MFLOP at 50 GFLOP/s (0.262 ms), so the read roof binds. */
+START_TEST(limit_by_hand)
+{
+    const bench_config cfg = {.threads = 1};
+    bench_limits lim = {.precision = "double", .gemm_gflops = 50};
+    bench_read_limit_keep(&lim, 128 * 128 * 8, 20);
+    const bench_shape s = {128, 128, 100, 1, 0};
+    const double wflops = bench_pass_flops(BENCH_BACKWARD_WEIGHTS, s);
+    ck_assert_double_eq(wflops, 2.0 * 128 * 256 * 100);
+    bench_summary t = {0, NAN, NAN, wflops / 50e6, NAN, NAN};
+    bench_record r = bench_make_record(&cfg, &bench_prec_double, &lim, s,
+                                       "deferred", BENCH_BACKWARD_WEIGHTS, t,
+                                       wflops, NAN);
+    ck_assert_str_eq(r.limit, "gemm");
+    ck_assert_double_eq_tol(r.limit_gflops, 50, 1e-9);
+    ck_assert_double_eq_tol(r.fraction, 1, 1e-12);
+    const double bflops = bench_pass_flops(BENCH_BACKWARD, s);
+    const double t_read = 99.0 * 128 * 128 * 8 / 20e6;
+    t = (bench_summary){1, 2 * t_read, 2 * t_read, 2 * t_read, 2 * t_read,
+                        2 * t_read};
+    r = bench_make_record(&cfg, &bench_prec_double, &lim, s, "deferred",
+                          BENCH_BACKWARD, t, bflops, NAN);
+    ck_assert_str_eq(r.limit, "read");
+    ck_assert_double_eq_tol(r.limit_gflops, bflops / (t_read * 1e6), 1e-9);
+    ck_assert_double_eq_tol(r.fraction, 0.5, 1e-12);
+    /* no read limit measured for this size: the GEMM roof alone */
+    bench_limits none = {.precision = "double", .gemm_gflops = 50};
+    r = bench_make_record(&cfg, &bench_prec_double, &none, s, "deferred",
+                          BENCH_BACKWARD, t, bflops, NAN);
+    ck_assert_str_eq(r.limit, "gemm");
+    ck_assert_double_eq_tol(r.limit_gflops, 50, 1e-9);
+}
+END_TEST
+
+/* The best of the run per size; sizes apart; a full table keeps what it
+ * has. */
+START_TEST(read_limits_keep_the_best)
+{
+    bench_limits lim = {.precision = "float"};
+    ck_assert(isnan(bench_read_limit_gbs(&lim, 64)));
+    bench_read_limit_keep(&lim, 64, 10);
+    bench_read_limit_keep(&lim, 64, 5);
+    bench_read_limit_keep(&lim, 128, 7);
+    bench_read_limit_keep(&lim, 64, 12);
+    bench_read_limit_keep(&lim, 256, NAN);
+    ck_assert_double_eq(bench_read_limit_gbs(&lim, 64), 12);
+    ck_assert_double_eq(bench_read_limit_gbs(&lim, 128), 7);
+    ck_assert(isnan(bench_read_limit_gbs(&lim, 256)));
+    ck_assert_uint_eq(lim.nread, 2);
+    for (size_t b = 1000; lim.nread < BENCH_MAX_READS; b++)
+        bench_read_limit_keep(&lim, b, 1);
+    bench_read_limit_keep(&lim, 1, 99);
+    ck_assert_uint_eq(lim.nread, BENCH_MAX_READS);
+    ck_assert(isnan(bench_read_limit_gbs(&lim, 1)));
+}
+END_TEST
+
+/* The probe's vector sums against a plain loop, on lengths around the
+ * vector and unroll widths and on an unaligned start; its rate is a
+ * positive number, and NaN for an empty array. */
+START_TEST(read_probe_sums_and_measures)
+{
+    enum { N = 1100 };
+    uint64_t *a = malloc((N + 1) * sizeof *a);
+    ck_assert_ptr_nonnull(a);
+    for (size_t i = 0; i <= N; i++)
+        a[i] = 0x9E3779B97F4A7C15ull * (i + 1);
+    const size_t len[] = {0, 1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64,
+                          65, 100, 1000, N};
+    for (size_t k = 0; k < sizeof len / sizeof len[0]; k++)
+        for (size_t off = 0; off <= 1; off++) {
+            if (len[k] + off > N + 1)
+                continue;
+            uint64_t want = 0;
+            for (size_t i = 0; i < len[k]; i++)
+                want += a[off + i];
+            ck_assert_msg(bench_read_sum(a + off, len[k]) == want,
+                          "n = %zu, offset %zu", len[k], off);
+        }
+    free(a);
+    const double gbs = bench_read_gbs(4096, 1);
+    ck_assert_msg(isfinite(gbs) && gbs > 0, "%g GB/s", gbs);
+    ck_assert(isnan(bench_read_gbs(0, 1)));
 }
 END_TEST
 
@@ -886,6 +1070,13 @@ static Suite *suite(void)
     tcase_add_test(report, table_prints_the_ratios);
     tcase_add_test(report, table_verdict_follows_each_ratio);
     suite_add_tcase(s, report);
+    TCase *limits = tcase_create("limits");
+    tcase_add_test(limits, read_bytes_per_pass);
+    tcase_add_test(limits, limit_fraction_cannot_exceed_one);
+    tcase_add_test(limits, limit_by_hand);
+    tcase_add_test(limits, read_limits_keep_the_best);
+    tcase_add_test(limits, read_probe_sums_and_measures);
+    suite_add_tcase(s, limits);
     TCase *floors = tcase_create("floors");
     tcase_add_loop_test(floors, floors_compute_their_products, 0, 2);
     suite_add_tcase(s, floors);

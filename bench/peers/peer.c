@@ -3,14 +3,15 @@
  * a case to one through the files of protocol.h, and read its outputs and
  * times back.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* POSIX 2008 with realpath */
 #include "peer.h"
 
-#include "peer_config.h" /* PEER_ONEDNN_RUNNER, PEER_TORCH_SCRIPT, PEER_PYTHON */
+#include "peer_config.h" /* where meson built and installs the runners */
 #include "protocol.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -110,6 +111,9 @@ static int spawn_wait(char *const argv[], char *const env[], const char *log)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* Why each peer is not available, for bptt_peer_why ("" once found). */
+static char why[NPEERS][512];
+
 /* The first python3 that imports torch and numpy, or NULL; cached. */
 static const char *torch_python(void)
 {
@@ -132,28 +136,142 @@ static const char *torch_python(void)
     return found[0] ? found : NULL;
 }
 
+/* The directory of the running program (no trailing '/'), or NULL where
+ * /proc/self/exe cannot say; cached. */
+static const char *exe_dir(void)
+{
+    static int known;
+    static char dir[4096];
+    if (!known) {
+        known = 1;
+        const ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
+        dir[n > 0 ? n : 0] = '\0';
+        char *slash = strrchr(dir, '/');
+        if (n <= 0 || (size_t)n >= sizeof dir - 1 || !slash)
+            dir[0] = '\0';
+        else
+            *slash = '\0';
+    }
+    return dir[0] ? dir : NULL;
+}
+
+/* 1 when the running program lies in the build tree it was built in:
+ * then the runners are where meson built them; otherwise it is installed. */
+static int in_build_tree(void)
+{
+    static int known, inside;
+    if (!known) {
+        known = 1;
+        char root[4096];
+        const char *dir = exe_dir();
+        if (dir && realpath(PEER_BUILD_ROOT, root)) {
+            const size_t len = strlen(root);
+            inside = strncmp(dir, root, len) == 0
+                     && (dir[len] == '/' || dir[len] == '\0');
+        }
+    }
+    return inside;
+}
+
+/* Where the installed runners are: the install's libexec directory
+ * relative to the installed program's bindir, from the running program's
+ * directory — so a staged (DESTDIR) or moved install finds its own; the
+ * configured absolute directory when the program's cannot be known. */
+static void installed_path(char *buf, size_t size, const char *file)
+{
+    const char *bin = PEER_INSTALL_BINDIR, *dst = PEER_INSTALL_LIBEXECDIR;
+    const char *dir = exe_dir();
+    if (!dir) {
+        snprintf(buf, size, "%s/%s", dst, file);
+        return;
+    }
+    /* the longest common prefix of whole components */
+    size_t common = 0;
+    for (size_t i = 0; bin[i] && bin[i] == dst[i]; i++)
+        if (bin[i + 1] == '\0' || bin[i + 1] == '/')
+            if (dst[i + 1] == '\0' || dst[i + 1] == '/')
+                common = i + 1;
+    size_t len = (size_t)snprintf(buf, size, "%s", dir);
+    for (const char *p = bin + common; *p; p++)
+        if (*p == '/' && p[1] && p[1] != '/' && len < size)
+            len += (size_t)snprintf(buf + len, size - len, "/..");
+    if (len < size)
+        snprintf(buf + len, size - len, "%s/%s", dst + common, file);
+}
+
+/* The runner's or script's path into buf, or NULL with the reason in
+ * why[peer]: the environment's override, else the build tree's file or
+ * the installed one, whichever this program is. */
+static const char *locate(int peer, const char *var, const char *built,
+                          const char *file, int mode, char *buf, size_t size)
+{
+    const char *v = getenv(var);
+    const char *from = "";
+    if (v && *v) {
+        snprintf(buf, size, "%s", v);
+        from = var;
+    } else if (in_build_tree()) {
+        snprintf(buf, size, "%s", built);
+        from = "the build tree";
+    } else {
+        installed_path(buf, size, file);
+        from = "the installed files";
+    }
+    if (access(buf, mode) == 0)
+        return buf;
+    snprintf(why[peer], sizeof why[peer], "%s (from %s): %s", buf, from,
+             strerror(errno));
+    return NULL;
+}
+
 static const char *onednn_runner(void)
 {
-    const char *p = env_or("BPTT_PEER_ONEDNN", PEER_ONEDNN_RUNNER);
-    return *p && access(p, X_OK) == 0 ? p : NULL;
+    static char path[4096];
+    if (!PEER_ONEDNN_BUILT && !getenv("BPTT_PEER_ONEDNN")) {
+        snprintf(why[ONEDNN], sizeof why[ONEDNN],
+                 "not built: libdnnl was not found when bptt was configured "
+                 "(install libdnnl-dev, then configure again: sh setup.sh "
+                 "--peers)");
+        return NULL;
+    }
+    return locate(ONEDNN, "BPTT_PEER_ONEDNN", PEER_ONEDNN_RUNNER,
+                  "bptt-peer-onednn", X_OK, path, sizeof path);
 }
 
 static const char *torch_script(void)
 {
-    const char *p = env_or("BPTT_PEER_TORCH", PEER_TORCH_SCRIPT);
-    return *p && access(p, R_OK) == 0 ? p : NULL;
+    static char path[4096];
+    return locate(TORCH, "BPTT_PEER_TORCH", PEER_TORCH_SCRIPT, "torch_rnn.py",
+                  R_OK, path, sizeof path);
 }
 
 int bptt_peer_available(const char *name)
 {
-    switch (peer_index(name)) {
-    case ONEDNN:
+    const int i = peer_index(name);
+    if (i < 0)
+        return 0;
+    why[i][0] = '\0';
+    if (i == ONEDNN)
         return onednn_runner() != NULL;
-    case TORCH:
-        return torch_script() != NULL && torch_python() != NULL;
-    default:
+    if (!torch_script())
+        return 0;
+    if (!torch_python()) {
+        snprintf(why[TORCH], sizeof why[TORCH],
+                 "no python3 that imports torch and numpy (tried "
+                 "$BPTT_PEER_PYTHON, /usr/bin/python3, %s, python3 on PATH)",
+                 PEER_PYTHON[0] ? PEER_PYTHON : "-");
         return 0;
     }
+    return 1;
+}
+
+const char *bptt_peer_why(const char *name)
+{
+    const int i = peer_index(name);
+    if (i < 0)
+        return "no such peer";
+    bptt_peer_available(name);
+    return why[i];
 }
 
 /* The temporary directory of one run and its three files. */
@@ -272,7 +390,8 @@ int bptt_peer_run(const char *name, const peer_input *in, peer_output *out,
         || !in->dout || !in->T || !in->B || !in->threads || !in->cap)
         return say(PEER_FAILED, err, errlen, "%s: invalid arguments", name);
     if (!bptt_peer_available(name))
-        return say(PEER_UNAVAILABLE, err, errlen, "%s: not available", name);
+        return say(PEER_UNAVAILABLE, err, errlen, "%s: not available: %s",
+                   name, bptt_peer_why(name));
 
     rundir d;
     if (rundir_make(&d))

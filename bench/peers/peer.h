@@ -66,12 +66,22 @@ typedef struct peer_output {
 const char *bptt_peer_name(size_t i);
 
 /* 1 if the peer can run here (its runner is built, or a python3 that
- * imports torch and numpy exists; the answer is cached), 0 otherwise and
- * for an unknown name.  Paths may be overridden by the environment:
+ * imports torch and numpy exists; the interpreter found is cached), 0
+ * otherwise and for an unknown name.  The runner (bptt-peer-onednn) and
+ * the script (torch_rnn.py) are looked up where this program is: in the
+ * build tree when it runs from there, else in the install's
+ * libexecdir/bptt, found relative to the program's own directory (so a
+ * staged or moved install uses its own).  The environment overrides:
  * BPTT_PEER_ONEDNN (the runner), BPTT_PEER_TORCH (the script),
  * BPTT_PEER_PYTHON (the interpreter, tried before /usr/bin/python3 and
  * python3 on PATH). */
 int bptt_peer_available(const char *name);
+
+/* Why the peer is not available, naming the file looked for and where
+ * ("/usr/local/libexec/bptt/bptt-peer-onednn (from the installed files):
+ * No such file or directory", or that it was not built); "" when it is.
+ * Static storage, overwritten by the next call. */
+const char *bptt_peer_why(const char *name);
 
 /* Run peer name on in, filling out.  Writes the input file to a fresh
  * directory under $TMPDIR (or /tmp), runs the runner with stdout and

@@ -25,3 +25,22 @@ LD_LIBRARY_PATH="$libdir" "$root/user"
 bench=$(find "$root" -name bptt-bench -type f | head -n 1)
 test -x "$bench"
 LD_LIBRARY_PATH="$libdir" "$bench" --list-algos | grep -qx naive
+# The installed bptt-bench finds the installed peer runners (not the build
+# tree's): the same peers as the build's bptt-bench.
+built=$("$build/bench/bptt-bench" --list-peers 2>/dev/null | tr '\n' ' ')
+installed=$(LD_LIBRARY_PATH="$libdir" "$bench" --list-peers 2>/dev/null | tr '\n' ' ')
+if [ "$installed" != "$built" ]; then
+    LD_LIBRARY_PATH="$libdir" "$bench" --list-peers
+    echo "installed bptt-bench lists peers '$installed', the build's '$built'"
+    exit 1
+fi
+# Without its runner, it says which file it looked for, and where.
+runner=$(find "$root" -name bptt-peer-onednn -type f | head -n 1)
+if [ -n "$runner" ]; then
+    rm "$runner"
+    why=$(LD_LIBRARY_PATH="$libdir" "$bench" --list-peers 2>&1 >/dev/null)
+    case $why in
+    *"peer onednn is not available: "*"/libexec/bptt/bptt-peer-onednn (from the installed files): No such file or directory"*) ;;
+    *) echo "no reason naming the missing runner: $why"; exit 1 ;;
+    esac
+fi
