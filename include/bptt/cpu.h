@@ -44,9 +44,11 @@ BPTT_API bptt_isa bptt_kernel_isa(void);
 
 /* 1 when the whole-sequence products (forward's input projection,
  * backward's dL/dW and dL/dx) run on bptt's own GEMM, 0 when on the BLAS.
- * bptt's own GEMM runs on bptt_kernel_isa()'s kernels; it is chosen when
- * the BLAS reports kernels without FMA-class vectors (bptt_blas_info_get:
- * blas_isa SSE or AVX) on a CPU whose kernel level is avx2 or avx512.  The
+ * bptt's own GEMM runs on bptt_kernel_isa()'s kernels and on the
+ * workspace's threads (bptt_workspace_set_threads); it is the default
+ * wherever bptt_kernel_isa() is avx2 or avx512, so that a BLAS running
+ * kernels weaker than the CPU (bptt_blas_info_get) costs nothing and every
+ * thread count gives the same bits.  The BLAS serves the sse level.  The
  * environment variable BPTT_GEMM ("bptt" or "blas", read once, at the
  * first call that needs it) forces the choice. */
 BPTT_API int bptt_own_gemm(void);

@@ -76,11 +76,13 @@ bptt_isa bptt_kernel_isa(void)
     return (bptt_isa)v;
 }
 
-/* BPTT_GEMM=bptt or blas forces the choice (the tests run both); by
- * default bptt's own GEMM runs only where the BLAS's kernels lack FMA-class
- * vectors (SSE or AVX kernels) and bptt's own kernels have them: there it
- * was 2-3x faster (docs/blas.md), while against AVX2 or AVX-512 BLAS
- * kernels it was slower. */
+/* BPTT_GEMM=bptt or blas forces the choice (the tests run both).  By
+ * default the products run on bptt's own GEMM wherever its kernels have
+ * FMA-class vectors (avx2, avx512): then every product of a call runs on
+ * the workspace's own threads, split the same way for every thread count
+ * (bitwise reproducible), with no BLAS thread left spinning on a core the
+ * recurrence needs, and the BLAS's kernel choice (right or wrong for this
+ * CPU) no longer matters.  On the sse level the BLAS is used. */
 int bptt_own_gemm(void)
 {
     static _Atomic int cached = -1;
@@ -91,13 +93,8 @@ int bptt_own_gemm(void)
             v = 1;
         else if (force && strcmp(force, "blas") == 0)
             v = 0;
-        else {
-            bptt_blas_info info;
-            v = bptt_blas_info_get(&info) == BPTT_OK &&
-                info.blas_isa != BPTT_ISA_UNKNOWN &&
-                info.blas_isa < BPTT_ISA_AVX2 &&
-                bptt_kernel_isa() >= BPTT_ISA_AVX2;
-        }
+        else
+            v = bptt_kernel_isa() >= BPTT_ISA_AVX2;
         cached = v;
     }
     return v;
