@@ -227,6 +227,12 @@ void tu_snap_add(tu_snap *s, const void *p, size_t bytes)
     s->n++;
 }
 
+void tu_snap_retake(tu_snap *s)
+{
+    for (int i = 0; i < s->n; i++)
+        memcpy(s->copy[i], s->p[i], s->bytes[i]);
+}
+
 int tu_snap_changed(const tu_snap *s)
 {
     for (int i = 0; i < s->n; i++)
@@ -240,6 +246,18 @@ void tu_snap_free(tu_snap *s)
     for (int i = 0; i < s->n; i++)
         free(s->copy[i]);
     s->n = 0;
+}
+
+void tu_assert_refused(bptt_status got, bptt_status want, const tu_snap *s,
+                       const char *what)
+{
+    ck_assert_msg(got == want, "%s: status %d (%s), want %d (%s)", what,
+                  (int)got, bptt_strerror(got), (int)want,
+                  bptt_strerror(want));
+    ck_assert_msg(bptt_error_detail()[0] != '\0', "%s: no detail", what);
+    const int changed = s ? tu_snap_changed(s) : -1;
+    ck_assert_msg(changed < 0, "%s: wrote buffer %d of the snapshot", what,
+                  changed);
 }
 
 int tu_run_suite(Suite *s)

@@ -84,25 +84,14 @@ void tu_from_float(const float *f, size_t n, double *a);
 double tu_relerr(size_t rows, size_t cols, const double *a, size_t lda,
                  const double *b, size_t ldb);
 
-/* Trap assertion for suites that include <check.h>: copy `bytes` bytes of
- * `region` into `snap`, run `call`, and assert that it returned `want`,
- * left a detail for bptt_error_detail() and wrote none of those bytes. */
-#define TU_TRAP(call, want, region, snap, bytes)                               \
-    do {                                                                       \
-        memcpy((snap), (region), (bytes));                                     \
-        bptt_status got_ = (call);                                             \
-        ck_assert_msg(got_ == (want), "%s: got %s", #call,                     \
-                      bptt_strerror(got_));                                    \
-        ck_assert_msg(bptt_error_detail()[0] != '\0', "%s: no detail", #call); \
-        ck_assert_msg(memcmp((region), (snap), (bytes)) == 0, "%s: wrote",      \
-                      #call);                                                  \
-    } while (0)
 /* Run a Check suite, print its report and return main's exit status. */
 int tu_run_suite(Suite *s);
 
-/* A snapshot of several buffers, to prove that a call wrote nothing:
- * add each buffer (NULL is skipped), then tu_snap_changed() gives the index
- * (in order of adding) of the first buffer that differs, or -1. */
+/* "Nothing was written" — the one way every suite asserts it.  A
+ * snapshot holds copies of the buffers a refused call could touch: add
+ * each buffer (NULL is skipped) before the call, assert the refusal with
+ * TU_REFUSED, and tu_snap_retake() after a call that was meant to write
+ * (the snapshot then holds the new contents).  Up to 16 buffers. */
 typedef struct tu_snap {
     int n;
     const void *p[16];
@@ -111,7 +100,28 @@ typedef struct tu_snap {
 } tu_snap;
 
 void tu_snap_add(tu_snap *s, const void *p, size_t bytes);
+void tu_snap_retake(tu_snap *s);
+/* The index (in order of adding) of the first buffer that differs from its
+ * copy, or -1. */
 int tu_snap_changed(const tu_snap *s);
 void tu_snap_free(tu_snap *s);
+
+/* Assert that a call was refused: it returned want (not BPTT_OK), left a
+ * detail for bptt_error_detail() and wrote none of the buffers of s (s may
+ * be NULL: no buffer).  what names the call in a failure. */
+void tu_assert_refused(bptt_status got, bptt_status want, const tu_snap *s,
+                       const char *what);
+#define TU_REFUSED(call, want, snap)                                           \
+    tu_assert_refused((call), (want), (snap), #call)
+
+/* The same for one region of `bytes` bytes, snapshotted right before the
+ * call (for traps between which the region changes). */
+#define TU_REFUSED_REGION(call, want, region, bytes)                           \
+    do {                                                                       \
+        tu_snap s_ = {0};                                                      \
+        tu_snap_add(&s_, (region), (bytes));                                   \
+        tu_assert_refused((call), (want), &s_, #call);                         \
+        tu_snap_free(&s_);                                                     \
+    } while (0)
 
 #endif
