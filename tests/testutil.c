@@ -248,6 +248,13 @@ void tu_snap_free(tu_snap *s)
     s->n = 0;
 }
 
+void tu_assert_unwritten(const tu_snap *s, const char *what)
+{
+    const int changed = tu_snap_changed(s);
+    ck_assert_msg(changed < 0, "%s: wrote buffer %d of the snapshot", what,
+                  changed);
+}
+
 void tu_assert_refused(bptt_status got, bptt_status want, const tu_snap *s,
                        const char *what)
 {
@@ -255,9 +262,8 @@ void tu_assert_refused(bptt_status got, bptt_status want, const tu_snap *s,
                   (int)got, bptt_strerror(got), (int)want,
                   bptt_strerror(want));
     ck_assert_msg(bptt_error_detail()[0] != '\0', "%s: no detail", what);
-    const int changed = s ? tu_snap_changed(s) : -1;
-    ck_assert_msg(changed < 0, "%s: wrote buffer %d of the snapshot", what,
-                  changed);
+    if (s)
+        tu_assert_unwritten(s, what);
 }
 
 int tu_run_suite(Suite *s)

@@ -106,6 +106,10 @@ void tu_snap_retake(tu_snap *s);
 int tu_snap_changed(const tu_snap *s);
 void tu_snap_free(tu_snap *s);
 
+/* Assert that none of the buffers of s changed since they were taken (a
+ * call that succeeded left an output it was told not to compute). */
+void tu_assert_unwritten(const tu_snap *s, const char *what);
+
 /* Assert that a call was refused: it returned want (not BPTT_OK), left a
  * detail for bptt_error_detail() and wrote none of the buffers of s (s may
  * be NULL: no buffer).  what names the call in a failure. */
