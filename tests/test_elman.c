@@ -360,25 +360,17 @@ END_TEST
 /* Gradient checks: central differences on every block                       */
 /* ------------------------------------------------------------------------ */
 
+static double loss_of(const void *p)
+{
+    return lib_loss(p);
+}
+
 static void fd_check(eprob *p, double *a, size_t rows, size_t cols, size_t ld,
                      const double *grad, size_t ldg, const char *what)
 {
-    double *fd = calloc(rows * ld, sizeof *fd);
-    for (size_t i = 0; i < rows; i++)
-        for (size_t j = 0; j < cols; j++) {
-            double *th = &a[i * ld + j], keep = *th;
-            double h = TU_FD_STEP * fmax(1.0, fabs(keep));
-            *th = keep + h;
-            double lp = lib_loss(p);
-            *th = keep - h;
-            double lm = lib_loss(p);
-            *th = keep;
-            fd[i * ld + j] = (lp - lm) / (2 * h);
-        }
-    double e = tu_relerr(rows, cols, grad, ldg, fd, ld);
+    const double e = tu_fd_block(loss_of, p, a, rows, cols, ld, grad, ldg);
     ck_assert_msg(e <= TOL_GRADCHECK, "%s: relerr %g against differences",
                   what, e);
-    free(fd);
 }
 
 static void gradcheck(eprob *p, bptt_algo algo)

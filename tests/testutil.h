@@ -74,6 +74,38 @@ bptt_status tu_rtrl_gradients(const tu_problem *p, bptt_rtrl_algo algo,
 /* Loss of the problem at its current weights (forward + loss only). */
 double tu_loss(const tu_problem *p);
 
+/* Finite differences — the one helper of every gradient check (Network A,
+ * Network B, RTRL).  loss(problem) is the loss at the problem's current
+ * arrays; the helpers perturb an array in place and restore it bitwise.
+ *
+ * tu_fd_block: dL/dθ for every θ of the rows x cols block a (leading
+ * dimension ld) by central differences (L(θ + h) − L(θ − h)) / 2h, h =
+ * TU_FD_STEP·max(1, |θ|), compared with grad (ldg): returns the normwise
+ * relative error tu_relerr(grad, differences). */
+typedef double (*tu_loss_fn)(const void *problem);
+double tu_fd_block(tu_loss_fn loss, const void *problem, double *a,
+                   size_t rows, size_t cols, size_t ld, const double *grad,
+                   size_t ldg);
+
+/* One block of a direction: the array a (rows x cols, ld), its gradient
+ * grad (same ld) and the direction's entries v (same ld). */
+typedef struct tu_fd_dir {
+    double *a;
+    const double *grad, *v;
+    size_t rows, cols, ld;
+} tu_fd_dir;
+
+/* KANN's check: the derivative of the loss along the direction V (the
+ * blocks' v) by one central difference with h = TU_FD_STEP — two extra
+ * losses in all — against <grad, V>: returns |fd − <grad, V>| / |<grad, V>|
+ * and the two values in *fd and *dot (either may be NULL). */
+double tu_fd_direction(tu_loss_fn loss, const void *problem,
+                       const tu_fd_dir *blocks, size_t nblocks, double *fd,
+                       double *dot);
+
+/* tu_loss as a tu_loss_fn over a tu_problem. */
+double tu_loss_fn_problem(const void *problem);
+
 /* n floats converted from a (malloc'd; NULL for a NULL a), and n doubles
  * converted back from f into a. */
 float *tu_to_float(const double *a, size_t n);
