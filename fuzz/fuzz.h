@@ -321,6 +321,10 @@ void op_spectral(bytes *r);
 void op_flow(bytes *r);
 /* ops_train.c */
 void op_clip(bytes *r);
+/* ops_plan.c */
+void op_plan(bytes *r);
+void op_plan_elman(bytes *r);
+void op_plan_rtrl(bytes *r);
 /* fuzz_main.c */
 void op_misc(bytes *r);
 

@@ -876,6 +876,9 @@ static const op ops[] = {
     {"spectral", op_spectral},
     {"flow", op_flow},
     {"clip", op_clip},
+    {"plan", op_plan},
+    {"plan_elman", op_plan_elman},
+    {"plan_rtrl", op_plan_rtrl},
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 
