@@ -846,6 +846,20 @@ void op_misc(bytes *r)
     bpttf_elman_workspace_free(NULL);
     bptt_rtrl_free(NULL);
     bpttf_rtrl_free(NULL);
+    /* the plan layer's name, accessors and destroys */
+    REQUIRE((bptt_cell_name((bptt_cell)code) != NULL) ==
+                (code >= 0 && code < BPTT_NCELL), "cell_name(%d)", code);
+    REQUIRE(bptt_plan_cell(NULL) == BPTT_NCELL && bptt_plan_tmax(NULL) == 0 &&
+                bptt_plan_bmax(NULL) == 0 && bpttf_plan_algo(NULL) == BPTT_NALGO &&
+                bptt_plan_workspace(NULL) == NULL &&
+                bpttf_elman_plan_workspace(NULL) == NULL &&
+                bptt_rtrl_plan_state(NULL) == NULL, "NULL plans");
+    bptt_plan_destroy(NULL);
+    bpttf_plan_destroy(NULL);
+    bptt_elman_plan_destroy(NULL);
+    bpttf_elman_plan_destroy(NULL);
+    bptt_rtrl_plan_destroy(NULL);
+    bpttf_rtrl_plan_destroy(NULL);
 }
 
 /* ------------------------------------------------------------------------ */

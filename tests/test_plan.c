@@ -569,7 +569,7 @@ START_TEST(layout_refused_by_name)
     TRAP_CREATE(bptt_plan_create(NULL, T, 1, NULL, BPTT_ALGO_AUTO, &p), p,
                 BPTT_ENULL, "net");
     TRAP_CREATE(bptt_plan_create(net, 0, 1, NULL, BPTT_ALGO_AUTO, &p), p,
-                BPTT_ESIZE, "T");
+                BPTT_ESIZE, "Tmax");
     TRAP_CREATE(bptt_plan_create(net, T, 1, NULL, BPTT_NALGO, &p), p,
                 BPTT_EALGO, "algo");
     TRAP_CREATE(bptt_plan_create(net, SIZE_MAX / 2, 4, NULL, BPTT_ALGO_AUTO,
@@ -745,6 +745,8 @@ START_TEST(null_arguments)
     bptt_plan_destroy(plan);
     bptt_plan_destroy(NULL);
     bpttf_plan_destroy(NULL);
+    bpttf_elman_plan_destroy(NULL);
+    bpttf_rtrl_plan_destroy(NULL);
     bptt_elman_plan_destroy(NULL);
     bptt_rtrl_plan_destroy(NULL);
     bptt_net_free(net);

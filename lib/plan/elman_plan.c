@@ -32,7 +32,7 @@ bptt_status X(elman_plan_create)(const bptt_elman *el, size_t Tmax,
         return bptt__fail(BPTT_ENULL, fn, "el is NULL");
     if (!plan)
         return bptt__fail(BPTT_ENULL, fn, "plan is NULL");
-    CHECK(bptt__check_shape(fn, Tmax, Bmax, Tmax, Bmax, algo));
+    CHECK(bptt__check_capacity(fn, Tmax, Bmax, (unsigned)algo, BPTT_NALGO));
     int ok = 1;
     const size_t TB = bptt__mul(Tmax, Bmax, &ok);
     if (!ok)

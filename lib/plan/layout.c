@@ -13,6 +13,18 @@ const char *bptt_cell_name(bptt_cell cell)
     return (unsigned)cell < BPTT_NCELL ? names[cell] : NULL;
 }
 
+bptt_status bptt__check_capacity(const char *fn, size_t Tmax, size_t Bmax,
+                                 unsigned algo, unsigned nalgo)
+{
+    if (Tmax == 0 || Bmax == 0)
+        return bptt__fail(BPTT_ESIZE, fn, "Tmax (%zu) and Bmax (%zu) must be "
+                          "> 0", Tmax, Bmax);
+    if (algo >= nalgo)
+        return bptt__fail(BPTT_EALGO, fn, "algo = %d is not an algorithm",
+                          (int)algo);
+    return BPTT_OK;
+}
+
 bptt_status bptt__layout_resolve(const char *fn, const void *layout,
                                  void *out, size_t size,
                                  const bptt__ld_field *f, size_t n,

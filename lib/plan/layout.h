@@ -32,6 +32,12 @@ BPTT_HIDDEN bptt_status bptt__layout_resolve(const char *fn,
                                              const bptt__ld_field *f, size_t n,
                                              size_t elem);
 
+/* A plan's Tmax and Bmax (> 0: BPTT_ESIZE) and its algorithm code (below
+ * nalgo: BPTT_EALGO), checked when it is made. */
+BPTT_HIDDEN bptt_status bptt__check_capacity(const char *fn, size_t Tmax,
+                                             size_t Bmax, unsigned algo,
+                                             unsigned nalgo);
+
 /* The member of a resolved layout at a field's offset. */
 static inline size_t bptt__ld(const void *layout, size_t offset)
 {

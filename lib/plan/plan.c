@@ -38,7 +38,7 @@ bptt_status X(plan_create)(const bptt_net *net, size_t Tmax, size_t Bmax,
         return bptt__fail(BPTT_ENULL, fn, "net is NULL");
     if (!plan)
         return bptt__fail(BPTT_ENULL, fn, "plan is NULL");
-    CHECK(bptt__check_shape(fn, Tmax, Bmax, Tmax, Bmax, algo));
+    CHECK(bptt__check_capacity(fn, Tmax, Bmax, (unsigned)algo, BPTT_NALGO));
     const bptt_cell kind = BPTT_CELL_VANILLA; /* a bptt_net is one */
     const XI(cell) *ops = cells[kind];
     size_t TB;
