@@ -131,10 +131,10 @@ int main(int argc, char **argv)
     const size_t M = V + HIDDEN, TB = (size_t)T * STREAMS;
     bptt_net *net;
     bptt_elman *el;
-    bptt_elman_workspace *ws;
+    bptt_elman_plan *plan; /* T steps of STREAMS sequences, dense arrays */
     TRY(bptt_net_create_uniform(V, HIDDEN, BPTT_ACT_TANH, NULL, &net));
     TRY(bptt_elman_create(net, V, BPTT_HEAD_SOFTMAX, &el));
-    TRY(bptt_elman_workspace_alloc(el, T, STREAMS, &ws));
+    TRY(bptt_elman_plan_create(el, T, STREAMS, NULL, BPTT_ALGO_AUTO, &plan));
 
     double *W = alloc0(HIDDEN * M), *bh = alloc0(HIDDEN);
     double *Wo = alloc0(V * HIDDEN), *bo = alloc0(V);
@@ -159,6 +159,9 @@ int main(int argc, char **argv)
     printf("text %s: %zu bytes, %zu classes; hidden %d tanh, T = %d, "
            "B = %d, %ld chunks, rate %g\n", path, len, V, HIDDEN, T, STREAMS,
            chunks, rate);
+    const bptt_elman_params prm = {W, bh, Wo, bo};
+    const bptt_elman_grads g = {dW, dbh, dWo, dbo, NULL, NULL};
+    const bptt_elman_targets tg = {labels, NULL};
     double *const grads[] = {dW, dbh, dWo, dbo};
     const size_t counts[] = {HIDDEN * M, HIDDEN, V * HIDDEN, V};
     double *const params[] = {W, bh, Wo, bo};
@@ -174,12 +177,9 @@ int main(int argc, char **argv)
                 labels[k] = cls[text[(p + 1) % len]];
             }
         double E;
-        TRY(bptt_elman_forward(el, T, STREAMS, W, M, bh, Wo, HIDDEN, bo, x, V,
-                               h0, HIDDEN, labels, NULL, 0, &E, h, HIDDEN,
-                               NULL, 0, BPTT_ALGO_AUTO, ws));
-        TRY(bptt_elman_backward(el, T, STREAMS, W, M, Wo, HIDDEN, labels, NULL,
-                                0, 0.0, dW, M, dbh, dWo, HIDDEN, dbo, NULL, 0,
-                                NULL, 0, BPTT_ALGO_AUTO, ws));
+        TRY(bptt_elman_plan_forward(plan, T, STREAMS, &prm, x, h0, &tg, &E, h,
+                                    NULL));
+        TRY(bptt_elman_plan_backward(plan, T, STREAMS, &prm, &tg, 0.0, &g));
         const double alpha = rate / (double)TB * clip_factor(grads, counts, 4);
         for (int p = 0; p < 4; p++)
             TRY(bptt_sgd_step(rows[p], cols[p], alpha, grads[p], cols[p],
@@ -211,9 +211,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < SAMPLE; i++) {
         memset(x, 0, V * sizeof *x);
         x[c] = 1;
-        TRY(bptt_elman_forward(el, 1, 1, W, M, bh, Wo, HIDDEN, bo, x, V, h0,
-                               HIDDEN, NULL, NULL, 0, NULL, h, HIDDEN, y, V,
-                               BPTT_ALGO_AUTO, ws));
+        TRY(bptt_elman_plan_forward(plan, 1, 1, &prm, x, h0, NULL, NULL, h,
+                                    y));
         memcpy(h0, h, HIDDEN * sizeof *h);
         double z = 0, acc = 0;
         for (size_t k = 0; k < V; k++)
@@ -225,7 +224,7 @@ int main(int argc, char **argv)
     }
     printf("\n");
 
-    bptt_elman_workspace_free(ws);
+    bptt_elman_plan_destroy(plan);
     bptt_elman_free(el);
     bptt_net_free(net);
     free(W), free(bh), free(Wo), free(bo), free(dW), free(dbh), free(dWo);

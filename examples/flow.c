@@ -76,9 +76,9 @@ static void run(bptt_activation act, double rho, double input_sigma,
     static double W[DOUT * M], x[T * B * DIN], y[T * B * DOUT];
     static double dyT[B * DOUT], gnorm[T * B];
     bptt_net *net;
-    bptt_workspace *ws;
+    bptt_plan *plan;
     TRY(bptt_net_create_uniform(DIN, DOUT, act, NULL, &net));
-    TRY(bptt_workspace_alloc(net, T, B, &ws));
+    TRY(bptt_plan_create(net, T, B, NULL, BPTT_ALGO_AUTO, &plan));
 
     /* Wx: Glorot on its dout x din block.  Wy: a random Gaussian matrix
      * (the same for every ρ: same seed), rescaled to spectral radius ρ.
@@ -102,9 +102,12 @@ static void run(bptt_activation act, double rho, double input_sigma,
         for (int j = 0; j < DOUT; j++)
             dyT[b * DOUT + j] /= sqrt(s);
     }
-    TRY(bptt_forward(net, T, B, W, M, NULL, x, DIN, NULL, 0, y, DOUT,
-                     BPTT_ALGO_AUTO, ws));
-    TRY(bptt_flow_lag_profile(net, T, B, W, M, dyT, DOUT, gnorm, NULL, ws));
+    const bptt_params prm = {W, NULL};
+    TRY(bptt_plan_forward(plan, T, B, &prm, x, NULL, y));
+    /* The profile is an expert call: it runs on the plan's workspace,
+     * after the plan's forward. */
+    TRY(bptt_flow_lag_profile(net, T, B, W, M, dyT, DOUT, gnorm, NULL,
+                              bptt_plan_workspace(plan)));
 
     /* mean f'(z(t)) over all units and steps, from y = f(z) */
     double sdf = 0;
@@ -118,7 +121,7 @@ static void run(bptt_activation act, double rho, double input_sigma,
         res->logprof[tau] = s / B;
     }
     res->rate = fit_rate(res->logprof);
-    bptt_workspace_free(ws);
+    bptt_plan_destroy(plan);
     bptt_net_free(net);
 }
 

@@ -3,7 +3,7 @@
  * A random "teacher" net of the same shape turns a stream of random inputs
  * into targets; a student starting from other random weights learns them
  * as Williams and Zipser do: after every step, the step's gradient from
- * bptt_rtrl_step (beta = 0) goes straight into an SGD step (eq. 13).  No
+ * an RTRL plan's step (beta = 0) goes straight into an SGD step (eq. 13).  No
  * sequence is stored: memory is the RTRL state, whatever the length of
  * the stream.  Prints the mean loss per step over windows of the stream.
  * Build:  cc rtrl_online.c $(pkg-config --cflags --libs bptt) -o rtrl_online */
@@ -31,11 +31,11 @@ static double uniform(unsigned long long *s) /* deterministic, in [-1, 1) */
 int main(void)
 {
     bptt_net *net;
-    bptt_rtrl *student;
-    bptt_workspace *teacher; /* the teacher runs one step at a time */
+    bptt_rtrl_plan *student;
+    bptt_plan *teacher; /* the teacher runs one step at a time */
     TRY(bptt_net_create_uniform(DIN, DOUT, BPTT_ACT_TANH, NULL, &net));
-    TRY(bptt_rtrl_alloc(net, 1, &student));
-    TRY(bptt_workspace_alloc(net, 1, 1, &teacher));
+    TRY(bptt_rtrl_plan_create(net, 1, NULL, BPTT_RTRL_AUTO, &student));
+    TRY(bptt_plan_create(net, 1, 1, NULL, BPTT_ALGO_AUTO, &teacher));
     size_t bytes;
     TRY(bptt_rtrl_size(net, 1, &bytes));
     printf("RTRL state: %zu bytes, for a stream of any length\n", bytes);
@@ -47,7 +47,9 @@ int main(void)
         Wt[i] = 0.9 * uniform(&seed); /* teacher */
         W[i] = 0.1 * uniform(&seed);  /* student */
     }
-    TRY(bptt_rtrl_reset(net, 1, NULL, 0, student)); /* y(0) = 0, P = 0 */
+    const bptt_params pt = {Wt, NULL}, ps = {W, b};
+    const bptt_grads g = {dW, db, NULL, NULL};
+    TRY(bptt_rtrl_plan_reset(student, 1, NULL)); /* y(0) = 0, P = 0 */
 
     double sum = 0;
     for (int t = 0; t < STEPS; t++) {
@@ -56,11 +58,10 @@ int main(void)
         /* the teacher's next output is the target: y0 = its last state */
         const double *prev = yt[t % 2];
         double *target = yt[(t + 1) % 2];
-        TRY(bptt_forward(net, 1, 1, Wt, M, NULL, x, DIN, prev, DOUT, target,
-                         DOUT, BPTT_ALGO_AUTO, teacher));
+        TRY(bptt_plan_forward(teacher, 1, 1, &pt, x, prev, target));
         double loss;
-        TRY(bptt_rtrl_step(net, 1, W, M, b, x, DIN, target, DOUT, NULL, y, DOUT,
-                           &loss, 0.0, dW, M, db, BPTT_RTRL_AUTO, student));
+        const bptt_targets tg = {target, NULL};
+        TRY(bptt_rtrl_plan_step(student, &ps, x, &tg, y, &loss, 0.0, &g));
         /* online: update at once; the next step's gradient is then the
          * usual RTRL approximation (exact only for fixed W) */
         TRY(bptt_sgd_step(DOUT, M, 0.01, dW, M, W, M));
@@ -72,8 +73,8 @@ int main(void)
             sum = 0;
         }
     }
-    bptt_workspace_free(teacher);
-    bptt_rtrl_free(student);
+    bptt_plan_destroy(teacher);
+    bptt_rtrl_plan_destroy(student);
     bptt_net_free(net);
     return 0;
 }

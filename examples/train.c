@@ -1,7 +1,8 @@
 /* train.c — train Network A (teacher-student) and print the loss falling.
  *
  * A random "teacher" net of the same shape produces the targets; a student
- * starting from other random weights learns them by BPTT and SGD (eq. 13).
+ * starting from other random weights learns them by BPTT and SGD (eq. 13),
+ * through one plan made for the shape (bptt/plan.h).
  * Build:  cc train.c $(pkg-config --cflags --libs bptt) -o train        */
 #include <bptt.h>
 #include <stdio.h>
@@ -31,9 +32,9 @@ int main(void)
     for (int i = 0; i < DOUT; i++)
         act[i] = i < DOUT / 2 ? BPTT_ACT_TANH : BPTT_ACT_LOGISTIC;
     bptt_net *net;
-    bptt_workspace *ws;
+    bptt_plan *plan; /* T steps of one sequence, dense arrays */
     TRY(bptt_net_create(DIN, DOUT, act, NULL, &net));
-    TRY(bptt_workspace_alloc(net, T, 1, &ws));
+    TRY(bptt_plan_create(net, T, 1, NULL, BPTT_ALGO_AUTO, &plan));
 
     static double Wt[DOUT * M], W[DOUT * M], dW[DOUT * M];
     static double x[T * DIN], target[T * DOUT], y[T * DOUT], dy[T * DOUT];
@@ -44,22 +45,21 @@ int main(void)
     }
     for (int i = 0; i < T * DIN; i++)
         x[i] = uniform(&seed);
-    TRY(bptt_forward(net, T, 1, Wt, M, NULL, x, DIN, NULL, 0, target, DOUT,
-                     BPTT_ALGO_AUTO, ws));
+    const bptt_params teacher = {Wt, NULL}, student = {W, NULL};
+    const bptt_targets tg = {target, NULL};
+    const bptt_grads g = {dW, NULL, NULL, NULL}; /* dL/dW only */
+    TRY(bptt_plan_forward(plan, T, 1, &teacher, x, NULL, target));
 
     for (int step = 0; step <= STEPS; step++) {
         double loss;
-        TRY(bptt_forward(net, T, 1, W, M, NULL, x, DIN, NULL, 0, y, DOUT,
-                         BPTT_ALGO_AUTO, ws));
-        TRY(bptt_loss_squared(T, 1, DOUT, y, DOUT, target, DOUT, NULL, &loss,
-                              dy, DOUT));
-        TRY(bptt_backward(net, T, 1, W, M, dy, DOUT, 0.0, dW, M, NULL, NULL, 0,
-                          NULL, 0, BPTT_ALGO_AUTO, ws));
+        TRY(bptt_plan_forward(plan, T, 1, &student, x, NULL, y));
+        TRY(bptt_plan_loss(plan, T, 1, y, &tg, &loss, dy));
+        TRY(bptt_plan_backward(plan, T, 1, &student, dy, 0.0, &g));
         TRY(bptt_sgd_step(DOUT, M, 0.02, dW, M, W, M));
         if (step % 50 == 0)
             printf("step %3d  loss %.6f\n", step, loss);
     }
-    bptt_workspace_free(ws);
+    bptt_plan_destroy(plan);
     bptt_net_free(net);
     return 0;
 }

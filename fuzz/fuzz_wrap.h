@@ -1,8 +1,8 @@
 /*
  * fuzz_wrap.h — the harness's typeless entry points of the later modules
  * (Elman, RTRL, init, spectral, flow, clip) for one precision, so that one
- * op body drives both through the api table of fuzz_api.c.  Included twice
- * by fuzz_api.c, with
+ * op body drives both through the api table of fuzz_main.c.  Included twice
+ * by fuzz_main.c, with
  *
  *   FR          the real type (double, float)
  *   FW(name)    the wrapper's name (d_name, f_name)

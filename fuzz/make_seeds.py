@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""make_seeds.py — write starting seeds for the ops of fuzz_api.c: N inputs
+"""make_seeds.py — write starting seeds for the ops of fuzz_api: N inputs
 per op of random bytes (fixed seed), the first byte the op's index.  They
 only give libFuzzer a start; the committed corpus is what a run of the
 fuzzer made of them, merged (fuzz/README.md).

@@ -20,6 +20,10 @@
  *   - global-norm gradient clipping                     (bptt/clip.h)
  *   - forward-mode gradients, real-time recurrent learning (RTRL), for
  *     online learning and long streams, in both precisions (bptt/rtrl.h)
+ *   - plans: Network A, Network B and RTRL made once from the descriptor,
+ *     the largest T and B and the arrays' layout, then run with a few
+ *     arguments; the calls above are the expert layer they forward to
+ *                                                       (bptt/plan.h)
  *
  * Conventions shared by every function:
  *
@@ -53,5 +57,6 @@
 #include "bptt/flow.h"
 #include "bptt/clip.h"
 #include "bptt/rtrl.h"
+#include "bptt/plan.h"
 
 #endif /* BPTT_H */

@@ -975,7 +975,7 @@ START_TEST(backward_data_is_backward_without_dW)
     bench_io io;
     prec->io(p, &io);
     const size_t nx = 6 * 3 * 4 * prec->elem, nw = 5 * 9 * prec->elem;
-    unsigned char *dx = malloc(nx), *dW = malloc(nw);
+    unsigned char *dx = malloc(nx);
     for (bptt_algo a = BPTT_ALGO_GEMV_GER; a < BPTT_NALGO; a++) {
         ck_assert(prec->has_pass(a, BENCH_BACKWARD_DATA));
         ck_assert_int_eq(prec->run(p, a, BENCH_FORWARD), BPTT_OK);
@@ -983,16 +983,16 @@ START_TEST(backward_data_is_backward_without_dW)
         memcpy(dx, io.dx, nx);
         memset(io.dx, 0x7f, nx);
         memset(io.dW, 0x5a, nw);
-        memcpy(dW, io.dW, nw);
+        tu_snap snap = {0};
+        tu_snap_add(&snap, io.dW, nw);
         ck_assert_int_eq(prec->run(p, a, BENCH_BACKWARD_DATA), BPTT_OK);
         ck_assert_msg(memcmp(dx, io.dx, nx) == 0, "%s dx", bptt_algo_name(a));
-        ck_assert_msg(memcmp(dW, io.dW, nw) == 0, "%s wrote dW",
-                      bptt_algo_name(a));
+        tu_assert_unwritten(&snap, bptt_algo_name(a));
+        tu_snap_free(&snap);
     }
     ck_assert(!prec->has_pass(BPTT_ALGO_NAIVE, BENCH_BACKWARD_DATA));
     ck_assert(!prec->has_pass(BPTT_ALGO_DEFERRED, BENCH_BACKWARD_WEIGHTS));
     free(dx);
-    free(dW);
     prec->problem_free(p);
     bptt_net_free(net);
 }

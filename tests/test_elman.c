@@ -360,25 +360,17 @@ END_TEST
 /* Gradient checks: central differences on every block                       */
 /* ------------------------------------------------------------------------ */
 
+static double loss_of(const void *p)
+{
+    return lib_loss(p);
+}
+
 static void fd_check(eprob *p, double *a, size_t rows, size_t cols, size_t ld,
                      const double *grad, size_t ldg, const char *what)
 {
-    double *fd = calloc(rows * ld, sizeof *fd);
-    for (size_t i = 0; i < rows; i++)
-        for (size_t j = 0; j < cols; j++) {
-            double *th = &a[i * ld + j], keep = *th;
-            double h = TU_FD_STEP * fmax(1.0, fabs(keep));
-            *th = keep + h;
-            double lp = lib_loss(p);
-            *th = keep - h;
-            double lm = lib_loss(p);
-            *th = keep;
-            fd[i * ld + j] = (lp - lm) / (2 * h);
-        }
-    double e = tu_relerr(rows, cols, grad, ldg, fd, ld);
+    const double e = tu_fd_block(loss_of, p, a, rows, cols, ld, grad, ldg);
     ck_assert_msg(e <= TOL_GRADCHECK, "%s: relerr %g against differences",
                   what, e);
-    free(fd);
 }
 
 static void gradcheck(eprob *p, bptt_algo algo)
@@ -890,7 +882,7 @@ END_TEST
 
 enum { DIN = 3, DH = 4, M = DIN + DH, NOUT = 5, T = 4, B = 2, TB = T * B };
 
-/* Every array a call may touch, in one block, so one memcmp proves that
+/* Every array a call may touch, in one block, so one snapshot proves that
  * nothing was written. */
 typedef struct arena {
     double W[DH * M], bh[DH], Wo[NOUT * DH], bo[NOUT], x[TB * DIN];
@@ -903,7 +895,8 @@ typedef struct arena {
 
 static bptt_net *tnet;
 static bptt_elman *tel, *tother, *tlin;
-static arena *ar, *snap;
+static arena *ar;
+static tu_snap snap; /* of the whole arena, taken before each trap */
 static bptt_elman_workspace *tws, *tlinws;
 
 static void setup(void)
@@ -917,7 +910,6 @@ static void setup(void)
     ck_assert_int_eq(bptt_elman_create(tnet, NOUT, BPTT_HEAD_LINEAR, &tlin),
                      BPTT_OK);
     ar = malloc(sizeof *ar);
-    snap = malloc(sizeof *snap);
     double *d = (double *)ar;
     for (size_t i = 0; i < offsetof(arena, labels) / sizeof(double); i++)
         d[i] = tu_uniform(&r);
@@ -939,22 +931,20 @@ static void teardown(void)
 {
     bptt_elman_free(tel), bptt_elman_free(tother), bptt_elman_free(tlin);
     bptt_net_free(tnet);
-    free(ar), free(snap);
+    free(ar);
+    tu_snap_free(&snap);
 }
 
 static void take_snapshot(void)
 {
-    memcpy(snap, ar, sizeof *ar);
+    tu_snap_free(&snap);
+    tu_snap_add(&snap, ar, sizeof *ar);
 }
 
 static void assert_untouched(bptt_status got, bptt_status want,
                              const char *what)
 {
-    ck_assert_msg(got == want, "%s: status %d (%s), want %d (%s)", what, got,
-                  bptt_strerror(got), want, bptt_strerror(want));
-    ck_assert_msg(bptt_error_detail()[0] != '\0', "%s: no detail", what);
-    ck_assert_msg(memcmp(ar, snap, sizeof *ar) == 0, "%s: memory was written",
-                  what);
+    tu_assert_refused(got, want, &snap, what);
 }
 
 typedef struct fargs {

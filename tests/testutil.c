@@ -193,6 +193,78 @@ double tu_loss(const tu_problem *p)
     return loss;
 }
 
+double tu_loss_fn_problem(const void *problem)
+{
+    return tu_loss(problem);
+}
+
+double tu_fd_block(tu_loss_fn loss, const void *problem, double *a,
+                   size_t rows, size_t cols, size_t ld, const double *grad,
+                   size_t ldg)
+{
+    double *fd = calloc(rows * ld, sizeof *fd);
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++) {
+            double *th = &a[i * ld + j], keep = *th;
+            double h = TU_FD_STEP * fmax(1.0, fabs(keep));
+            *th = keep + h;
+            double lp = loss(problem);
+            *th = keep - h;
+            double lm = loss(problem);
+            *th = keep;
+            fd[i * ld + j] = (lp - lm) / (2 * h);
+        }
+    double e = tu_relerr(rows, cols, grad, ldg, fd, ld);
+    free(fd);
+    return e;
+}
+
+/* Set every block to a0 + step·v (a0: the saved copies). */
+static void fd_move(const tu_fd_dir *b, size_t nb, double *const *a0,
+                    double step)
+{
+    for (size_t k = 0; k < nb; k++)
+        for (size_t i = 0; i < b[k].rows; i++)
+            for (size_t j = 0; j < b[k].cols; j++) {
+                const size_t e = i * b[k].ld + j;
+                b[k].a[e] = a0[k][e] + step * b[k].v[e];
+            }
+}
+
+double tu_fd_direction(tu_loss_fn loss, const void *problem,
+                       const tu_fd_dir *blocks, size_t nblocks, double *fd,
+                       double *dot)
+{
+    double *a0[16], d = 0;
+    if (nblocks > 16)
+        abort(); /* more blocks than a network has */
+    for (size_t k = 0; k < nblocks; k++) {
+        const tu_fd_dir *b = &blocks[k];
+        const size_t n = (b->rows - 1) * b->ld + b->cols;
+        a0[k] = malloc(n * sizeof *a0[k]);
+        memcpy(a0[k], b->a, n * sizeof *a0[k]);
+        for (size_t i = 0; i < b->rows; i++)
+            for (size_t j = 0; j < b->cols; j++)
+                d += b->grad[i * b->ld + j] * b->v[i * b->ld + j];
+    }
+    const double h = TU_FD_STEP;
+    fd_move(blocks, nblocks, a0, h);
+    const double lp = loss(problem);
+    fd_move(blocks, nblocks, a0, -h);
+    const double lm = loss(problem);
+    for (size_t k = 0; k < nblocks; k++) {
+        const tu_fd_dir *b = &blocks[k];
+        memcpy(b->a, a0[k], ((b->rows - 1) * b->ld + b->cols) * sizeof *a0[k]);
+        free(a0[k]);
+    }
+    const double f = (lp - lm) / (2 * h);
+    if (fd)
+        *fd = f;
+    if (dot)
+        *dot = d;
+    return fabs(f - d) / fabs(d);
+}
+
 double tu_relerr(size_t rows, size_t cols, const double *a, size_t lda,
                  const double *b, size_t ldb)
 {
@@ -237,6 +309,12 @@ void tu_snap_add(tu_snap *s, const void *p, size_t bytes)
     s->n++;
 }
 
+void tu_snap_retake(tu_snap *s)
+{
+    for (int i = 0; i < s->n; i++)
+        memcpy(s->copy[i], s->p[i], s->bytes[i]);
+}
+
 int tu_snap_changed(const tu_snap *s)
 {
     for (int i = 0; i < s->n; i++)
@@ -250,6 +328,24 @@ void tu_snap_free(tu_snap *s)
     for (int i = 0; i < s->n; i++)
         free(s->copy[i]);
     s->n = 0;
+}
+
+void tu_assert_unwritten(const tu_snap *s, const char *what)
+{
+    const int changed = tu_snap_changed(s);
+    ck_assert_msg(changed < 0, "%s: wrote buffer %d of the snapshot", what,
+                  changed);
+}
+
+void tu_assert_refused(bptt_status got, bptt_status want, const tu_snap *s,
+                       const char *what)
+{
+    ck_assert_msg(got == want, "%s: status %d (%s), want %d (%s)", what,
+                  (int)got, bptt_strerror(got), (int)want,
+                  bptt_strerror(want));
+    ck_assert_msg(bptt_error_detail()[0] != '\0', "%s: no detail", what);
+    if (s)
+        tu_assert_unwritten(s, what);
 }
 
 int tu_run_suite(Suite *s)

@@ -77,6 +77,38 @@ bptt_status tu_rtrl_gradients(const tu_problem *p, bptt_rtrl_algo algo,
 /* Loss of the problem at its current weights (forward + loss only). */
 double tu_loss(const tu_problem *p);
 
+/* Finite differences — the one helper of every gradient check (Network A,
+ * Network B, RTRL).  loss(problem) is the loss at the problem's current
+ * arrays; the helpers perturb an array in place and restore it bitwise.
+ *
+ * tu_fd_block: dL/dθ for every θ of the rows x cols block a (leading
+ * dimension ld) by central differences (L(θ + h) − L(θ − h)) / 2h, h =
+ * TU_FD_STEP·max(1, |θ|), compared with grad (ldg): returns the normwise
+ * relative error tu_relerr(grad, differences). */
+typedef double (*tu_loss_fn)(const void *problem);
+double tu_fd_block(tu_loss_fn loss, const void *problem, double *a,
+                   size_t rows, size_t cols, size_t ld, const double *grad,
+                   size_t ldg);
+
+/* One block of a direction: the array a (rows x cols, ld), its gradient
+ * grad (same ld) and the direction's entries v (same ld). */
+typedef struct tu_fd_dir {
+    double *a;
+    const double *grad, *v;
+    size_t rows, cols, ld;
+} tu_fd_dir;
+
+/* KANN's check: the derivative of the loss along the direction V (the
+ * blocks' v) by one central difference with h = TU_FD_STEP — two extra
+ * losses in all — against <grad, V>: returns |fd − <grad, V>| / |<grad, V>|
+ * and the two values in *fd and *dot (either may be NULL). */
+double tu_fd_direction(tu_loss_fn loss, const void *problem,
+                       const tu_fd_dir *blocks, size_t nblocks, double *fd,
+                       double *dot);
+
+/* tu_loss as a tu_loss_fn over a tu_problem. */
+double tu_loss_fn_problem(const void *problem);
+
 /* n floats converted from a (malloc'd; NULL for a NULL a), and n doubles
  * converted back from f into a. */
 float *tu_to_float(const double *a, size_t n);
@@ -87,25 +119,14 @@ void tu_from_float(const float *f, size_t n, double *a);
 double tu_relerr(size_t rows, size_t cols, const double *a, size_t lda,
                  const double *b, size_t ldb);
 
-/* Trap assertion for suites that include <check.h>: copy `bytes` bytes of
- * `region` into `snap`, run `call`, and assert that it returned `want`,
- * left a detail for bptt_error_detail() and wrote none of those bytes. */
-#define TU_TRAP(call, want, region, snap, bytes)                               \
-    do {                                                                       \
-        memcpy((snap), (region), (bytes));                                     \
-        bptt_status got_ = (call);                                             \
-        ck_assert_msg(got_ == (want), "%s: got %s", #call,                     \
-                      bptt_strerror(got_));                                    \
-        ck_assert_msg(bptt_error_detail()[0] != '\0', "%s: no detail", #call); \
-        ck_assert_msg(memcmp((region), (snap), (bytes)) == 0, "%s: wrote",      \
-                      #call);                                                  \
-    } while (0)
 /* Run a Check suite, print its report and return main's exit status. */
 int tu_run_suite(Suite *s);
 
-/* A snapshot of several buffers, to prove that a call wrote nothing:
- * add each buffer (NULL is skipped), then tu_snap_changed() gives the index
- * (in order of adding) of the first buffer that differs, or -1. */
+/* "Nothing was written" — the one way every suite asserts it.  A
+ * snapshot holds copies of the buffers a refused call could touch: add
+ * each buffer (NULL is skipped) before the call, assert the refusal with
+ * TU_REFUSED, and tu_snap_retake() after a call that was meant to write
+ * (the snapshot then holds the new contents).  Up to 16 buffers. */
 typedef struct tu_snap {
     int n;
     const void *p[16];
@@ -114,7 +135,32 @@ typedef struct tu_snap {
 } tu_snap;
 
 void tu_snap_add(tu_snap *s, const void *p, size_t bytes);
+void tu_snap_retake(tu_snap *s);
+/* The index (in order of adding) of the first buffer that differs from its
+ * copy, or -1. */
 int tu_snap_changed(const tu_snap *s);
 void tu_snap_free(tu_snap *s);
+
+/* Assert that none of the buffers of s changed since they were taken (a
+ * call that succeeded left an output it was told not to compute). */
+void tu_assert_unwritten(const tu_snap *s, const char *what);
+
+/* Assert that a call was refused: it returned want (not BPTT_OK), left a
+ * detail for bptt_error_detail() and wrote none of the buffers of s (s may
+ * be NULL: no buffer).  what names the call in a failure. */
+void tu_assert_refused(bptt_status got, bptt_status want, const tu_snap *s,
+                       const char *what);
+#define TU_REFUSED(call, want, snap)                                           \
+    tu_assert_refused((call), (want), (snap), #call)
+
+/* The same for one region of `bytes` bytes, snapshotted right before the
+ * call (for traps between which the region changes). */
+#define TU_REFUSED_REGION(call, want, region, bytes)                           \
+    do {                                                                       \
+        tu_snap s_ = {0};                                                      \
+        tu_snap_add(&s_, (region), (bytes));                                   \
+        tu_assert_refused((call), (want), &s_, #call);                         \
+        tu_snap_free(&s_);                                                     \
+    } while (0)
 
 #endif
