@@ -60,7 +60,7 @@ const char *bench_pass_name(bench_pass pass)
 {
     static const char *const names[BENCH_NPASS] = {
         "forward",          "backward", "backward_data", "backward_weights",
-        "forward_backward", "sequence", "step"};
+        "backward_recurrence", "forward_backward", "sequence", "step"};
     return (unsigned)pass < BENCH_NPASS ? names[pass] : NULL;
 }
 
@@ -178,6 +178,9 @@ double bench_pass_flops(bench_pass pass, bench_shape s)
         return bwd - fwd;
     case BENCH_BACKWARD_WEIGHTS: /* δ sᵀ costs what the forward's W s does */
         return fwd;
+    case BENCH_BACKWARD_RECURRENCE: /* Wyᵀ δ(t+1) for t < T */
+        return 2.0 * (double)s.B * (double)s.dout * (double)s.dout *
+               (s.T > 0 ? (double)(s.T - 1) : 0);
     case BENCH_FORWARD_BACKWARD:
         return fwd + bwd;
     case BENCH_SEQUENCE:
@@ -197,6 +200,7 @@ double bench_pass_read_bytes(bench_pass pass, bench_shape s, size_t elem)
     case BENCH_FORWARD:
     case BENCH_BACKWARD:
     case BENCH_BACKWARD_DATA:
+    case BENCH_BACKWARD_RECURRENCE:
         return steps * step;
     case BENCH_FORWARD_BACKWARD:
         return 2 * steps * step;
@@ -350,6 +354,7 @@ static void run_once(const bench_prec *prec, void *p, bptt_algo algo,
         est[pass] = bench_now_ms() - t0;
     }
     est[BENCH_BACKWARD_DATA] = est[BENCH_BACKWARD];
+    est[BENCH_BACKWARD_RECURRENCE] = est[BENCH_BACKWARD];
     est[BENCH_FORWARD_BACKWARD] = est[BENCH_FORWARD] + est[BENCH_BACKWARD];
 }
 

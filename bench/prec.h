@@ -17,6 +17,10 @@
  *   backward_weights      ∂L/∂W alone: the public API cannot run it apart,
  *                         so the driver reports backward − backward_data,
  *                         marked derived (never a measured time);
+ *   backward_recurrence   the recurrence alone: δ(t) for every step, no
+ *                         gradient written (bptt_backward with dW, db, dx
+ *                         and dy0 NULL), every algorithm but naive; at
+ *                         B = 1 a stream of Wy from cache every step;
  *   forward_backward      forward then backward in one timed region, the
  *                         unit the peers time (bptt's default algorithm
  *                         and the peers only);
@@ -27,6 +31,7 @@ typedef enum bench_pass {
     BENCH_BACKWARD,
     BENCH_BACKWARD_DATA,
     BENCH_BACKWARD_WEIGHTS,
+    BENCH_BACKWARD_RECURRENCE,
     BENCH_FORWARD_BACKWARD,
     BENCH_SEQUENCE,
     BENCH_STEP,
@@ -34,7 +39,8 @@ typedef enum bench_pass {
 } bench_pass;
 
 /* "forward", "backward", "backward_data", "backward_weights",
- * "forward_backward", "sequence", "step"; NULL past the last. */
+ * "backward_recurrence", "forward_backward", "sequence", "step"; NULL past
+ * the last. */
 const char *bench_pass_name(bench_pass pass);
 
 /* The bare BLAS calls of one pass of one algorithm on a problem's arrays. */

@@ -132,6 +132,10 @@ static bptt_status run(void *vp, bptt_algo algo, bench_pass pass)
         /* dW = NULL: the recurrence and ∂L/∂x only. */
         return P(backward)(p->net, p->T, p->B, p->W, m, p->dy, dout, 0, NULL,
                            m, NULL, p->dx, din, NULL, 0, algo, p->ws);
+    case BENCH_BACKWARD_RECURRENCE:
+        /* No gradient asked for: δ(t) for every step, nothing else. */
+        return P(backward)(p->net, p->T, p->B, p->W, m, p->dy, dout, 0, NULL,
+                           m, NULL, NULL, din, NULL, 0, algo, p->ws);
     case BENCH_FORWARD_BACKWARD: {
         const bptt_status st = run(p, algo, BENCH_FORWARD);
         return st != BPTT_OK ? st : run(p, algo, BENCH_BACKWARD);
@@ -150,6 +154,7 @@ static int has_pass(bptt_algo algo, bench_pass pass)
     case BENCH_FORWARD_BACKWARD:
         return 1;
     case BENCH_BACKWARD_DATA:
+    case BENCH_BACKWARD_RECURRENCE:
         /* Naive's data part is not what anyone would run alone: it is the
          * baseline of whole passes only. */
         return algo != BPTT_ALGO_NAIVE;

@@ -4,8 +4,9 @@
 #   smoke   two shapes, both precisions, all-tanh and mixed units, a 5 ms
 #           budget: exit 0, the required columns, exactly one row per
 #           (precision, shape, units, algorithm, pass) — forward and
-#           backward for every bptt algorithm, backward_data and the
-#           derived backward_weights for all but naive, forward_backward
+#           backward for every bptt algorithm, backward_data,
+#           backward_recurrence and the derived backward_weights for all
+#           but naive, forward_backward
 #           for the default, sequence and step for RTRL, forward, backward
 #           and forward_backward for every peer available here (--list-
 #           peers; none on CI) on tanh units, oneDNN in float only —
@@ -69,7 +70,7 @@ check_csv() {
       key = cse "|" a "|" p
       if (!(a in known)) fail("row for algorithm " a)
       if (!(u in unit)) fail("units " u)
-      if (p !~ /^(forward|backward|backward_data|backward_weights|forward_backward|sequence|step)$/)
+      if (p !~ /^(forward|backward|backward_data|backward_weights|backward_recurrence|forward_backward|sequence|step)$/)
         fail("pass " p)
       if (++count[key] > 1) fail("second row for " key)
       if ($col["threads"] != 1) fail("threads " $col["threads"])
@@ -119,8 +120,10 @@ check_csv() {
               want(k "forward"); want(k "backward")
               if (a == "naive") {
                 if (count[k "backward_data"]) fail("naive backward_data")
+                if (count[k "backward_recurrence"]) fail("naive backward_recurrence")
               } else {
                 want(k "backward_data"); want(k "backward_weights")
+                want(k "backward_recurrence")
               }
               if (dflt[cse] == a) want(k "forward_backward")
               else if (count[k "forward_backward"])
