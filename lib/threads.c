@@ -3,10 +3,10 @@
  * backward.  OpenBLAS wakes its threads on every call above a tiny size; a
  * per-step product of B·n·n multiply-adds below 2^22 took longer on two
  * threads than on one on the development machine (1.2-3x at n = 128..512,
- * B = 1..8; measured with per-step GEMV/GEMM loops, README "Threads"), while
- * the whole-sequence GEMMs of the deferred algorithm gain from threads.  So
- * only the time loop runs capped to one thread, and only when the shape is
- * below that size.
+ * B = 1..8; measured with per-step GEMV/GEMM loops; docs/algorithms.md,
+ * "Threads"), while the whole-sequence GEMMs of the deferred algorithm gain
+ * from threads.  So only the time loop runs capped to one thread, and only
+ * when the shape is below that size.
  *
  * OpenBLAS's thread count is process-wide: the cap lowers it for the loop
  * and restores it after.  It does nothing when the count is already 1, so
