@@ -4,7 +4,8 @@
 # non-zero unless its two gradients agree):
 #   - with pkg-config, as the README shows: cc ... $(pkg-config ...);
 #   - with CMake: find_package(bptt) and the target bptt::bptt
-#     (tests/install/cmake/), when cmake is installed;
+#     (tests/install/cmake/), shared and with BPTT_USE_STATIC_LIBS=ON,
+#     when cmake is installed;
 #   - fully static: libbptt.a and Debian's static BLAS, LAPACKE, gfortran
 #     and libc archives, when they are installed (setup.sh installs them).
 # Also: the soname, the shared library's exports, and the archive's
@@ -51,6 +52,16 @@ if command -v cmake >/dev/null; then
     readelf -d "$root/cmake-build/user" | grep NEEDED | grep -q 'libbptt\.so\.0' ||
         { echo "the CMake program does not link libbptt.so.0"; exit 1; }
     LD_LIBRARY_PATH="$libdir" "$root/cmake-build/user"
+    # The archive instead, on request.
+    cmake -S "$src/tests/install/cmake" -B "$root/cmake-static" \
+          -DCMAKE_PREFIX_PATH="$prefix" -DBPTT_USE_STATIC_LIBS=ON \
+          >"$root/cmake.log" 2>&1 || { cat "$root/cmake.log"; exit 1; }
+    cmake --build "$root/cmake-static" >"$root/cmake.log" 2>&1 ||
+        { cat "$root/cmake.log"; exit 1; }
+    if readelf -d "$root/cmake-static/user" | grep NEEDED | grep -q libbptt; then
+        echo "BPTT_USE_STATIC_LIBS=ON linked libbptt.so"; exit 1
+    fi
+    "$root/cmake-static/user"
 else
     echo "cmake not installed: the CMake consumer is not checked"
 fi
