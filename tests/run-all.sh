@@ -3,8 +3,8 @@
 # own build directory; with no argument all four run, in this order:
 #
 #   normal    ./build (gcc): every test of every suite (--setup full): the
-#             Check suites, the install test, the peers' check and the
-#             bptt-bench runs
+#             Check suites, the install and subproject tests, the peers'
+#             check and the bptt-bench runs
 #   asan      ./build-asan (clang, -Werror): the Check suites under
 #             AddressSanitizer + UndefinedBehaviorSanitizer, halting on the
 #             first report, leaks detected
