@@ -1,7 +1,7 @@
 /*
- * deferred.c — the deferred algorithm (docs/derivation.md §8, "Deferred"):
- * everything that does not depend on the previous step is taken out of the
- * time loop and done as one GEMM over all T·B rows.
+ * deferred.c — the deferred algorithm (docs/derivation.md, "Deferring the
+ * weight gradient"): everything that does not depend on the previous step
+ * is taken out of the time loop and done as one GEMM over all T·B rows.
  *
  *   forward:  Z = X Wxᵀ (+ b) for all steps (one GEMM), then per step only
  *             z(t+1) += Wy y(t) and the activation;
@@ -25,7 +25,7 @@ void XI(deferred_forward)(const bptt_net *net, size_t T, size_t B,
     const int n = (int)dout, ib = (int)B;
     R *Z = ws->D; /* z(t+1) for all t, replaced by f'(z(t+1)) step by step */
 
-    /* Z = X Wxᵀ: the input half of z(t+1) = W s(t), every step at once */
+    /* Z = X Wxᵀ: the input half of eq. (6)'s sum for every step at once */
     CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasTrans, (int)TB, n, (int)din,
                 1, x, (int)ldx, W, (int)ldw, 0, Z, n);
     if (b)
