@@ -11,6 +11,9 @@ cd "$(dirname "$0")"
 # used by the benchmark, plots and sanitizer runs are installed when present
 # in the archive; their absence only skips those parts.
 required="libopenblas-dev liblapacke-dev check meson ninja-build pkg-config gcc"
+# The install test's consumers (tests/install/): a CMake project, and a
+# fully static program, which needs OpenBLAS's Fortran runtime as an archive.
+required="$required cmake libgfortran-12-dev"
 optional="gnuplot-nox"  # bench/plot.sh
 # The reliability modes of tests/run-all.sh: valgrind memcheck; clang with
 # its sanitizer and libFuzzer runtimes (Debian 12's clang is clang 14).

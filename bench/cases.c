@@ -14,7 +14,7 @@
 #include "timing.h"
 
 static const bench_shape default_grid[] = {
-    /* DESIGN.md's reference shapes */
+    /* the reference shapes (docs/benchmark.md) */
     {32, 32, 100, 1, 0},
     {128, 128, 100, 1, 0},
     {512, 512, 100, 1, 0},

@@ -24,9 +24,9 @@ typedef struct bench_shape {
 /* "tanh" or "mixed". */
 const char *bench_activations_name(int mixed);
 
-/* The default grid: the five reference shapes of DESIGN.md, then dout in
- * {16, ..., 1024} at din = dout, T = 100, B = 1 (the shapes not already
- * listed), then (256,256,100,32) with mixed units, timed against its
+/* The default grid: the five reference shapes (docs/benchmark.md), then
+ * dout in {16, ..., 1024} at din = dout, T = 100, B = 1 (the shapes not
+ * already listed), then (256,256,100,32) with mixed units, timed against its
  * all-tanh twin.  The quick grid: a few small ones that run, naive
  * included, in well under a minute. */
 const bench_shape *bench_default_grid(size_t *n);
@@ -109,8 +109,9 @@ void bench_progress(const bench_config *cfg, const bench_prec *prec,
                     bench_shape s, const char *algo, const char *what);
 void bench_clear_progress(const bench_config *cfg);
 
-/* Flops of a pass of a bptt algorithm or a peer (DESIGN.md §3, ∂L/∂x
- * included in backward); RTRL's passes by bench_flops_rtrl. */
+/* Flops of a pass of a bptt algorithm or a peer (docs/algorithms.md, "The
+ * performance model"; ∂L/∂x included in backward); RTRL's passes by
+ * bench_flops_rtrl. */
 double bench_pass_flops(bench_pass pass, bench_shape s);
 
 /* Bytes of Wy a pass must read one step after another: dout² elements of

@@ -24,7 +24,7 @@ typedef struct bench_record {
     size_t din, dout, T, B;
     int threads;               /* BLAS threads */
     bench_summary time;        /* ms */
-    double flops, gflops;      /* DESIGN.md §3 counts; flops / median */
+    double flops, gflops;      /* docs/algorithms.md's counts; flops / median */
     double speedup;            /* naive's median / this median */
     int is_default;            /* what BPTT_ALGO_AUTO resolves to here */
     const char *limit;         /* the roof that binds this pass: "gemm"

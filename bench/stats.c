@@ -1,5 +1,6 @@
 /*
- * stats.c — order statistics of timings and the flop counts of DESIGN.md §3.
+ * stats.c — order statistics of timings and the flop counts of the
+ * performance model (docs/algorithms.md).
  */
 #include "stats.h"
 

@@ -1,6 +1,7 @@
 /*
  * stats.h — the harness's arithmetic: order statistics of a set of timings
- * and the flop counts of DESIGN.md §3.  Precision-independent, no I/O.
+ * and the flop counts of the performance model (docs/algorithms.md).
+ * Precision-independent, no I/O.
  */
 #ifndef BENCH_STATS_H
 #define BENCH_STATS_H
@@ -24,7 +25,7 @@ double bench_quantile(const double *sorted, size_t n, double p);
 bench_summary bench_summarize(double *samples, size_t n);
 
 /* Flops of one pass over T steps of B sequences, n = dout, m = din + dout
- * (DESIGN.md §3):
+ * (docs/algorithms.md, "The performance model"):
  *   forward   2·B·n·m per step (z = W s);
  *   backward  2·B·n·n (Wyᵀδ, eq. 7) + 2·B·n·m (δ sᵀ, eq. 12) per step,
  *             plus 2·B·n·din (Wxᵀδ) when ∂L/∂x is computed. */

@@ -2,7 +2,9 @@
 # run-all.sh — the full test suite, what CI runs.  Six modes, each in its
 # own build directory; with no argument all six run, in this order:
 #
-#   normal    ./build (gcc): every Check suite and the install test
+#   normal    ./build (gcc): every test of every suite (--setup full): the
+#             Check suites, the install and subproject tests, the peers'
+#             check and the bptt-bench runs
 #   asan      ./build-asan (clang, -Werror): the Check suites under
 #             AddressSanitizer + UndefinedBehaviorSanitizer, halting on the
 #             first report, leaks detected
@@ -29,7 +31,7 @@ modes=("$@")
 normal() {
     [ -d build ] || meson setup build
     meson compile -C build
-    meson test -C build --print-errorlogs
+    meson test -C build --setup full --print-errorlogs
 }
 
 asan() {

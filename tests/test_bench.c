@@ -1,7 +1,7 @@
 /*
  * The benchmark harness's own arithmetic and writers: quantiles against
- * values worked by hand (R's type 7), flop counts against DESIGN.md §3 and
- * bptt/rtrl.h multiplied out by hand, CSV read back field by field, JSON
+ * values worked by hand (R's type 7), flop counts against docs/algorithms.md
+ * and bptt/rtrl.h multiplied out by hand, CSV read back field by field, JSON
  * escaping and a record checked to the byte, the whole JSON document run
  * through a small validating parser, the table's shape, its derived-time
  * footnote and its ratio lines; every BLAS floor (each algorithm, each

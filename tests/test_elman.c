@@ -1,9 +1,9 @@
 /*
  * Network B (the Elman network with a softmax or linear head): every
  * gradient block against central differences, the library against a naive
- * element-wise implementation written here from DESIGN.md §2, the exact
- * identities of the head (∂E/∂ȳ = y − l, ignored steps, soft labels as
- * their definition), extreme logits, the core shared with Network A, trap
+ * element-wise implementation written here from docs/derivation.md §9, the
+ * exact identities of the head (∂E/∂ȳ = y − l, ignored steps, soft labels
+ * as their definition), extreme logits, the core shared with Network A, trap
  * tests (status, nothing written) and single against double precision.
  */
 #include <check.h>
@@ -163,7 +163,7 @@ static double lib_loss(const eprob *p)
 }
 
 /* ------------------------------------------------------------------------ */
-/* The naive element-wise form, from DESIGN.md §2 (not from the library)     */
+/* The naive element-wise form, from docs/derivation.md §9 (not the library) */
 /* ------------------------------------------------------------------------ */
 
 /* l_t of row k as a dense vector (one-hot, zero when ignored, or L's row). */

@@ -2,8 +2,8 @@
  * Gradient-flow diagnostics: spectral radius and norm of matrices whose
  * values are known in closed form or by power iteration; the error-flow
  * profile recorded by backward against a backward written here from the
- * seed's equations; the lag profile against a closed form (linear units,
- * scaled orthogonal Wy) and against that backward; traps.
+ * equations of docs/derivation.md; the lag profile against a closed form
+ * (linear units, scaled orthogonal Wy) and against that backward; traps.
  */
 #include <check.h>
 #include <float.h>

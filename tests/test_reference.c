@@ -130,7 +130,7 @@ START_TEST(float_matches_double)
 }
 END_TEST
 
-/* Forward alone: the BLAS form against the seed's loops. */
+/* Forward alone: the BLAS form against the naive loops. */
 START_TEST(forward_matches_naive)
 {
     const shape *s = &shapes[_i];

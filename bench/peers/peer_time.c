@@ -207,8 +207,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return st == PEER_UNSUPPORTED ? 3 : 1;
     }
-    /* Flops as DESIGN.md §3, with dL/dx: forward 2·B·n·m per step,
-     * backward 2·B·n·n + 2·B·n·m + 2·B·n·din per step. */
+    /* Flops as docs/algorithms.md counts them, with dL/dx: forward 2·B·n·m
+     * per step, backward 2·B·n·n + 2·B·n·m + 2·B·n·din per step. */
     const double ff = 2.0 * (double)(T * B * dout * m),
                  fb = 2.0 * (double)(T * B * dout) * (double)(dout + m + din);
     printf("%-24s %s (%zu,%zu,%zu,%zu) threads %u reps %zu\n", out.version,

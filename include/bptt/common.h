@@ -156,7 +156,8 @@ BPTT_API const char *bptt_algo_name(bptt_algo algo);
 
 /* The algorithm BPTT_ALGO_AUTO resolves to for this network and shape.
  * Currently always BPTT_ALGO_DEFERRED, whose backward was the fastest (or
- * tied) on every shape measured by bptt-bench (README, "API overview"). */
+ * tied) on every shape measured by bptt-bench (docs/algorithms.md,
+ * "BPTT_ALGO_AUTO"). */
 BPTT_API bptt_algo bptt_algo_resolve(const bptt_net *net, size_t T, size_t B);
 
 #ifdef __cplusplus

@@ -1,5 +1,5 @@
 /*
- * bptt/network.h — Network A of the seed derivation (eqs. (1)-(13)):
+ * bptt/network.h — Network A of docs/derivation.md (eqs. (1)-(13)):
  * workspace, forward, squared-error loss, backward (BPTT) and SGD.
  * Include <bptt.h> rather than this file.
  *
@@ -15,7 +15,7 @@
  *   b    dout, the bias; NULL means no bias (b = 0).
  *   x    (T*B) x din, ldx >= din: row t*B+b is x(t) of sequence b, t=0..T-1.
  *   y0   B x dout, ldy0 >= dout: the initial state y(0); NULL means 0 as in
- *        the seed.
+ *        docs/derivation.md §1.
  *   y    (T*B) x dout, ldy >= dout: row t*B+b is y(t+1), t=0..T-1.  Its last
  *        B rows are the final state y(T), to pass as y0 of the next chunk.
  *   dy   (T*B) x dout, lddy >= dout: row t*B+b is dL/dy(t+1), from any loss.
@@ -125,7 +125,7 @@ BPTT_API int bptt_workspace_threads(const bptt_workspace *ws);
  * and returns BPTT_ENONFINITE at the first NaN or ±Inf, with a detail
  * naming the array, step, sequence and element, e.g. "bptt_forward: x(3) of
  * sequence 1, element 0, is NaN" or "bptt_backward: dW[2][5] is +Inf".  A
- * step is the seed's time index: x(t) and dL/dx(t) are row block t,
+ * step is the derivation's time index: x(t) and dL/dx(t) are row block t,
  * y(t+1) and dL/dy(t+1) row block t.
  *
  * What the status means depends on which scan failed:

@@ -1,6 +1,7 @@
 /*
  * bptt/rtrl.h — forward-mode gradients of Network A: real-time recurrent
- * learning (RTRL, Williams and Zipser 1989), eqs. (9)-(11) of the seed.
+ * learning (RTRL, Williams and Zipser 1989), eqs. (9)-(11)
+ * of docs/derivation.md (§5, §7).
  * Include <bptt.h> rather than this file.
  *
  * Where BPTT keeps the whole sequence and runs backwards, RTRL carries the

@@ -2,8 +2,8 @@
  * elman.c — Network B's public entry points: the Elman workspace (a Network
  * A workspace inside, plus the head's arrays) and forward/backward as glue:
  * Network A's forward and backward run the recurrent core with
- * W = [Wi | Wh] over [x_t; h_{t−1}] (DESIGN.md §2), head.c does the rest.
- * The recurrence is not written again here.
+ * W = [Wi | Wh] over [x_t; h_{t−1}] (docs/derivation.md §9), head.c does
+ * the rest.  The recurrence is not written again here.
  */
 #include <assert.h>
 #include <math.h>
@@ -249,7 +249,8 @@ bptt_status X(elman_backward)(const bptt_elman *el, size_t T, size_t B,
                       ws->dH);
     /* The core: Network A's backward with dL/dy(t) = dL/dh_t gives
      * ∂E/∂h_t = Woᵀ(y_t − l_t) + Whᵀ ∂E/∂h̄_{t+1}, ∂E/∂h̄_t = ∂E/∂h_t ⊙ f1'(h̄_t)
-     * and dW = [dWi | dWh], dbh, dx, dh0 (DESIGN.md §2). */
+     * and dW = [dWi | dWh], dbh, dx, dh0 (docs/derivation.md §9,
+     * eqs. (B6)-(B8)). */
     return X(backward)(net, T, B, W, ldw, ws->dH, dh, beta, dW, lddw, dbh, dx,
                        lddx, dh0, lddh0, algo, ws->core);
 }

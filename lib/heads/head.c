@@ -2,9 +2,9 @@
  * head.c — Network B's output head, forward and backward side by side: the
  * readout ȳ_t = Wo h_t + bo, the output nonlinearity (softmax or identity)
  * and the loss (cross-entropy or squared error), and their gradients
- * (seed rnn-backprop-ja.md, completed in DESIGN.md §2).
+ * (docs/derivation.md §9, eqs. (B1)-(B5)).
  *
- * The softmax Jacobian of the seed's last equations is never formed: for
+ * The softmax Jacobian is never formed: for
  * E = −lᵀ log softmax(ȳ) the chain rule collapses to
  * ∂E/∂ȳ_j = −Σ_i l_i (δ_ij − y_j) = (Σ_i l_i) y_j − l_j, which is y − l for
  * a label row summing to 1.

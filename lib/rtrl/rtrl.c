@@ -391,7 +391,7 @@ static double squared_error(const bptt_net *net, size_t B, const R *target,
 /* One step with targets, its gradient added to dW and db (already scaled
  * by beta).  The GEMM form knows e(t+1) before it updates P, so eq. (11)
  * rides along with eq. (10) panel by panel; the naive form updates P,
- * then sums eq. (11) over it, as the seed writes it. */
+ * then sums eq. (11) over it, as the equation is written. */
 static double step(const bptt_net *net, size_t B, const R *W, size_t ldw,
                    const R *b, const R *x, size_t ldx, const R *target,
                    size_t ldt, const unsigned char *mask, R *y, size_t ldy,

@@ -1,8 +1,8 @@
 /*
  * rtrl_naive.c — the naive loop form of RTRL: the element-wise sums of
- * eqs. (9)-(11) as the seed writes them, no BLAS.  The reference the GEMM
- * form is tested against and the baseline bptt-bench (rtrl-naive) times it
- * against, so it stays simple on purpose.
+ * eqs. (9)-(11) as docs/derivation.md writes them, no BLAS.  The reference
+ * the GEMM form is tested against and the baseline bptt-bench (rtrl-naive)
+ * times it against, so it stays simple on purpose.
  */
 #include "rtrl/rtrl_kernels.h"
 

@@ -100,10 +100,11 @@ BPTT_HIDDEN void XI(activate_cols)(const bptt_net *net, size_t B, size_t c0,
                                    size_t c1, R *zd, R *y, size_t ldy);
 
 
-/* The naive loop forms (naive.c): the seed's element-wise sums, no BLAS.
+/* The naive loop forms (naive.c): the element-wise sums of
+ * docs/derivation.md, no BLAS.
  *
  * naive_affine: z(t+1) = W s(t) for B rows of s (ld m) into B rows of z
- * (ld dout), as the seed's split sum over x- and y-columns.
+ * (ld dout), as the split sum over x- and y-columns (§1).
  *
  * naive_backward: eqs. (3)-(12) for the forward kept in ws; outputs have
  * been scaled by beta already and are accumulated into. */

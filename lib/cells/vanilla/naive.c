@@ -1,6 +1,7 @@
 /*
- * naive.c — the naive loop form: the element-wise sums of the seed's
- * forward pass and of eqs. (3)-(12), exactly as written there, with no BLAS.
+ * naive.c — the naive loop form: the element-wise sums of the forward
+ * pass and of eqs. (3)-(12) (docs/derivation.md), exactly as written there,
+ * with no BLAS.
  * It is the reference every fast path is tested against and the baseline
  * bptt-bench times them against, so it stays simple on purpose.
  */

@@ -151,7 +151,7 @@ bptt_activation bptt_net_activation(const bptt_net *net, size_t unit)
 
 /* The deferred algorithm's backward was the fastest on every shape of
  * bptt-bench's grid, in both precisions, but one where it tied with
- * gemv-ger (README, "API overview"): it does the same per-step recurrent
+ * gemv-ger (docs/algorithms.md): it does the same per-step recurrent
  * product and replaces the T memory-bound GERs by one compute-bound GEMM.
  * So the rule is unconditional; the arguments stay for a rule that needs
  * them. */

@@ -32,7 +32,7 @@ bptt_status XI(check_call)(const char *fn, const bptt_net *net, size_t T,
 /* Forward                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* Forward one step at a time: z(t+1) = W s(t) as the seed's loops (naive)
+/* Forward one step at a time: z(t+1) = W s(t) as the derivation's loops (naive)
  * or one GEMV (GEMM for B > 1) over the whole stacked s(t). */
 static void forward_per_step(const bptt_net *net, size_t T, size_t B,
                              const R *W, size_t ldw, const R *b, R *y,
