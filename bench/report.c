@@ -221,6 +221,7 @@ void bench_json_blas(FILE *f, const bptt_blas_info *b)
     str_member(f, sep, "blas_isa", bptt_isa_name(b->blas_isa));
     str_member(f, sep, "cpu_isa", bptt_isa_name(b->cpu_isa));
     str_member(f, sep, "kernel_isa", bptt_isa_name(b->kernel_isa));
+    fprintf(f, "%s\"own_gemm\": %s", sep, bptt_own_gemm() ? "true" : "false");
     fprintf(f, "%s\"weaker\": %s", sep, b->weaker ? "true" : "false");
     str_member(f, sep, "remedy", b->remedy);
     fprintf(f, "%s\"representative\": %s\n  }", sep,
@@ -286,11 +287,12 @@ void bench_table_env(FILE *f, const bench_env *env)
     const bptt_blas_info *b = &env->blas;
     bench_table_warning(f, b);
     fprintf(f, "BLAS      %s%s%s, core %s (%s kernels), %d thread(s); CPU %s, "
-               "bptt's kernels %s\n",
+               "bptt's kernels %s, its GEMMs on %s\n",
             b->vendor, b->version[0] ? " " : "", b->version,
             b->core[0] ? b->core : "unknown", bptt_isa_name(b->blas_isa),
             b->threads, bptt_isa_name(b->cpu_isa),
-            bptt_isa_name(b->kernel_isa));
+            bptt_isa_name(b->kernel_isa),
+            bptt_own_gemm() ? "bptt's own kernels" : "the BLAS");
     if (b->config[0])
         fprintf(f, "          %s\n", b->config);
     fprintf(f, "bptt %s, %s, budget %g ms per case and pass\n",

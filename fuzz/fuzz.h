@@ -125,6 +125,7 @@ typedef struct api {
                         void **);
     void (*free)(void *);
     bptt_status (*check_finite)(void *, int);
+    bptt_status (*set_threads)(void *, int);
     bptt_status (*forward)(const bptt_net *, size_t, size_t, const void *,
                            size_t, const void *, const void *, size_t,
                            const void *, size_t, void *, size_t, bptt_algo,

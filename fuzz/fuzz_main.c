@@ -256,6 +256,10 @@ static bptt_status d_check(void *ws, int on)
 {
     return bptt_workspace_check_finite(ws, on);
 }
+static bptt_status d_threads(void *ws, int n)
+{
+    return bptt_workspace_set_threads(ws, n);
+}
 static bptt_status d_forward(const bptt_net *net, size_t T, size_t B,
                              const void *W, size_t ldw, const void *b,
                              const void *x, size_t ldx, const void *y0,
@@ -311,6 +315,10 @@ static void f_free(void *ws) { bpttf_workspace_free(ws); }
 static bptt_status f_check(void *ws, int on)
 {
     return bpttf_workspace_check_finite(ws, on);
+}
+static bptt_status f_threads(void *ws, int n)
+{
+    return bpttf_workspace_set_threads(ws, n);
 }
 static bptt_status f_forward(const bptt_net *net, size_t T, size_t B,
                              const void *W, size_t ldw, const void *b,
@@ -389,12 +397,14 @@ const api apis[2] = {
     {"bptt_", sizeof(double), 1e-9,
      {NAN, -NAN, INFINITY, -INFINITY, DBL_MAX, -DBL_MAX, 1e300, DBL_TRUE_MIN,
       -DBL_MIN / 4, -0.0},
-     bptt_workspace_size, d_alloc, d_init, d_free, d_check, d_forward,
+     bptt_workspace_size, d_alloc, d_init, d_free, d_check, d_threads,
+     d_forward,
      d_backward, d_loss, d_sgd, d_get, d_set, LATER(d)},
     {"bpttf_", sizeof(float), 2e-3,
      {NAN, -NAN, INFINITY, -INFINITY, FLT_MAX, -FLT_MAX, 1e30, FLT_TRUE_MIN,
       -FLT_MIN / 4, -0.0},
-     bpttf_workspace_size, f_alloc, f_init, f_free, f_check, f_forward,
+     bpttf_workspace_size, f_alloc, f_init, f_free, f_check, f_threads,
+     f_forward,
      f_backward, f_loss, f_sgd, f_get, f_set, LATER(f)},
 };
 

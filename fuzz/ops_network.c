@@ -42,6 +42,12 @@ static void train(bytes *r, const api *A)
     REQUIRE(A->init(net, Tmax, Bmax, wsbuf + off, bytes_ws, &ws) == BPTT_OK,
             "init");
     REQUIRE(A->alloc(net, Tmax, Bmax, &rws) == BPTT_OK, "alloc");
+    /* 1-3 threads of the workspace's own, from bytes already read (the
+     * corpus keeps its meaning): results must not depend on the count
+     * (the reference workspace keeps one); a bad count changes nothing */
+    REQUIRE(A->set_threads(ws, 0) == BPTT_EINVAL, "threads");
+    REQUIRE(A->set_threads(ws, 1 + (int)((Tmax + Bmax + off) % 3)) == BPTT_OK,
+            "threads");
     kept k = {0};
     const unsigned rounds = 1 + u8(r) % 3;
 
@@ -281,7 +287,7 @@ static void train(bytes *r, const api *A)
     }
     }
 
-    A->free(ws); /* placed in wsbuf: frees nothing */
+    A->free(ws); /* placed in wsbuf: stops its threads, frees no memory */
     A->free(rws);
     bptt_net_free(net);
     bptt_net_free(other);
