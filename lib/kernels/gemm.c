@@ -65,9 +65,18 @@ static void gemm_share(void *arg, int tid, int nth)
              * onto few cache sets); A's rows read in order, each thread
              * copying its share of op(A)'s rows */
             R *Apack = g->scratch + kc * panels * nr; /* after op(B)'s */
-            for (size_t j = 0; j < kc; j++)
-                for (size_t r = r0; r < r1; r++)
-                    Apack[r * kc + j] = g->A[(k0 + j) * g->lda + r];
+            /* in TB x TB squares: a cache line of A's row and of Apack's
+             * row each serve TB elements (row by row, Apack's rows are kc
+             * elements apart and every write would miss) */
+            enum { TB = 16 };
+            for (size_t jb = 0; jb < kc; jb += TB)
+                for (size_t rb = r0; rb < r1; rb += TB) {
+                    const size_t je = jb + TB < kc ? jb + TB : kc;
+                    const size_t re = rb + TB < r1 ? rb + TB : r1;
+                    for (size_t j = jb; j < je; j++)
+                        for (size_t r = rb; r < re; r++)
+                            Apack[r * kc + j] = g->A[(k0 + j) * g->lda + r];
+                }
             bptt__pool_barrier(g->pool, nth); /* the whole block copied */
             Ak = Apack;
             lda = kc;
