@@ -22,10 +22,16 @@ set -eu
 [ $# -ge 2 ] || { echo "usage: targets-speed.sh ONE.csv TWO.csv [OTHER.csv]" >&2; exit 2; }
 other=${3:-/dev/null}
 awk -F, -v nfile=$# '
+  BEGIN {
+    # the five reference shapes (din,dout,T,B)
+    ref["(32,32,100,1)"]; ref["(128,128,100,1)"]; ref["(512,512,100,1)"]
+    ref["(256,256,100,32)"]; ref["(512,512,50,64)"]
+  }
   FNR == 1 { f++; delete c; for (i = 1; i <= NF; i++) c[$i] = i; next }
   ("activations" in c) && $c["activations"] != "tanh" { next }
   {
     shape = "(" $c["din"] "," $c["dout"] "," $c["T"] "," $c["B"] ")"
+    if (!(shape in ref)) next
     if (!(shape in seen)) { seen[shape] = 1; order[++ns] = shape; B[shape] = $c["B"] }
     k = f "|" $c["precision"] "|" shape "|" $c["pass"]
     if ($c["default"] == 1) {
