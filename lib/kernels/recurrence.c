@@ -13,6 +13,10 @@
  * on B alone, and each element's sum is the same chain of multiply-adds
  * whatever the panel range (kernels/recurrence.h).
  *
+ * The compilers end the AVX builds' functions (and precede their calls)
+ * with vzeroupper, so the SSE code of libm that runs next (the
+ * activations) does not pay for a dirty upper vector state.
+ *
  * This file is compiled with -ffp-contract=fast so that `acc += a * p`
  * becomes one fused multiply-add where the ISA has FMA: one rounding per
  * term instead of two.  That is not -ffast-math: nothing is reassociated,
