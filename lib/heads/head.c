@@ -14,14 +14,6 @@
 
 #include "heads/elman_impl.h"
 
-#ifdef BPTT_SINGLE
-#define EXP expf
-#define LOG logf
-#else
-#define EXP exp
-#define LOG log
-#endif
-
 /* ------------------------------------------------------------------------ */
 /* Targets                                                                   */
 /* ------------------------------------------------------------------------ */

@@ -110,3 +110,34 @@ void XI(gemm)(int transa, int transb, size_t M, size_t N, size_t K,
         nth = 1;
     bptt__pool_run(pool, nth, gemm_share, &g);
 }
+
+void XI(rows_times)(int wt, size_t B, size_t N, size_t K, const R *S,
+                    size_t lds, const R *W, size_t ldw, R beta, R *Z,
+                    size_t ldz)
+{
+    if (B == 1) /* z = W·s (wt) or Wᵀ·s */
+        CBLAS(gemv)(CblasRowMajor, wt ? CblasNoTrans : CblasTrans,
+                    (int)(wt ? N : K), (int)(wt ? K : N), 1, W, (int)ldw, S,
+                    1, beta, Z, 1);
+    else
+        CBLAS(gemm)(CblasRowMajor, CblasNoTrans, wt ? CblasTrans : CblasNoTrans,
+                    (int)B, (int)N, (int)K, 1, S, (int)lds, W, (int)ldw, beta,
+                    Z, (int)ldz);
+}
+
+void XI(rank_update)(size_t B, size_t M, size_t N, const R *D, size_t ldd,
+                     const R *S, size_t lds, R *C, size_t ldc)
+{
+    if (B == 1)
+        CBLAS(ger)(CblasRowMajor, (int)M, (int)N, 1, D, 1, S, 1, C, (int)ldc);
+    else
+        CBLAS(gemm)(CblasRowMajor, CblasTrans, CblasNoTrans, (int)M, (int)N,
+                    (int)B, 1, D, (int)ldd, S, (int)lds, 1, C, (int)ldc);
+}
+
+void XI(add_bias)(size_t rows, size_t n, const R *b, R *Z, size_t ldz)
+{
+    for (size_t k = 0; k < rows; k++)
+        for (size_t i = 0; i < n; i++)
+            Z[k * ldz + i] += b[i];
+}

@@ -33,4 +33,23 @@ BPTT_HIDDEN void XI(gemm)(int transa, int transb, size_t M, size_t N,
                           size_t ldb, R beta, R *C, size_t ldc,
                           bptt__pool *pool, R *scratch);
 
+/* The per-step products of the step-by-step algorithms (gemv-ger, RTRL)
+ * on the BLAS: Z = beta·Z + S·op(W) for B rows, Z B×N (ld ldz), S B×K (ld
+ * lds), op(W) = Wᵀ with W N×K (wt = 1) or W with W K×N (wt = 0), ld ldw;
+ * one GEMV when B = 1, one GEMM otherwise. */
+BPTT_HIDDEN void XI(rows_times)(int wt, size_t B, size_t N, size_t K,
+                                const R *S, size_t lds, const R *W,
+                                size_t ldw, R beta, R *Z, size_t ldz);
+
+/* C += Dᵀ·S, D B×M (ld ldd), S B×N (ld lds), C M×N (ld ldc): eq. (12)'s
+ * rank-B update of one step; one GER when B = 1, one GEMM otherwise. */
+BPTT_HIDDEN void XI(rank_update)(size_t B, size_t M, size_t N, const R *D,
+                                 size_t ldd, const R *S, size_t lds, R *C,
+                                 size_t ldc);
+
+/* Z[k][i] += b[i] for rows k < rows of Z (ld ldz), i < n: the bias of
+ * z = W·s + b. */
+BPTT_HIDDEN void XI(add_bias)(size_t rows, size_t n, const R *b, R *Z,
+                              size_t ldz);
+
 #endif /* BPTT_KERNELS_GEMM_H */

@@ -336,16 +336,10 @@ static void forward(const bptt_net *net, size_t B, const R *W, size_t ldw,
     /* z(t+1) = W s(t) (+ b) */
     if (algo == BPTT_RTRL_NAIVE)
         XI(naive_affine)(net, B, W, ldw, S, Z);
-    else if (B == 1)
-        CBLAS(gemv)(CblasRowMajor, CblasNoTrans, (int)n, (int)m, 1, W,
-                    (int)ldw, S, 1, 0, Z, 1);
     else
-        CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)n,
-                    (int)m, 1, S, (int)m, W, (int)ldw, 0, Z, (int)n);
+        XI(rows_times)(1, B, n, m, S, m, W, ldw, 0, Z, n);
     if (b)
-        for (size_t bb = 0; bb < B; bb++)
-            for (size_t i = 0; i < n; i++)
-                Z[bb * n + i] += b[i];
+        XI(add_bias)(B, n, b, Z, n);
     XI(activate)(net, B, Z, st->Y, n);
 }
 

@@ -25,18 +25,6 @@ BPTT_SIMD double log1p(double);
 BPTT_SIMD float log1pf(float);
 #endif
 
-#ifdef BPTT_SINGLE
-#define TANH tanhf
-#define EXP expf
-#define LOG1P log1pf
-#define FABS fabsf
-#else
-#define TANH tanh
-#define EXP exp
-#define LOG1P log1p
-#define FABS fabs
-#endif
-
 /* Logistic without overflow or cancellation: with e = e^-|z|,
  * 1/(1+e) for z >= 0 and e/(1+e) for z < 0 — a select, not a branch. */
 static inline R logistic(R z)

@@ -132,9 +132,7 @@ void XI(deferred_forward)(const bptt_net *net, size_t T, size_t B,
     XI(gemm)(0, 1, TB, dout, din, x, ldx, W, ldw, 0, Z, dout, ws->pool,
              ws->G);
     if (b)
-        for (size_t k = 0; k < TB; k++)
-            for (size_t i = 0; i < dout; i++)
-                Z[k * dout + i] += b[i];
+        XI(add_bias)(TB, dout, b, Z, dout);
 
     loop L = {.net = net, .kernel = XI(rec_kernel_get)(), .T = T, .B = B,
               .W = W, .ldw = ldw, .y = y, .ldy = ldy, .ws = ws};
@@ -180,7 +178,6 @@ void XI(deferred_backward)(const bptt_net *net, size_t T, size_t B,
                            X(workspace) *ws)
 {
     const size_t din = net->din, dout = net->dout, m = net->m, TB = T * B;
-    const int n = (int)dout, ib = (int)B;
     const R *Wy = W + din;
     R *Delta = ws->Delta;
 
@@ -205,6 +202,6 @@ void XI(deferred_backward)(const bptt_net *net, size_t T, size_t B,
     }
     /* dL/dy(0) = β dy0 + Wyᵀ δ(1) */
     if (dy0)
-        CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasNoTrans, ib, n, n, 1,
-                    Delta, n, Wy, (int)ldw, beta, dy0, (int)lddy0);
+        XI(rows_times)(0, B, dout, dout, Delta, dout, Wy, ldw, beta, dy0,
+                       lddy0);
 }

@@ -47,17 +47,10 @@ static void forward_per_step(const bptt_net *net, size_t T, size_t B,
         /* z(t+1) = W s(t) */
         if (algo == BPTT_ALGO_NAIVE)
             XI(naive_affine)(net, B, W, ldw, s, z);
-        else if (B == 1)
-            CBLAS(gemv)(CblasRowMajor, CblasNoTrans, (int)dout, (int)m, 1, W,
-                        (int)ldw, s, 1, 0, z, 1);
         else
-            CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B,
-                        (int)dout, (int)m, 1, s, (int)m, W, (int)ldw, 0, z,
-                        (int)dout);
+            XI(rows_times)(1, B, dout, m, s, m, W, ldw, 0, z, dout);
         if (b)
-            for (size_t bb = 0; bb < B; bb++)
-                for (size_t i = 0; i < dout; i++)
-                    z[bb * dout + i] += b[i];
+            XI(add_bias)(B, dout, b, z, dout);
         /* y(t+1) = f(z(t+1)); z becomes f'(z(t+1)) for eq. (5)/(8) */
         XI(activate)(net, B, z, yt, ldy);
         if (t + 1 < T)
@@ -114,7 +107,6 @@ void XI(delta_step)(const bptt_net *net, size_t t, size_t T, size_t B,
                    X(workspace) *ws)
 {
     const size_t dout = net->dout, k = (t - 1) * B; /* first row of step t */
-    const int n = (int)dout, ib = (int)B;
     const R *Wy = W + net->din;
     R *delta = ws->Delta + k * dout;
     const R *D = ws->D + k * dout;
@@ -122,15 +114,9 @@ void XI(delta_step)(const bptt_net *net, size_t t, size_t T, size_t B,
     for (size_t bb = 0; bb < B; bb++)
         memcpy(delta + bb * dout, dy + (k + bb) * lddy, dout * sizeof(R));
     /* ... + Wyᵀ δ(t+1)  (eq. (7)): the one truly sequential product */
-    if (t < T) {
-        const R *next = delta + B * dout;
-        if (B == 1)
-            CBLAS(gemv)(CblasRowMajor, CblasTrans, n, n, 1, Wy, (int)ldw, next,
-                        1, 1, delta, 1);
-        else
-            CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasNoTrans, ib, n, n, 1,
-                        next, n, Wy, (int)ldw, 1, delta, n);
-    }
+    if (t < T)
+        XI(rows_times)(0, B, dout, dout, delta + B * dout, dout, Wy, ldw, 1,
+                       delta, dout);
     XI(record_flow)(ws, k, B, delta, D); /* ‖g(t)‖, ‖δ(t)‖ if asked */
     /* δ(t) = g(t) ⊙ f'(z(t))  (eq. (5)/(8)) */
     for (size_t i = 0; i < B * dout; i++)
@@ -146,43 +132,27 @@ static void backward_gemv_ger(const bptt_net *net, size_t T, size_t B,
 {
     const size_t din = net->din, dout = net->dout, m = net->m;
     const R *Wy = W + din;
-    const int n = (int)dout, ib = (int)B;
     for (size_t t = T; t >= 1; t--) {
         const size_t k = (t - 1) * B; /* first row of step t */
         const R *delta = ws->Delta + k * dout;
         const R *s = ws->S + k * m;
         XI(delta_step)(net, t, T, B, W, ldw, dy, lddy, ws);
         /* dL/dW += δ(t) s(t-1)ᵀ  (eqs. (9)/(11)/(12)) */
-        if (dW && B == 1)
-            CBLAS(ger)(CblasRowMajor, n, (int)m, 1, delta, 1, s, 1, dW,
-                       (int)lddw);
-        else if (dW)
-            CBLAS(gemm)(CblasRowMajor, CblasTrans, CblasNoTrans, n, (int)m, ib,
-                        1, delta, n, s, (int)m, 1, dW, (int)lddw);
+        if (dW)
+            XI(rank_update)(B, dout, m, delta, dout, s, m, dW, lddw);
         if (db)
             for (size_t bb = 0; bb < B; bb++)
                 for (size_t i = 0; i < dout; i++)
                     db[i] += delta[bb * dout + i];
         /* dL/dx(t-1) = Wxᵀ δ(t) */
-        if (dx) {
-            if (B == 1)
-                CBLAS(gemv)(CblasRowMajor, CblasTrans, n, (int)din, 1, W,
-                            (int)ldw, delta, 1, 1, dx + k * lddx, 1);
-            else
-                CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasNoTrans, ib,
-                            (int)din, n, 1, delta, n, W, (int)ldw, 1,
-                            dx + k * lddx, (int)lddx);
-        }
+        if (dx)
+            XI(rows_times)(0, B, din, dout, delta, dout, W, ldw, 1,
+                           dx + k * lddx, lddx);
     }
     /* dL/dy(0) = Wyᵀ δ(1) */
-    if (dy0) {
-        if (B == 1)
-            CBLAS(gemv)(CblasRowMajor, CblasTrans, n, n, 1, Wy, (int)ldw,
-                        ws->Delta, 1, 1, dy0, 1);
-        else
-            CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasNoTrans, ib, n, n, 1,
-                        ws->Delta, n, Wy, (int)ldw, 1, dy0, (int)lddy0);
-    }
+    if (dy0)
+        XI(rows_times)(0, B, dout, dout, ws->Delta, dout, Wy, ldw, 1, dy0,
+                       lddy0);
 }
 
 bptt_status X(backward)(const bptt_net *net, size_t T, size_t B, const R *W,
