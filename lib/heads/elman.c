@@ -10,24 +10,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "heads/elman_impl.h"
 
 /* ------------------------------------------------------------------------ */
 /* Workspace                                                                 */
 /* ------------------------------------------------------------------------ */
 
-/* 256 header bytes: up to 63 to align a caller's buffer, the struct in the
- * next 128, the rest spare (as Network A's workspace). */
-#define HEADER 256
-#define STRUCT_SLOT 128
-static_assert(sizeof(struct X(elman_workspace)) <= STRUCT_SLOT,
+static_assert(sizeof(struct X(elman_workspace)) <= BPTT_ARENA_SLOT,
               "Elman workspace header exceeds its slot");
 
-/* Offsets of Y, dYbar, H, dH and the core's block from the arrays' start,
- * the core's bytes and the total: the formula at bptt_elman_workspace_size. */
+/* The arrays Y, dYbar, H, dH and the core's block in one arena; the
+ * formula at bptt_elman_workspace_size.  *core: the core's bytes. */
+enum { A_Y, A_DYBAR, A_H, A_DH, A_CORE, A_N };
+
 static bptt_status layout(const char *fn, const bptt_elman *el, size_t Tmax,
-                          size_t Bmax, size_t off[5], size_t *core,
-                          size_t *bytes)
+                          size_t Bmax, bptt__arena *a, size_t *core)
 {
     if (!el)
         return bptt__fail(BPTT_ENULL, fn, "el is NULL");
@@ -39,20 +37,15 @@ static bptt_status layout(const char *fn, const bptt_elman *el, size_t Tmax,
                           "Tmax (%zu) x Bmax (%zu) workspace does not fit",
                           Tmax, Bmax);
     int ok = 1;
-    size_t rows = Tmax * Bmax; /* fits: the core's size checked it */
-    size_t y = bptt__up64(bptt__mul(bptt__mul(rows, el->nout, &ok), sizeof(R), &ok), &ok);
-    size_t h = bptt__up64(bptt__mul(bptt__mul(rows, el->net->dout, &ok), sizeof(R), &ok), &ok);
-    off[0] = 0;
-    off[1] = y;
-    off[2] = bptt__add(off[1], y, &ok);
-    off[3] = bptt__add(off[2], h, &ok);
-    off[4] = bptt__add(off[3], h, &ok);
-    size_t total = bptt__add(bptt__add(off[4], *core, &ok), HEADER, &ok);
+    const size_t rows = Tmax * Bmax; /* fits: the core's size checked it */
+    const size_t y = bptt__mul(bptt__mul(rows, el->nout, &ok), sizeof(R), &ok);
+    const size_t h = bptt__mul(bptt__mul(rows, el->net->dout, &ok), sizeof(R), &ok);
+    const size_t bytes[A_N] = {y, y, h, h, *core};
+    bptt__arena_layout(a, A_N, bytes, &ok);
     if (!ok)
         return bptt__fail(BPTT_EOVERFLOW, fn,
                           "Tmax (%zu) x Bmax (%zu) workspace does not fit",
                           Tmax, Bmax);
-    *bytes = total;
     return BPTT_OK;
 }
 
@@ -60,33 +53,32 @@ bptt_status X(elman_workspace_size)(const bptt_elman *el, size_t Tmax,
                                     size_t Bmax, size_t *bytes)
 {
     static const char fn[] = PREFIX "elman_workspace_size";
-    size_t off[5] = {0}, core = 0, total = 0;
+    bptt__arena a;
+    size_t core = 0;
     if (!bytes)
         return bptt__fail(BPTT_ENULL, fn, "bytes is NULL");
-    bptt_status st = layout(fn, el, Tmax, Bmax, off, &core, &total);
-    if (st == BPTT_OK)
-        *bytes = total;
-    return st;
+    CHECK(layout(fn, el, Tmax, Bmax, &a, &core));
+    *bytes = a.total;
+    return BPTT_OK;
 }
 
 static X(elman_workspace) *place(const bptt_elman *el, size_t Tmax,
-                                 size_t Bmax, const size_t off[5], size_t core,
-                                 void *buf, int owned)
+                                 size_t Bmax, const bptt__arena *a, size_t core,
+                                 unsigned char *base, int owned)
 {
-    unsigned char *base = (unsigned char *)(((uintptr_t)buf + 63) & ~(uintptr_t)63);
     X(elman_workspace) *ws = (X(elman_workspace) *)base;
-    unsigned char *arrays = base + STRUCT_SLOT;
     memset(ws, 0, sizeof *ws);
     ws->el = el;
     ws->Tmax = Tmax;
     ws->Bmax = Bmax;
-    ws->Y = (R *)(arrays + off[0]);
-    ws->dYbar = (R *)(arrays + off[1]);
-    ws->H = (R *)(arrays + off[2]);
-    ws->dH = (R *)(arrays + off[3]);
+    ws->Y = bptt__arena_at(base, a, A_Y);
+    ws->dYbar = bptt__arena_at(base, a, A_DYBAR);
+    ws->H = bptt__arena_at(base, a, A_H);
+    ws->dH = bptt__arena_at(base, a, A_DH);
     ws->owned = owned;
     /* Cannot fail: layout() sized the block with the same query. */
-    X(workspace_init)(el->net, Tmax, Bmax, arrays + off[4], core, &ws->core);
+    X(workspace_init)(el->net, Tmax, Bmax, bptt__arena_at(base, a, A_CORE),
+                      core, &ws->core);
     return ws;
 }
 
@@ -94,14 +86,14 @@ bptt_status X(elman_workspace_alloc)(const bptt_elman *el, size_t Tmax,
                                      size_t Bmax, X(elman_workspace) **ws)
 {
     static const char fn[] = PREFIX "elman_workspace_alloc";
-    size_t off[5] = {0}, core = 0, total = 0;
+    bptt__arena a;
+    size_t core = 0;
+    unsigned char *base;
     if (!ws)
         return bptt__fail(BPTT_ENULL, fn, "ws is NULL");
-    CHECK(layout(fn, el, Tmax, Bmax, off, &core, &total));
-    void *buf = aligned_alloc(64, total); /* total is a multiple of 64 */
-    if (!buf)
-        return bptt__fail(BPTT_ENOMEM, fn, "allocating %zu bytes", total);
-    *ws = place(el, Tmax, Bmax, off, core, buf, 1);
+    CHECK(layout(fn, el, Tmax, Bmax, &a, &core));
+    CHECK(bptt__arena_alloc(fn, &a, &base));
+    *ws = place(el, Tmax, Bmax, &a, core, base, 1);
     return BPTT_OK;
 }
 
@@ -110,16 +102,16 @@ bptt_status X(elman_workspace_init)(const bptt_elman *el, size_t Tmax,
                                     X(elman_workspace) **ws)
 {
     static const char fn[] = PREFIX "elman_workspace_init";
-    size_t off[5] = {0}, core = 0, total = 0;
+    bptt__arena a;
+    size_t core = 0;
+    unsigned char *base;
     if (!ws)
         return bptt__fail(BPTT_ENULL, fn, "ws is NULL");
     if (!buf)
         return bptt__fail(BPTT_ENULL, fn, "buf is NULL");
-    CHECK(layout(fn, el, Tmax, Bmax, off, &core, &total));
-    if (bytes < total)
-        return bptt__fail(BPTT_EBUFFER, fn, "bytes (%zu) < required (%zu)",
-                          bytes, total);
-    *ws = place(el, Tmax, Bmax, off, core, buf, 0);
+    CHECK(layout(fn, el, Tmax, Bmax, &a, &core));
+    CHECK(bptt__arena_init(fn, &a, buf, bytes, &base));
+    *ws = place(el, Tmax, Bmax, &a, core, base, 0);
     return BPTT_OK;
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "rtrl/rtrl_kernels.h"
 
 /* ------------------------------------------------------------------------ */
@@ -19,9 +20,7 @@
 
 /* 256 header bytes: up to 63 to align a caller's buffer, the struct in the
  * next 128, the rest spare (as for the workspace). */
-#define HEADER 256
-#define STRUCT_SLOT 128
-static_assert(sizeof(struct X(rtrl)) <= STRUCT_SLOT,
+static_assert(sizeof(struct X(rtrl)) <= BPTT_ARENA_SLOT,
               "rtrl header exceeds its slot");
 
 enum { NARR = 9 }; /* P, S, D, Z, G, Y, A, C, V */
@@ -41,10 +40,9 @@ static size_t panel_width(size_t n, size_t cols)
     return c < cols ? c : cols;
 }
 
-/* Offsets of the arrays from the arrays' start and the total bytes: the
- * formula documented at bptt_rtrl_size. */
+/* The arrays in one arena: the formula documented at bptt_rtrl_size. */
 static bptt_status layout(const char *fn, const bptt_net *net, size_t Bmax,
-                          size_t off[NARR], size_t *ldp_out, size_t *bytes)
+                          bptt__arena *a, size_t *ldp_out)
 {
     if (!net)
         return bptt__fail(BPTT_ENULL, fn, "net is NULL");
@@ -63,46 +61,38 @@ static bptt_status layout(const char *fn, const bptt_net *net, size_t Bmax,
         bptt__mul(n, c + PAD, &ok),             /* C */
         c                                       /* V */
     };
-    size_t total = 0;
-    for (int i = 0; i < NARR; i++) {
-        off[i] = total;
-        total = bptt__add(total,
-                          bptt__up64(bptt__mul(len[i], sizeof(R), &ok), &ok),
-                          &ok);
-    }
-    total = bptt__add(total, HEADER, &ok);
+    size_t bytes[NARR];
+    for (int i = 0; i < NARR; i++)
+        bytes[i] = bptt__mul(len[i], sizeof(R), &ok);
+    bptt__arena_layout(a, NARR, bytes, &ok);
     /* Bmax·n rows and n(m+1) columns of P are BLAS dimensions (eq. (11)). */
     if (!ok || rows > BPTT_INT_MAX || ldp > BPTT_INT_MAX)
         return bptt__fail(BPTT_EOVERFLOW, fn,
                           "the state for Bmax = %zu, dout = %zu, din + dout = "
                           "%zu does not fit", Bmax, n, m);
     *ldp_out = ldp;
-    *bytes = total;
     return BPTT_OK;
 }
 
 bptt_status X(rtrl_size)(const bptt_net *net, size_t Bmax, size_t *bytes)
 {
     static const char fn[] = PREFIX "rtrl_size";
-    size_t off[NARR], ldp, total;
+    bptt__arena a;
+    size_t ldp;
     if (!bytes)
         return bptt__fail(BPTT_ENULL, fn, "bytes is NULL");
-    bptt_status s = layout(fn, net, Bmax, off, &ldp, &total);
-    if (s == BPTT_OK)
-        *bytes = total;
-    return s;
+    CHECK(layout(fn, net, Bmax, &a, &ldp));
+    *bytes = a.total;
+    return BPTT_OK;
 }
 
 static X(rtrl) *place(const bptt_net *net, size_t Bmax, size_t ldp,
-                      const size_t off[NARR], void *buf, int owned)
+                      const bptt__arena *a, unsigned char *base, int owned)
 {
-    unsigned char *base =
-        (unsigned char *)(((uintptr_t)buf + 63) & ~(uintptr_t)63);
     X(rtrl) *st = (X(rtrl) *)base;
-    unsigned char *arrays = base + STRUCT_SLOT;
     R *p[NARR];
     for (int i = 0; i < NARR; i++)
-        p[i] = (R *)(arrays + off[i]);
+        p[i] = bptt__arena_at(base, a, (size_t)i);
     memset(st, 0, sizeof *st);
     st->net = net;
     st->Bmax = Bmax;
@@ -124,16 +114,14 @@ static X(rtrl) *place(const bptt_net *net, size_t Bmax, size_t ldp,
 bptt_status X(rtrl_alloc)(const bptt_net *net, size_t Bmax, X(rtrl) **st)
 {
     static const char fn[] = PREFIX "rtrl_alloc";
-    size_t off[NARR], ldp, total;
+    bptt__arena a;
+    size_t ldp;
+    unsigned char *base;
     if (!st)
         return bptt__fail(BPTT_ENULL, fn, "st is NULL");
-    bptt_status s = layout(fn, net, Bmax, off, &ldp, &total);
-    if (s != BPTT_OK)
-        return s;
-    void *buf = aligned_alloc(64, total); /* total is a multiple of 64 */
-    if (!buf)
-        return bptt__fail(BPTT_ENOMEM, fn, "allocating %zu bytes", total);
-    *st = place(net, Bmax, ldp, off, buf, 1);
+    CHECK(layout(fn, net, Bmax, &a, &ldp));
+    CHECK(bptt__arena_alloc(fn, &a, &base));
+    *st = place(net, Bmax, ldp, &a, base, 1);
     return BPTT_OK;
 }
 
@@ -141,18 +129,16 @@ bptt_status X(rtrl_init)(const bptt_net *net, size_t Bmax, void *buf,
                          size_t bytes, X(rtrl) **st)
 {
     static const char fn[] = PREFIX "rtrl_init";
-    size_t off[NARR], ldp, total;
+    bptt__arena a;
+    size_t ldp;
+    unsigned char *base;
     if (!st)
         return bptt__fail(BPTT_ENULL, fn, "st is NULL");
     if (!buf)
         return bptt__fail(BPTT_ENULL, fn, "buf is NULL");
-    bptt_status s = layout(fn, net, Bmax, off, &ldp, &total);
-    if (s != BPTT_OK)
-        return s;
-    if (bytes < total)
-        return bptt__fail(BPTT_EBUFFER, fn, "bytes (%zu) < required (%zu)",
-                          bytes, total);
-    *st = place(net, Bmax, ldp, off, buf, 0);
+    CHECK(layout(fn, net, Bmax, &a, &ldp));
+    CHECK(bptt__arena_init(fn, &a, buf, bytes, &base));
+    *st = place(net, Bmax, ldp, &a, base, 0);
     return BPTT_OK;
 }
 

@@ -1,24 +1,24 @@
 /*
  * workspace.c — the size query and the placement of a workspace's arrays in
- * one block, owned by the library (alloc) or by the caller (init).
+ * one block (an arena), owned by the library (alloc) or by the caller
+ * (init); the workspace's threads.
  */
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "cells/vanilla/core.h"
 
-/* 256 header bytes: up to 63 to align a caller's buffer, the struct in the
- * next 128, the rest spare. */
-#define HEADER 256
-#define STRUCT_SLOT 128
-static_assert(sizeof(struct X(workspace)) <= STRUCT_SLOT,
+static_assert(sizeof(struct X(workspace)) <= BPTT_ARENA_SLOT,
               "workspace header exceeds its slot");
 
-/* Offsets of S, D, Delta, P, G from the arrays' start, and the total
- * bytes; the formula documented at bptt_workspace_size. */
+/* The arrays S, D, Delta, P, G in one arena; the formula documented at
+ * bptt_workspace_size. */
+enum { A_S, A_D, A_DELTA, A_P, A_G, A_N };
+
 static bptt_status layout(const char *fn, const bptt_net *net, size_t Tmax,
-                          size_t Bmax, size_t off[5], size_t *bytes)
+                          size_t Bmax, bptt__arena *a)
 {
     if (!net)
         return bptt__fail(BPTT_ENULL, fn, "net is NULL");
@@ -26,35 +26,32 @@ static bptt_status layout(const char *fn, const bptt_net *net, size_t Tmax,
         return bptt__fail(BPTT_ESIZE, fn, "Tmax (%zu) and Bmax (%zu) must be > 0",
                           Tmax, Bmax);
     int ok = 1;
-    size_t rows = bptt__mul(Tmax, Bmax, &ok);
-    size_t s = bptt__up64(bptt__mul(bptt__mul(rows, net->m, &ok), sizeof(R), &ok), &ok);
-    size_t d = bptt__up64(bptt__mul(bptt__mul(rows, net->dout, &ok), sizeof(R), &ok), &ok);
+    const size_t r = sizeof(R), rows = bptt__mul(Tmax, Bmax, &ok);
     /* P: dout rows of the panels covering dout columns at the widest
      * panel width (a multiple of 64 bytes). */
     const size_t nrmax = BPTT_PANEL_BYTES / sizeof(R);
-    size_t c = bptt__mul(bptt__mul(net->dout, XI(rec_panels)(net->dout, nrmax) * nrmax,
-                                   &ok), sizeof(R), &ok);
-    /* G: kc rows of the panels covering m columns and dout rows of kc (dL/dW's
-     * transposed operand), kc the GEMMs' largest K (din, dout or T·B) up
-     * to BPTT_GEMM_KC. */
+    /* G: kc rows of the panels covering m columns and dout rows of kc
+     * (dL/dW's transposed operand), kc the GEMMs' largest K (din, dout or
+     * T·B) up to BPTT_GEMM_KC. */
     size_t kc = net->din > net->dout ? net->din : net->dout;
     kc = rows > kc ? rows : kc;
     kc = kc < BPTT_GEMM_KC ? kc : BPTT_GEMM_KC;
-    size_t g = bptt__up64(
-        bptt__mul(bptt__mul(kc, XI(rec_panels)(net->m, nrmax) * nrmax +
-                                    net->dout, &ok), sizeof(R), &ok), &ok);
-    off[0] = 0;
-    off[1] = s;
-    off[2] = bptt__add(off[1], d, &ok);
-    off[3] = bptt__add(off[2], d, &ok);
-    off[4] = bptt__add(off[3], c, &ok);
-    size_t total = bptt__add(bptt__add(off[4], g, &ok), HEADER, &ok);
+    const size_t bytes[A_N] = {
+        [A_S] = bptt__mul(bptt__mul(rows, net->m, &ok), r, &ok),
+        [A_D] = bptt__mul(bptt__mul(rows, net->dout, &ok), r, &ok),
+        [A_DELTA] = bptt__mul(bptt__mul(rows, net->dout, &ok), r, &ok),
+        [A_P] = bptt__mul(bptt__mul(net->dout,
+                                    XI(rec_panels)(net->dout, nrmax) * nrmax,
+                                    &ok), r, &ok),
+        [A_G] = bptt__mul(bptt__mul(kc, XI(rec_panels)(net->m, nrmax) * nrmax +
+                                            net->dout, &ok), r, &ok),
+    };
+    bptt__arena_layout(a, A_N, bytes, &ok);
     /* T*B is a BLAS dimension of the whole-sequence products. */
     if (!ok || rows > BPTT_INT_MAX)
         return bptt__fail(BPTT_EOVERFLOW, fn,
                           "Tmax (%zu) x Bmax (%zu) workspace does not fit",
                           Tmax, Bmax);
-    *bytes = total;
     return BPTT_OK;
 }
 
@@ -62,30 +59,28 @@ bptt_status X(workspace_size)(const bptt_net *net, size_t Tmax, size_t Bmax,
                               size_t *bytes)
 {
     static const char fn[] = PREFIX "workspace_size";
-    size_t off[5] = {0}, total = 0;
+    bptt__arena a;
     if (!bytes)
         return bptt__fail(BPTT_ENULL, fn, "bytes is NULL");
-    bptt_status st = layout(fn, net, Tmax, Bmax, off, &total);
-    if (st == BPTT_OK)
-        *bytes = total;
-    return st;
+    CHECK(layout(fn, net, Tmax, Bmax, &a));
+    *bytes = a.total;
+    return BPTT_OK;
 }
 
 static struct X(workspace) *place(const bptt_net *net, size_t Tmax, size_t Bmax,
-                                  const size_t off[5], void *buf, int owned)
+                                  const bptt__arena *a, unsigned char *base,
+                                  int owned)
 {
-    unsigned char *base = (unsigned char *)(((uintptr_t)buf + 63) & ~(uintptr_t)63);
     struct X(workspace) *ws = (struct X(workspace) *)base;
-    unsigned char *arrays = base + STRUCT_SLOT;
     memset(ws, 0, sizeof *ws);
     ws->net = net;
     ws->Tmax = Tmax;
     ws->Bmax = Bmax;
-    ws->S = (R *)(arrays + off[0]);
-    ws->D = (R *)(arrays + off[1]);
-    ws->Delta = (R *)(arrays + off[2]);
-    ws->P = (R *)(arrays + off[3]);
-    ws->G = (R *)(arrays + off[4]);
+    ws->S = bptt__arena_at(base, a, A_S);
+    ws->D = bptt__arena_at(base, a, A_D);
+    ws->Delta = bptt__arena_at(base, a, A_DELTA);
+    ws->P = bptt__arena_at(base, a, A_P);
+    ws->G = bptt__arena_at(base, a, A_G);
     ws->owned = owned;
     return ws;
 }
@@ -94,16 +89,13 @@ bptt_status X(workspace_alloc)(const bptt_net *net, size_t Tmax, size_t Bmax,
                                X(workspace) **ws)
 {
     static const char fn[] = PREFIX "workspace_alloc";
-    size_t off[5] = {0}, total = 0;
+    bptt__arena a;
+    unsigned char *base;
     if (!ws)
         return bptt__fail(BPTT_ENULL, fn, "ws is NULL");
-    bptt_status st = layout(fn, net, Tmax, Bmax, off, &total);
-    if (st != BPTT_OK)
-        return st;
-    void *buf = aligned_alloc(64, total); /* total is a multiple of 64 */
-    if (!buf)
-        return bptt__fail(BPTT_ENOMEM, fn, "allocating %zu bytes", total);
-    *ws = place(net, Tmax, Bmax, off, buf, 1);
+    CHECK(layout(fn, net, Tmax, Bmax, &a));
+    CHECK(bptt__arena_alloc(fn, &a, &base));
+    *ws = place(net, Tmax, Bmax, &a, base, 1);
     return BPTT_OK;
 }
 
@@ -111,18 +103,15 @@ bptt_status X(workspace_init)(const bptt_net *net, size_t Tmax, size_t Bmax,
                               void *buf, size_t bytes, X(workspace) **ws)
 {
     static const char fn[] = PREFIX "workspace_init";
-    size_t off[5] = {0}, total = 0;
+    bptt__arena a;
+    unsigned char *base;
     if (!ws)
         return bptt__fail(BPTT_ENULL, fn, "ws is NULL");
     if (!buf)
         return bptt__fail(BPTT_ENULL, fn, "buf is NULL");
-    bptt_status st = layout(fn, net, Tmax, Bmax, off, &total);
-    if (st != BPTT_OK)
-        return st;
-    if (bytes < total)
-        return bptt__fail(BPTT_EBUFFER, fn, "bytes (%zu) < required (%zu)",
-                          bytes, total);
-    *ws = place(net, Tmax, Bmax, off, buf, 0);
+    CHECK(layout(fn, net, Tmax, Bmax, &a));
+    CHECK(bptt__arena_init(fn, &a, buf, bytes, &base));
+    *ws = place(net, Tmax, Bmax, &a, base, 0);
     return BPTT_OK;
 }
 
