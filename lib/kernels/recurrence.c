@@ -7,11 +7,10 @@
  * x86-64's baseline and is the portable C kernel on any other CPU.
  *
  * Register tiles: rows of A in blocks of MR = 4 against NPB panels (two
- * vectors each) for B >= 4; a single row against NP1 panels otherwise,
- * its even and odd terms in two sets of accumulators, so that even B = 1
- * keeps 4·NP1 independent sums in flight.  Which tile a row gets depends
- * on B alone, and each element's sum is the same chain of multiply-adds
- * whatever the panel range (kernels/recurrence.h).
+ * vectors each) for B >= 4; a single row against NP1 panels otherwise, so
+ * that even B = 1 keeps 2·NP1 independent accumulators in flight.  Each
+ * element's sum is the same chain of multiply-adds in j whichever tile
+ * computes it (kernels/recurrence.h).
  *
  * The compilers end the AVX builds' functions (and precede their calls)
  * with vzeroupper, so the SSE code of libm that runs next (the
@@ -75,32 +74,7 @@ tile(const int mr, const int np, size_t K, const R *A, size_t lda,
         for (int v = 0; v < nv; v++)
             acc[r][v] = vload(c + v * VL);
     }
-    size_t j = 0;
-    if (mr == 1) {
-        /* One row has too few accumulators to hide the multiply-add's
-         * latency: odd terms go to a second set, added at the end. */
-        vec odd[2 * NP1];
-        for (int v = 0; v < nv; v++)
-            odd[v] = (vec){0};
-        for (; j + 2 <= K; j += 2) {
-            const vec a0 = A[j * acs] - (vec){0}, a1 = A[(j + 1) * acs] - (vec){0};
-            for (int v = 0; v < nv; v++) {
-                const R *pv = P + (size_t)(v >> 1) * pstride + (size_t)(v & 1) * VL;
-                acc[0][v] += a0 * vload(pv + j * NR);
-                odd[v] += a1 * vload(pv + (j + 1) * NR);
-            }
-        }
-        if (j < K) {
-            const vec a0 = A[j * acs] - (vec){0};
-            for (int v = 0; v < nv; v++)
-                acc[0][v] += a0 * vload(P + (size_t)(v >> 1) * pstride +
-                                        j * NR + (size_t)(v & 1) * VL);
-        }
-        for (int v = 0; v < nv; v++)
-            acc[0][v] += odd[v];
-        j = K;
-    }
-    for (; j < K; j++) {
+    for (size_t j = 0; j < K; j++) {
         vec p[2 * NP1];
         for (int v = 0; v < nv; v++)
             p[v] = vload(P + (size_t)(v >> 1) * pstride + j * NR +

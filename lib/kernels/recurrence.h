@@ -17,13 +17,11 @@
  * only those panels: its share of P stays in its own core's cache for all
  * T steps.
  *
- * Every element C[b][i] is computed the same way whatever the panel range
- * or the thread count: C[b][i] + A[b][0]·P[0][i] + A[b][1]·P[1][i] + ...
- * in order of j (fused multiply-adds where the instruction set has them)
- * — for rows in blocks of four; the last B mod 4 rows sum their even and
- * odd terms apart and add the two at the end.  Which rows are which
- * depends on B alone.  That is what makes results bitwise identical for
- * every thread count.
+ * Every element C[b][i] is computed the same way whatever the panel range,
+ * the row blocking or the thread count: C[b][i] + A[b][0]·P[0][i] +
+ * A[b][1]·P[1][i] + ... in order of j (fused multiply-adds where the
+ * instruction set has them).  That is what makes results bitwise identical
+ * for every thread count.
  */
 #ifndef BPTT_KERNELS_RECURRENCE_H
 #define BPTT_KERNELS_RECURRENCE_H
