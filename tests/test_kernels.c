@@ -4,8 +4,8 @@
  *   reference: every kernel bptt has for this CPU (sse, avx2, avx512)
  *              against a long-double product, on edge shapes; the deferred
  *              algorithm on 1, 2 and 3 threads against the naive form;
- *   identity:  a product split into panel ranges equals the whole product
- *              bitwise; gradients on 2 and 3 threads equal those on 1
+ *   identity:  a product split into panel ranges, and each row computed
+ *              alone, equal the whole product bitwise; gradients on 2 and 3 threads equal those on 1
  *              bitwise (double and float);
  *   trap:      bptt_workspace_set_threads' errors leave the thread count;
  *              a thread the system refuses gives BPTT_ETHREAD;
@@ -89,6 +89,16 @@ START_TEST(kernels_match_reference_and_split_bitwise)
                     }
                     /* the padding column is never written */
                     ck_assert(C[b * ldc + n] == C0[b * ldc + n]);
+                }
+                /* each row as the product of that row alone: a row's
+                 * result does not depend on B or on its place among the
+                 * rows (chunked sequences rely on it) */
+                for (size_t b = 0; b < B; b++) {
+                    memcpy(Cs, C0 + b * ldc, ldc * sizeof *Cs);
+                    ks[kk].run(1, n, n, 0, Q, A + b * lda, lda, 1, P, Cs, ldc);
+                    ck_assert_msg(memcmp(Cs, C + b * ldc, n * sizeof *C) == 0,
+                                  "%s n %zu B %zu: row %zu alone differs",
+                                  bptt_isa_name(ks[kk].isa), n, B, b);
                 }
                 for (size_t q = 1; q < Q; q++) {
                     memcpy(Cs, C0, B * ldc * sizeof *Cs);
