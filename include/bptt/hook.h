@@ -29,8 +29,11 @@ typedef enum bptt_grad_part {
  *
  * ready(user, part, r0, r1) is called on the thread making the backward
  * call, each time the rows r0..r1-1 of the gradient part hold their final
- * values (beta applied).  The hook may read those rows and must not write
- * them, nor call bptt on the workspace; it must return.
+ * values (beta applied).  The call does not read or write those rows again
+ * (save the result scan of bptt_workspace_check_finite, if on), so the
+ * hook may hand them to something that reads them or overwrites them in
+ * place while the backward goes on, e.g. a non-blocking reduction.  It
+ * must not call bptt on the workspace, and must return.
  *
  * panel_rows: with the deferred algorithm, dL/dW = Δᵀ S is computed in
  * panels of panel_rows rows of dW (0: all rows at once), ready being
