@@ -241,14 +241,16 @@ static void test_network_a(bptt_net *net, const problem *p, int skew)
     EXPECT(same_everywhere(DOUT * M, dW), "dW differs between ranks");
 
     /* run to run, any panel count, without the overlap: bitwise */
-    for (size_t np = 1; np <= DOUT; np += 3) {
+    for (size_t np = 1; np <= DOUT + 1; np += 3) { /* 1, 4, 7, then 0 */
+        np = np > DOUT ? 0 : np;
         EXPECT(F(mpi_set_panels)(c, np) == BPTT_OK, "set_panels");
         st = grad(c, p, &l, &loss2, 0, dW2, db2);
         EXPECT(st == BPTT_OK && !memcmp(dW, dW2, sizeof dW) &&
                    !memcmp(db, db2, sizeof db) && loss == loss2,
                "not bitwise with %zu panels", np);
+        if (np == 0)
+            break;
     }
-    EXPECT(F(mpi_set_panels)(c, 0) == BPTT_EINVAL, "0 panels accepted");
     EXPECT(F(mpi_set_panels)(c, DOUT + 1) == BPTT_EINVAL, "too many panels");
     ctx_t *nov = NULL;
     F(mpi_create)(MPI_COMM_WORLD, net, T, BG, BPTT_MPI_NO_OVERLAP, &nov);

@@ -38,7 +38,10 @@ typedef enum bptt_grad_part {
  * panel_rows: with the deferred algorithm, dL/dW = Δᵀ S is computed in
  * panels of panel_rows rows of dW (0: all rows at once), ready being
  * called after each, in increasing r0, so that what the hook starts runs
- * while the next panel is computed.  Every panel is the same product as
+ * while the next panel is computed.  panel_rows is read before each panel,
+ * so ready may change it for the next (e.g. panels that shrink towards the
+ * end, leaving little to wait for after the last).  Each panel's product
+ * reads all of S (T·B rows): many thin panels cost more than one GEMM.  Every panel is the same product as
  * the whole, row for row: the result does not depend on panel_rows.  The
  * naive and gemv-ger algorithms finish dW only at their last step and call
  * ready once, for all rows.  dL/dx, db and dy0 are computed after the last

@@ -69,9 +69,6 @@ enum {
     BPTT_MPI_NO_OVERLAP = 1u << 1
 };
 
-/* Panels of dW per backward, unless bptt_mpi_set_panels says otherwise. */
-#define BPTT_MPI_PANELS 16
-
 /* A data-parallel context: the communicator (duplicated), the network,
  * a workspace for the local shard, the contiguous gradient buffer. */
 typedef struct bptt_mpi bptt_mpi;
@@ -118,12 +115,15 @@ BPTT_API int bptt_mpi_size(const bptt_mpi *ctx);
  * Errors: BPTT_ENULL (ctx NULL). */
 BPTT_API bptt_status bptt_mpi_check_finite(bptt_mpi *ctx, int on);
 
-/* Split dW into npanels panels of rows (1 .. dout; the default is
- * BPTT_MPI_PANELS, or dout if smaller), each reduced as soon as it is
- * computed.  More panels hide more of the reduction behind the backward
- * but send more, smaller messages.  Give every rank the same count.
+/* How dW is split into panels of rows, each reduced as soon as it is
+ * computed.  npanels = 0, the default: halving panels — half of dW's rows,
+ * then half of the rest, ..., none thinner than 16 rows — so that the
+ * panels computed early are large (each panel's product reads all of the
+ * shard's S, which makes thin panels dear) and the last one, whose
+ * reduction nothing hides, is small.  npanels = k (1 .. dout): k equal
+ * panels.  Give every rank the same setting.
  *
- * Errors: BPTT_ENULL (ctx NULL), BPTT_EINVAL (npanels out of range). */
+ * Errors: BPTT_ENULL (ctx NULL), BPTT_EINVAL (npanels > dout). */
 BPTT_API bptt_status bptt_mpi_set_panels(bptt_mpi *ctx, size_t npanels);
 
 /* Network A: the squared-error loss and its gradient, summed over every

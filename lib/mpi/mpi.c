@@ -52,7 +52,7 @@ struct X(mpi) {
     MPI_Request *req;           /* posted reductions */
     int nreq, maxreq;
     size_t posted;              /* G[0 .. posted) is posted */
-    size_t npanels;
+    size_t npanels;             /* 0: halving panels (panel_rows) */
     int check_finite;
     bptt_grad_hook hook;
     double t_total, t_compute, t_exposed;
@@ -130,7 +130,6 @@ static bptt_status build(const char *fn, const bptt_net *net,
     c->Bmax = Bmax;
     c->npar = npar;
     c->offw = offw;
-    c->npanels = dout < BPTT_MPI_PANELS ? dout : BPTT_MPI_PANELS;
     c->maxreq = (int)(dout + 4 < (size_t)INT_MAX ? dout + 4 : INT_MAX);
     bptt_status st = el ? X(elman_workspace_alloc)(el, Tmax, wsB, &c->ews)
                         : X(workspace_alloc)(net, Tmax, wsB, &c->ws);
@@ -239,9 +238,9 @@ bptt_status X(mpi_set_panels)(X(mpi) *ctx, size_t npanels)
     if (!ctx)
         return bptt__mpi_fail(BPTT_ENULL, fn, "ctx is NULL");
     const size_t dout = bptt_net_dout(ctx->net);
-    if (npanels < 1 || npanels > dout)
+    if (npanels > dout)
         return bptt__mpi_fail(BPTT_EINVAL, fn,
-                              "npanels (%zu) is not in 1..%zu", npanels, dout);
+                              "npanels (%zu) is not in 0..%zu", npanels, dout);
     ctx->npanels = npanels;
     return BPTT_OK;
 }
@@ -265,6 +264,21 @@ bptt_status X(mpi_last_times)(const X(mpi) *ctx, double *total,
 /* Reduction                                                                 */
 /* ------------------------------------------------------------------------ */
 
+/* The rows of the panel of dW that starts at row r0: npanels equal panels
+ * if set, else half of what is left, at least MIN_PANEL rows: large panels
+ * first (each panel's product reads all of S, so thin ones cost), small
+ * ones last, so that little is left to wait for after the backward. */
+enum { MIN_PANEL = 64 };
+static size_t panel_rows(const X(mpi) *c, size_t r0)
+{
+    const size_t dout = bptt_net_dout(c->net), left = dout - r0;
+    size_t pr = c->npanels ? (dout + c->npanels - 1) / c->npanels
+                           : (left + 1) / 2;
+    if (!c->npanels && pr < MIN_PANEL)
+        pr = MIN_PANEL;
+    return pr < left ? pr : left;
+}
+
 /* The end of the bucket of G that starts at pos.  The buckets are the same
  * on every rank whatever its shard (collectives must match in count and
  * order): Network B's [dWo | dbo], each panel of dW's rows, the last bias;
@@ -278,8 +292,8 @@ static size_t bucket_end(const X(mpi) *c, size_t pos)
     if (pos < c->offw)
         return c->offw;
     if (pos < wend) {
-        size_t r = (pos - c->offw) / m + c->hook.panel_rows;
-        return c->offw + (r < dout ? r : dout) * m;
+        size_t r0 = (pos - c->offw) / m;
+        return c->offw + (r0 + panel_rows(c, r0)) * m;
     }
     return c->npar;
 }
@@ -303,10 +317,14 @@ static void ready(void *user, bptt_grad_part part, size_t r0, size_t r1)
 {
     X(mpi) *c = user;
     (void)r0;
-    if (part == BPTT_GRAD_WO)
+    const size_t dout = bptt_net_dout(c->net);
+    if (part == BPTT_GRAD_WO) {
         post(c, c->offw);
-    else
-        post(c, c->offw + r1 * (bptt_net_din(c->net) + bptt_net_dout(c->net)));
+    } else {
+        post(c, c->offw + r1 * (bptt_net_din(c->net) + dout));
+        if (r1 < dout)
+            c->hook.panel_rows = panel_rows(c, r1);
+    }
     int done = 0;
     MPI_Testall(c->nreq, c->req, &done, MPI_STATUSES_IGNORE);
 }
@@ -590,10 +608,9 @@ static bptt_status run(const char *fn, X(mpi) *c, const call *a,
     c->nreq = 0;
     c->posted = 0;
     const double t1 = bptt__mpi_now();
-    const size_t dout = bptt_net_dout(c->net);
     c->hook.ready = ready;
     c->hook.user = c;
-    c->hook.panel_rows = (dout + c->npanels - 1) / c->npanels;
+    c->hook.panel_rows = panel_rows(c, 0);
     if (a->B > 0) {
         int overlap = !(c->flags & BPTT_MPI_NO_OVERLAP);
         if (overlap)

@@ -194,9 +194,10 @@ void XI(deferred_backward)(const bptt_net *net, size_t T, size_t B,
      * final (bptt/hook.h); row i of dW is Δ's column i times S either way. */
     const bptt_grad_hook *hook = ws->hook;
     if (dW && hook) {
-        size_t pr = hook->panel_rows ? hook->panel_rows : dout;
-        for (size_t r0 = 0; r0 < dout; r0 += pr) {
-            size_t r1 = r0 + pr < dout ? r0 + pr : dout;
+        for (size_t r0 = 0, r1; r0 < dout; r0 = r1) {
+            /* read before each panel: ready may change it */
+            size_t pr = hook->panel_rows ? hook->panel_rows : dout;
+            r1 = pr < dout - r0 ? r0 + pr : dout;
             XI(gemm)(1, 0, r1 - r0, m, TB, Delta + r0, dout, ws->S, m, beta,
                      dW + r0 * lddw, lddw, ws->pool, ws->G);
             hook->ready(hook->user, BPTT_GRAD_W, r0, r1);
