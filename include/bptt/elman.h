@@ -145,7 +145,7 @@ BPTT_API int bptt_elman_workspace_threads(const bptt_elman_workspace *ws);
 
 /* Install a gradient-ready hook (bptt/hook.h) in ws, or remove it (hook
  * NULL), as bptt_workspace_set_grad_hook does for Network A (the pointer
- * is kept, results are bitwise unchanged).  bptt_elman_backward calls
+ * is kept; results as without it, see bptt/hook.h).  bptt_elman_backward calls
  * hook->ready(user, BPTT_GRAD_WO, 0, nout) once dWo and dbo are final,
  * before the core's backward starts, then for the panels of dW as Network
  * A's backward does.

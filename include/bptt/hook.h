@@ -41,11 +41,15 @@ typedef enum bptt_grad_part {
  * while the next panel is computed.  panel_rows is read before each panel,
  * so ready may change it for the next (e.g. panels that shrink towards the
  * end, leaving little to wait for after the last).  Each panel's product
- * reads all of S (T·B rows): many thin panels cost more than one GEMM.  Every panel is the same product as
- * the whole, row for row: the result does not depend on panel_rows.  The
- * naive and gemv-ger algorithms finish dW only at their last step and call
- * ready once, for all rows.  dL/dx, db and dy0 are computed after the last
- * panel of dW, so db is final only when the call returns. */
+ * reads all of S (T·B rows): many thin panels cost more than one GEMM.
+ * Every panel is the same product as the whole, row for row: with bptt's
+ * own GEMM (bptt_own_gemm) each element is summed in the same order
+ * whatever the panels, so the result is bitwise independent of
+ * panel_rows; a BLAS's GEMM need not promise that (OpenBLAS 0.3.21 gave
+ * bitwise equal rows in tests/test_hook.c).  The naive and gemv-ger
+ * algorithms finish dW only at their last step and call ready once, for
+ * all rows.  dL/dx, db and dy0 are computed after the last panel of dW, so
+ * db is final only when the call returns. */
 typedef struct bptt_grad_hook {
     void (*ready)(void *user, bptt_grad_part part, size_t r0, size_t r1);
     void *user;

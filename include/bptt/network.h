@@ -148,8 +148,8 @@ BPTT_API bptt_status bptt_workspace_check_finite(bptt_workspace *ws, int on);
  * copy: *hook must stay valid, and may be changed between calls, while it
  * is installed.  bptt_backward then calls hook->ready as parts of dW become
  * final, and computes dW in panels of hook->panel_rows rows with the
- * deferred algorithm.  Results are bitwise those of a workspace without
- * the hook.
+ * deferred algorithm.  Results are those of a workspace without the hook
+ * (bitwise with bptt's own GEMM; see bptt/hook.h).
  *
  * Errors: BPTT_ENULL (ws NULL), BPTT_EINVAL (hook->ready NULL). */
 BPTT_API bptt_status bptt_workspace_set_grad_hook(bptt_workspace *ws,
