@@ -389,6 +389,14 @@ static void test_errors(bptt_net *net, const problem *p)
                strstr(bptt_mpi_error_detail(), "failed") != NULL,
            "create with Tmax = 0 on one rank: %d (%s)", (int)st,
            bptt_mpi_error_detail());
+    /* flags that differ between the ranks: refused on every rank */
+    c = (ctx_t *)&l;
+    st = F(mpi_create)(MPI_COMM_WORLD, net, T, BG,
+                       rank == bad ? BPTT_MPI_NO_OVERLAP : 0, &c);
+    EXPECT(st == BPTT_EINVAL && c == (ctx_t *)&l &&
+               strstr(bptt_mpi_error_detail(), "flags differ") != NULL,
+           "flags differing between ranks: %d (%s)", (int)st,
+           bptt_mpi_error_detail());
     EXPECT(F(mpi_gradient)(NULL, T, 1, p->W, M, NULL, l.x, DIN, NULL, 0, l.tg,
                            DOUT, NULL, NULL, 0, NULL, M, NULL) == BPTT_ENULL,
            "NULL ctx");

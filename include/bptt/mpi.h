@@ -82,9 +82,12 @@ typedef struct bpttf_mpi bpttf_mpi;
  * dout*(din+dout) + dout elements (times Bmax + 1 with
  * BPTT_MPI_FIXED_ORDER).  Ranks may give different Bmax.
  *
+ * Every rank must pass the same flags and a network of the same shape.
+ *
  * Errors (agreed between the ranks, as every call's): BPTT_ENULL (net or
- * ctx NULL), BPTT_EINVAL (unknown flags, or comm is MPI_COMM_NULL: not
- * agreed), BPTT_ESIZE, BPTT_EOVERFLOW, BPTT_ENOMEM.  On error *ctx is not
+ * ctx NULL), BPTT_EINVAL (unknown flags, flags or network shapes that
+ * differ between the ranks, or comm is MPI_COMM_NULL: not agreed),
+ * BPTT_ESIZE, BPTT_EOVERFLOW, BPTT_ENOMEM.  On error *ctx is not
  * written. */
 BPTT_API bptt_status bptt_mpi_create(MPI_Comm comm, const bptt_net *net,
                                      size_t Tmax, size_t Bmax, unsigned flags,

@@ -169,6 +169,24 @@ static bptt_status create(const char *fn, MPI_Comm comm, const bptt_net *net,
     X(mpi) *c = NULL;
     bptt_status st = !ctx ? bptt__mpi_fail(BPTT_ENULL, fn, "ctx is NULL")
                           : build(fn, net, el, Tmax, Bmax, flags, &c);
+    /* The ranks' collectives match only if their buckets do: the same
+     * flags and the same gradient buffer (network shape) everywhere. */
+    long mine[4] = {(long)flags, c ? (long)c->npar : -1, 0, 0}, lo[4], hi[4];
+    mine[2] = -mine[0];
+    mine[3] = -mine[1];
+    MPI_Allreduce(mine, hi, 4, MPI_LONG, MPI_MAX, comm);
+    for (int i = 0; i < 4; i++)
+        lo[i] = -hi[i ^ 2]; /* min x = -max(-x) */
+    if (st == BPTT_OK && hi[1] >= 0 && lo[1] >= 0 &&
+        (lo[0] != hi[0] || lo[1] != hi[1]))
+        st = bptt__mpi_fail(BPTT_EINVAL, fn,
+                            lo[0] != hi[0]
+                                ? "flags differ between the ranks (0x%lx .. "
+                                  "0x%lx)"
+                                : "the network differs between the ranks "
+                                  "(%ld .. %ld gradient elements)",
+                            lo[lo[0] != hi[0] ? 0 : 1],
+                            hi[lo[0] != hi[0] ? 0 : 1]);
     st = bptt__mpi_agree(comm, rank, size, st, fn, bptt__mpi_detail());
     if (st != BPTT_OK) {
         destroy(c);
