@@ -432,7 +432,8 @@ static call sequence(const X(mpi) *c, const call *a, size_t j)
 {
     call s = *a;
     s.B = 1;
-    s.x = a->x + j * a->ldx;
+    if (a->x) /* NULL stays NULL: the forward reports it */
+        s.x = a->x + j * a->ldx;
     s.ldx = a->ldx * a->B;
     if (a->y0)
         s.y0 = a->y0 + j * a->ldy0;
