@@ -14,4 +14,9 @@ if [ "$(id -u)" = 0 ]; then
     export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fi
 export OPENBLAS_NUM_THREADS=1
+# Containers often forbid the cross-process reads (CMA) of Open MPI's
+# shared-memory transport; the tests' messages are small, so copy through
+# the shared segment instead (unless the caller chose otherwise).
+: "${OMPI_MCA_btl_vader_single_copy_mechanism:=none}"
+export OMPI_MCA_btl_vader_single_copy_mechanism
 exec mpirun --oversubscribe -np "$np" "$@"
