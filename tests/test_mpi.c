@@ -445,6 +445,8 @@ static void test_network_b(bptt_net *net, int fixed)
                                fixed ? BPTT_MPI_FIXED_ORDER : 0,
                                &c) == BPTT_OK,
            "create_elman: %s", bptt_mpi_error_detail());
+    /* [dWo | dbo], three panels of dW, dbh: five buckets */
+    EXPECT(F(mpi_set_panels)(c, 3) == BPTT_OK, "set_panels");
     R dW[DOUT * M], dbh[DOUT], dWo[NOUT * DOUT], dbo[NOUT];
     double E = 0;
     bptt_status s = F(mpi_elman_gradient)(c, T, hi - lo, W, M, bh, Wo, DOUT,
