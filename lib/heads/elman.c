@@ -151,7 +151,8 @@ bptt_status X(elman_workspace_set_grad_hook)(X(elman_workspace) *ws,
     if (hook && !hook->ready)
         return bptt__fail(BPTT_EINVAL, fn, "hook->ready is NULL");
     ws->hook = hook;
-    ws->core->hook = hook; /* the panels of dW */
+    if (ws->core) /* Network A's core reports the panels of dW */
+        ws->core->hook = hook;
     return BPTT_OK;
 }
 

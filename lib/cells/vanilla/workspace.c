@@ -9,9 +9,11 @@
 #include "cells/vanilla/core.h"
 
 /* 256 header bytes: up to 63 to align a caller's buffer, the struct in the
- * next 128, the rest spare. */
+ * next 192 (a multiple of 64, so the arrays stay aligned; the struct is
+ * 120 bytes with the gradient hook, room left for a few more members),
+ * the rest spare. */
 #define HEADER 256
-#define STRUCT_SLOT 128
+#define STRUCT_SLOT 192
 static_assert(sizeof(struct X(workspace)) <= STRUCT_SLOT,
               "workspace header exceeds its slot");
 
