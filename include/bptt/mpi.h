@@ -9,13 +9,13 @@
  *
  * How the overlap works: the parameters' gradients live in one contiguous
  * buffer of the context, [dW | db] for Network A and [dWo | dbo | dW | dbh]
- * for Network B.  The backward computes dW = Δᵀ S in panels of rows
- * (bptt/hook.h); each panel's MPI_Iallreduce is posted as soon as the panel
- * is final, and the next panel is computed while it travels (the call
- * tests the outstanding requests between panels so that MPI progresses
- * them).  Network B's dWo and dbo are final before the core's backward
- * starts, so their reduction overlaps all of it.  The bias gradients and
- * the loss go last.
+ * for Network B, reduced in buckets posted (MPI_Iallreduce) as soon as each
+ * part is final (bptt/hook.h).  Network B's dWo and dbo are final before
+ * the core's backward starts, so their reduction overlaps all of it.  dW
+ * is one bucket by default; bptt_mpi_set_panels splits its GEMM into
+ * panels of rows, each panel's reduction travelling while the next is
+ * computed (the call tests the outstanding requests between panels so
+ * that MPI progresses them).  The bias gradients and the loss go last.
  *
  * Results:
  *   - equal to the gradient of one process over the union of the shards to
@@ -119,12 +119,19 @@ BPTT_API int bptt_mpi_size(const bptt_mpi *ctx);
 BPTT_API bptt_status bptt_mpi_check_finite(bptt_mpi *ctx, int on);
 
 /* How dW is split into panels of rows, each reduced as soon as it is
- * computed.  npanels = 0, the default: halving panels — half of dW's rows,
- * then half of the rest, ..., none thinner than 16 rows — so that the
- * panels computed early are large (each panel's product reads all of the
- * shard's S, which makes thin panels dear) and the last one, whose
- * reduction nothing hides, is small.  npanels = k (1 .. dout): k equal
- * panels.  Give every rank the same setting.
+ * computed while the next is computed.  npanels = 1, the default: dW is
+ * one GEMM and one bucket (what overlaps the backward is then Network B's
+ * [dWo | dbo], reduced during the whole core backward).  npanels = k (2 ..
+ * dout): k equal panels.  npanels = 0: halving panels — half of dW's rows,
+ * then half of the rest, ..., none thinner than 64 rows — large panels
+ * first, a small last one whose reduction nothing hides.
+ *
+ * Each panel's product reads all of the shard's S again, so splitting
+ * costs compute: on the machine measured in docs/mpi.md, 2–3 panels added
+ * ~15% to a (256,256,100,32) call whose whole reduction cost 1–2%.  Split
+ * only where the reduction is large beside the backward (many ranks, a
+ * slow link, a small T·B per rank; docs/mpi.md has the α–β model).  Give
+ * every rank the same setting.
  *
  * Errors: BPTT_ENULL (ctx NULL), BPTT_EINVAL (npanels > dout). */
 BPTT_API bptt_status bptt_mpi_set_panels(bptt_mpi *ctx, size_t npanels);

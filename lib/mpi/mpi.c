@@ -131,6 +131,8 @@ static bptt_status build(const char *fn, const bptt_net *net,
     c->npar = npar;
     c->offw = offw;
     c->maxreq = (int)(dout + 4 < (size_t)INT_MAX ? dout + 4 : INT_MAX);
+    c->npanels = 1; /* dW in one GEMM: splitting it cost more than the
+                       whole reduction on the machines measured (docs) */
     bptt_status st = el ? X(elman_workspace_alloc)(el, Tmax, wsB, &c->ews)
                         : X(workspace_alloc)(net, Tmax, wsB, &c->ws);
     if (st != BPTT_OK) {
