@@ -13,8 +13,9 @@ a step's compute stays the same and only the reduction grows.
 Ring all-reduce of n bytes on p ranks (Patarasuk & Yuan 2009; the model
 asked for): c(n) = 2(p−1)·α + 2(p−1)/p · n/β.
 
-Overlap, as the module does it: the recurrence runs first (nothing is
-final); then the panels of dW in halving sizes (half the rows, half the
+Overlap, as the module does it with bptt_mpi_set_panels(ctx, 0) (the
+default is one panel, i.e. the no-overlap figure): the recurrence runs first
+(nothing is final); then the panels of dW in halving sizes (half the rows, half the
 rest, ..., at least 64 rows), panel i final at G_i = T_gemm · rows_i/dout
 after the recurrence; each panel's all-reduce starts when the panel is
 final and the link is free (one reduction at a time); the biases follow the
@@ -22,7 +23,8 @@ last panel.  exposed = end of the last reduction − end of the last panel.
 efficiency = T_call / (T_call + exposed); hidden = 1 − exposed / c(all).
 No overlap: exposed = c(all bytes) (one reduction).  The model assumes the
 reductions progress while the GEMM runs (a NIC that moves data by itself,
-or an MPI progress thread); see docs/mpi.md.
+or an MPI progress thread) and leaves out what splitting the GEMM costs
+(each panel re-reads S); see docs/mpi.md.
 """
 import sys
 

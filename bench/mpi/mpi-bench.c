@@ -3,7 +3,7 @@
  * costs and hides, and the MPI link it runs on.  Public API only.
  *
  *   mpirun -np P bptt-mpi-bench [--shape din,dout,T,B] [--weak] [--reps N]
- *                               [--fixed] [--panels K]
+ *                               [--fixed] [--no-overlap] [--panels K]
  *       one data-parallel gradient of Network A (tanh), B sequences split
  *       over the P ranks (strong scaling) or B per rank (--weak).  Prints,
  *       medians over N calls, each the slowest rank's time:
@@ -117,11 +117,11 @@ static int gradient_bench(size_t din, size_t dout, size_t T, size_t B,
     TRY(bptt_net_create_uniform(din, dout, BPTT_ACT_TANH, NULL, &net));
     F(mpi) *c = NULL;
     TRY(F(mpi_create)(MPI_COMM_WORLD, net, T, Bl ? Bl : 1, flags, &c));
-    if (panels)
+    if (panels != (size_t)-1)
         TRY(F(mpi_set_panels)(c, panels));
     F(mpi) *self = NULL; /* the same work, no communication */
     TRY(F(mpi_create)(MPI_COMM_SELF, net, T, Bl ? Bl : 1, flags, &self));
-    if (panels)
+    if (panels != (size_t)-1)
         TRY(F(mpi_set_panels)(self, panels));
     F(workspace) *ws = NULL;
     TRY(F(workspace_alloc)(net, T, Bl ? Bl : 1, &ws));
@@ -174,13 +174,16 @@ static int gradient_bench(size_t din, size_t dout, size_t T, size_t B,
     double exposed = median(tdiff, reps), wait = median(texp, reps);
     double local = median(tself, reps);
     if (rank == 0) {
-        printf("%s P=%d shape (%zu,%zu,%zu,%zu) %s%s, %zu sequences per call, "
-               "%d reps (medians, slowest rank):\n",
+        char how[32] = "";
+        if (panels != (size_t)-1)
+            snprintf(how, sizeof how, " panels %zu", panels);
+        printf("%s P=%d shape (%zu,%zu,%zu,%zu) %s%s%s, %zu sequences per "
+               "call, %d reps (medians, slowest rank):\n",
                PREC, size, din, dout, T, B, weak ? "weak" : "strong",
                flags & BPTT_MPI_FIXED_ORDER  ? " fixed-order"
                : flags & BPTT_MPI_NO_OVERLAP ? " no-overlap"
                                              : "",
-               Bg, reps);
+               how, Bg, reps);
         printf("  call %.2f ms  local %.2f ms  compute %.2f ms  gemm %.2f ms"
                "  reduce %.3f ms (%.1f MB)\n",
                1e3 * call, 1e3 * local, 1e3 * comp, 1e3 * gemm, 1e3 * red,
@@ -291,7 +294,7 @@ int main(int argc, char **argv)
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-    size_t din = 256, dout = 256, T = 100, B = 32, panels = 0;
+    size_t din = 256, dout = 256, T = 100, B = 32, panels = (size_t)-1;
     int weak = 0, reps = 5, comm = 0;
     unsigned flags = 0;
     for (int i = 1; i < argc; i++) {
