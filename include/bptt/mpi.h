@@ -2,7 +2,8 @@
  * bptt/mpi.h — data-parallel gradients over MPI: every process (rank) of a
  * communicator holds a shard of the batch's sequences; one collective call
  * computes the gradient of this rank's shard and returns on every rank the
- * sum over all ranks, the reduction overlapping the backward pass.
+ * sum over all ranks, reduced in buckets that start while the backward
+ * pass still runs.
  *
  * Not included by <bptt.h>: it needs <mpi.h>.  Link with -lbptt_mpi
  * (pkg-config bptt-mpi) and the MPI library, start with mpirun.
@@ -64,8 +65,9 @@ enum {
      * (see above).  Without it, each rank's shard is one batched backward
      * and the sums go through MPI_Iallreduce. */
     BPTT_MPI_FIXED_ORDER = 1u << 0,
-    /* Do not overlap: one blocking MPI_Allreduce of the whole buffer after
-     * the backward (for measuring what the overlap hides). */
+    /* Do not overlap: one reduction of the whole buffer after the
+     * backward, Network B's dWo included (for measuring what the overlap
+     * hides). */
     BPTT_MPI_NO_OVERLAP = 1u << 1
 };
 
