@@ -18,6 +18,9 @@ optional="gnuplot-nox"  # bench/plot.sh
 # The reliability modes of tests/run-all.sh: valgrind memcheck; clang with
 # its sanitizer and libFuzzer runtimes (Debian 12's clang is clang 14).
 required="$required valgrind clang libclang-rt-14-dev"
+# Open MPI: the data-parallel module (lib/mpi/) and its tests under mpirun
+# (the meson suite 'mpi', run by tests/run-all.sh's normal mode).
+required="$required openmpi-bin libopenmpi-dev"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq

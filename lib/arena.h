@@ -5,8 +5,9 @@
  * arrays, each 64-byte aligned (arena.c).  Precision-independent.
  *
  * Layout: up to 63 bytes to align a caller's buffer, the struct in the next
- * BPTT_ARENA_SLOT bytes, the arrays after it; BPTT_ARENA_HEADER bytes of
- * the total are the first two and spare room.
+ * BPTT_ARENA_SLOT bytes (a multiple of 64, so the arrays stay aligned), the
+ * arrays after it; BPTT_ARENA_HEADER bytes of the total are the first two
+ * and spare room.
  */
 #ifndef BPTT_ARENA_H
 #define BPTT_ARENA_H
@@ -14,7 +15,7 @@
 #include "internal.h"
 
 #define BPTT_ARENA_HEADER 256
-#define BPTT_ARENA_SLOT 128
+#define BPTT_ARENA_SLOT 192
 #define BPTT_ARENA_MAX 12
 
 typedef struct bptt__arena {

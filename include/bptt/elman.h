@@ -47,6 +47,7 @@
 #define BPTT_ELMAN_H
 
 #include "bptt/common.h"
+#include "bptt/hook.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -141,6 +142,18 @@ BPTT_API void bptt_elman_workspace_free(bptt_elman_workspace *ws);
 BPTT_API bptt_status bptt_elman_workspace_set_threads(bptt_elman_workspace *ws,
                                                       int nthreads);
 BPTT_API int bptt_elman_workspace_threads(const bptt_elman_workspace *ws);
+
+/* Install a gradient-ready hook (bptt/hook.h) in ws, or remove it (hook
+ * NULL), as bptt_workspace_set_grad_hook does for Network A (the pointer
+ * is kept; results as without it, see bptt/hook.h).  bptt_elman_backward calls
+ * hook->ready(user, BPTT_GRAD_WO, 0, nout) once dWo and dbo are final,
+ * before the core's backward starts, then for the panels of dW as Network
+ * A's backward does.
+ *
+ * Errors: BPTT_ENULL (ws NULL), BPTT_EINVAL (hook->ready NULL). */
+BPTT_API bptt_status
+bptt_elman_workspace_set_grad_hook(bptt_elman_workspace *ws,
+                                   const bptt_grad_hook *hook);
 
 /* ------------------------------------------------------------------------ */
 /* Forward and backward                                                      */
@@ -237,6 +250,9 @@ BPTT_API void bpttf_elman_workspace_free(bpttf_elman_workspace *ws);
 BPTT_API bptt_status bpttf_elman_workspace_set_threads(
     bpttf_elman_workspace *ws, int nthreads);
 BPTT_API int bpttf_elman_workspace_threads(const bpttf_elman_workspace *ws);
+BPTT_API bptt_status
+bpttf_elman_workspace_set_grad_hook(bpttf_elman_workspace *ws,
+                                    const bptt_grad_hook *hook);
 BPTT_API bptt_status bpttf_elman_forward(const bptt_elman *el, size_t T,
                                          size_t B,
                                          const float *W, size_t ldw,

@@ -28,6 +28,7 @@
 #define BPTT_NETWORK_H
 
 #include "bptt/common.h"
+#include "bptt/hook.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -142,6 +143,18 @@ BPTT_API int bptt_workspace_threads(const bptt_workspace *ws);
  * Errors: BPTT_ENULL (ws NULL). */
 BPTT_API bptt_status bptt_workspace_check_finite(bptt_workspace *ws, int on);
 
+/* Install a gradient-ready hook (bptt/hook.h) in ws, or remove it (hook
+ * NULL; a new workspace has none).  The workspace keeps the pointer, not a
+ * copy: *hook must stay valid, and may be changed between calls, while it
+ * is installed.  bptt_backward then calls hook->ready as parts of dW become
+ * final, and computes dW in panels of hook->panel_rows rows with the
+ * deferred algorithm.  Results are those of a workspace without the hook
+ * (bitwise with bptt's own GEMM; see bptt/hook.h).
+ *
+ * Errors: BPTT_ENULL (ws NULL), BPTT_EINVAL (hook->ready NULL). */
+BPTT_API bptt_status bptt_workspace_set_grad_hook(bptt_workspace *ws,
+                                                  const bptt_grad_hook *hook);
+
 /* ------------------------------------------------------------------------ */
 /* Forward and backward                                                      */
 /* ------------------------------------------------------------------------ */
@@ -244,6 +257,8 @@ BPTT_API bptt_status bpttf_workspace_set_threads(bpttf_workspace *ws,
                                                  int nthreads);
 BPTT_API int bpttf_workspace_threads(const bpttf_workspace *ws);
 BPTT_API bptt_status bpttf_workspace_check_finite(bpttf_workspace *ws, int on);
+BPTT_API bptt_status bpttf_workspace_set_grad_hook(bpttf_workspace *ws,
+                                                   const bptt_grad_hook *hook);
 BPTT_API bptt_status bpttf_forward(const bptt_net *net, size_t T, size_t B,
                                    const float *W, size_t ldw, const float *b,
                                    const float *x, size_t ldx,

@@ -134,6 +134,20 @@ bptt_status X(elman_workspace_set_threads)(X(elman_workspace) *ws,
     return X(workspace_set_threads)(ws->core, nthreads);
 }
 
+bptt_status X(elman_workspace_set_grad_hook)(X(elman_workspace) *ws,
+                                             const bptt_grad_hook *hook)
+{
+    static const char fn[] = PREFIX "elman_workspace_set_grad_hook";
+    if (!ws)
+        return bptt__fail(BPTT_ENULL, fn, "ws is NULL");
+    if (hook && !hook->ready)
+        return bptt__fail(BPTT_EINVAL, fn, "hook->ready is NULL");
+    ws->hook = hook;
+    if (ws->core) /* Network A's core reports the panels of dW */
+        ws->core->hook = hook;
+    return BPTT_OK;
+}
+
 int X(elman_workspace_threads)(const X(elman_workspace) *ws)
 {
     return ws ? X(workspace_threads)(ws->core) : 0;
@@ -239,6 +253,8 @@ bptt_status X(elman_backward)(const bptt_elman *el, size_t T, size_t B,
     XI(head_backward)(el, TB, Wo, ldwo, ws->H, ws->Y, labels, L, ldl,
                       algo == BPTT_ALGO_NAIVE, ws->dYbar, dWo, lddwo, dbo,
                       ws->dH);
+    if (ws->hook) /* dWo and dbo are final (bptt/hook.h) */
+        ws->hook->ready(ws->hook->user, BPTT_GRAD_WO, 0, nout);
     /* The core: Network A's backward with dL/dy(t) = dL/dh_t gives
      * ∂E/∂h_t = Woᵀ(y_t − l_t) + Whᵀ ∂E/∂h̄_{t+1}, ∂E/∂h̄_t = ∂E/∂h_t ⊙ f1'(h̄_t)
      * and dW = [dWi | dWh], dbh, dx, dh0 (docs/derivation.md §9,

@@ -20,6 +20,7 @@ struct X(elman_workspace) {
     R *Y, *dYbar, *H, *dH;
     X(workspace) *core;
     size_t fwd_T, fwd_B;        /* shape of the kept forward; 0: none */
+    const bptt_grad_hook *hook; /* set_grad_hook (also the core's); NULL */
     int owned;                  /* the library allocated the block */
 };
 

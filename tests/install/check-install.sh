@@ -30,6 +30,24 @@ test "$soname" = "libbptt.so.0"
 bad=$(nm -D --defined-only "$libdir/libbptt.so" | awk '{print $3}' | grep -v '^bptt' || true)
 if [ -n "$bad" ]; then echo "exported symbols without the bptt prefix: $bad"; exit 1; fi
 LD_LIBRARY_PATH="$libdir" "$root/user"
+# The MPI module, when built: a user's program builds with pkg-config
+# bptt-mpi; its library's soname is versioned and it exports bptt* only.
+if [ -f "$pcdir/bptt-mpi.pc" ]; then
+    # (the scratch root prefixes MPI's own paths too: add the system's)
+    mpiflags=$(PKG_CONFIG_SYSROOT_DIR= pkg-config --cflags --libs \
+               "$(sed -n 's/^Requires: bptt, *//p' "$pcdir/bptt-mpi.pc")")
+    cc -std=c11 -Wall -Wextra -Werror "$src/tests/install/user_mpi.c" \
+       $(pkg-config --cflags --libs bptt-mpi) $mpiflags -o "$root/user_mpi"
+    soname=$(readelf -d "$libdir/libbptt_mpi.so" |
+             sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
+    test "$soname" = "libbptt_mpi.so.0"
+    bad=$(nm -D --defined-only "$libdir/libbptt_mpi.so" | awk '{print $3}' |
+          grep -v '^bptt' || true)
+    if [ -n "$bad" ]; then
+        echo "libbptt_mpi exports symbols without the bptt prefix: $bad"
+        exit 1
+    fi
+fi
 # bptt-bench is installed and runs against the installed library.
 bench=$(find "$root" -name bptt-bench -type f | head -n 1)
 test -x "$bench"

@@ -29,6 +29,7 @@ struct X(workspace) {
     size_t fwd_T, fwd_B;        /* shape of the kept forward; 0: none */
     double *flow_g, *flow_d;    /* the caller's error-flow arrays (see
                                    XI(record_flow)); NULL: not recorded */
+    const bptt_grad_hook *hook; /* bptt_workspace_set_grad_hook; NULL: none */
     int owned;                  /* the library allocated the block */
     int check_finite;           /* opt-in NaN/Inf scans (finite.c) */
 };

@@ -186,10 +186,23 @@ void XI(deferred_backward)(const bptt_net *net, size_t T, size_t B,
     int nth = ws->flow_g || ws->flow_d ? 1 : loop_threads(ws, B, dout);
     bptt__pool_run(ws->pool, nth, backward_loop, &L);
 
-    /* dL/dW = β dW + Δᵀ S: eq. (12)'s sum over t (and b) as one GEMM */
-    if (dW)
+    /* dL/dW = β dW + Δᵀ S: eq. (12)'s sum over t (and b) as one GEMM, or
+     * as panels of rows of dW when a hook wants each as soon as it is
+     * final (bptt/hook.h); row i of dW is Δ's column i times S either way. */
+    const bptt_grad_hook *hook = ws->hook;
+    if (dW && hook) {
+        for (size_t r0 = 0, r1; r0 < dout; r0 = r1) {
+            /* read before each panel: ready may change it */
+            size_t pr = hook->panel_rows ? hook->panel_rows : dout;
+            r1 = pr < dout - r0 ? r0 + pr : dout;
+            XI(gemm)(1, 0, r1 - r0, m, TB, Delta + r0, dout, ws->S, m, beta,
+                     dW + r0 * lddw, lddw, ws->pool, ws->G);
+            hook->ready(hook->user, BPTT_GRAD_W, r0, r1);
+        }
+    } else if (dW) {
         XI(gemm)(1, 0, dout, m, TB, Delta, dout, ws->S, m, beta, dW, lddw,
                  ws->pool, ws->G);
+    }
     /* dL/dx = β dx + Δ Wx: every step's input gradient as one GEMM */
     if (dx)
         XI(gemm)(0, 0, TB, din, dout, Delta, dout, W, ldw, beta, dx, lddx,

@@ -202,6 +202,8 @@ bptt_status X(backward)(const bptt_net *net, size_t T, size_t B, const R *W,
     else
         backward_gemv_ger(net, T, B, W, ldw, dy, lddy, dW, lddw, db, dx, lddx,
                           dy0, lddy0, ws);
+    if (dW && ws->hook) /* dW is final only now (bptt/hook.h) */
+        ws->hook->ready(ws->hook->user, BPTT_GRAD_W, 0, dout);
     return XI(finite_backward_results)(fn, ws, T, B, dW, lddw, db, dx, lddx,
                                        dy0, lddy0);
 }

@@ -145,6 +145,18 @@ bptt_status X(workspace_set_threads)(X(workspace) *ws, int nthreads)
     return BPTT_OK;
 }
 
+bptt_status X(workspace_set_grad_hook)(X(workspace) *ws,
+                                       const bptt_grad_hook *hook)
+{
+    static const char fn[] = PREFIX "workspace_set_grad_hook";
+    if (!ws)
+        return bptt__fail(BPTT_ENULL, fn, "ws is NULL");
+    if (hook && !hook->ready)
+        return bptt__fail(BPTT_EINVAL, fn, "hook->ready is NULL");
+    ws->hook = hook;
+    return BPTT_OK;
+}
+
 int X(workspace_threads)(const X(workspace) *ws)
 {
     return ws ? bptt__pool_threads(ws->pool) : 0;
