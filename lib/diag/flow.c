@@ -89,11 +89,13 @@ void XI(record_flow)(const struct X(workspace) *ws, size_t k, size_t n,
 bptt_status X(workspace_record_flow)(X(workspace) *ws, double *gnorm,
                                      double *dnorm)
 {
+    static const char fn[] = PREFIX "workspace_record_flow";
     if (!ws)
-        return bptt__fail(BPTT_ENULL, PREFIX "workspace_record_flow",
-                          "ws is NULL");
+        return bptt__fail(BPTT_ENULL, fn, "ws is NULL");
+    CHECK(bptt__enter(fn, "ws", &ws->busy));
     ws->flow_g = gnorm;
     ws->flow_d = dnorm;
+    bptt__leave(&ws->busy);
     return BPTT_OK;
 }
 
@@ -122,16 +124,13 @@ static bptt_status check_profile(const char *fn, const bptt_net *net,
     return BPTT_OK;
 }
 
-bptt_status X(flow_lag_profile)(const bptt_net *net, size_t T, size_t B,
-                                const R *W, size_t ldw, const R *dyT,
-                                size_t lddyT, double *gnorm, double *dnorm,
-                                X(workspace) *ws)
+/* The profile once ws is held: check_profile has passed. */
+static bptt_status profile(const char *fn, const bptt_net *net, size_t T,
+                           size_t B, const R *W, size_t ldw, const R *dyT,
+                           size_t lddyT, double *gnorm, double *dnorm,
+                           X(workspace) *ws)
 {
-    static const char fn[] = PREFIX "flow_lag_profile";
-    bptt_status st = check_profile(fn, net, T, B, W, ldw, dyT, lddyT, gnorm,
-                                   ws);
-    if (st != BPTT_OK)
-        return st;
+    bptt_status st;
     const size_t dout = net->dout, TB = T * B;
     /* dL/dy: zero but at the last step (the loss L(T) alone), and a dW the
      * backward needs and the profile discards.  Sizes fit: the workspace
@@ -159,14 +158,14 @@ bptt_status X(flow_lag_profile)(const bptt_net *net, size_t T, size_t B,
     ws->flow_g = gnorm;
     ws->flow_d = dnorm;
     ws->check_finite = 0;
-    st = X(backward)(net, T, B, W, ldw, dy, dout, 0, dW, net->m, NULL, NULL, 0,
-                     NULL, 0, BPTT_ALGO_AUTO, ws);
+    st = XI(backward_held)(fn, net, T, B, W, ldw, dy, dout, 0, dW, net->m,
+                           NULL, NULL, 0, NULL, 0, BPTT_ALGO_AUTO, ws);
     ws->flow_g = saved_g;
     ws->flow_d = saved_d;
     ws->check_finite = saved_check;
     free(dy);
     free(dW);
-    if (st != BPTT_OK) /* excluded by check_profile; kept for safety */
+    if (st != BPTT_OK) /* gnorm or dnorm overlapping W or each other */
         return st;
 
     /* Reverse the step order: the lag τ = T − t comes first. */
@@ -182,4 +181,20 @@ bptt_status X(flow_lag_profile)(const bptt_net *net, size_t T, size_t B,
             }
         }
     return BPTT_OK;
+}
+
+bptt_status X(flow_lag_profile)(const bptt_net *net, size_t T, size_t B,
+                                const R *W, size_t ldw, const R *dyT,
+                                size_t lddyT, double *gnorm, double *dnorm,
+                                X(workspace) *ws)
+{
+    static const char fn[] = PREFIX "flow_lag_profile";
+    bptt_status st = check_profile(fn, net, T, B, W, ldw, dyT, lddyT, gnorm,
+                                   ws);
+    if (st != BPTT_OK)
+        return st;
+    CHECK(bptt__enter(fn, "ws", &ws->busy));
+    st = profile(fn, net, T, B, W, ldw, dyT, lddyT, gnorm, dnorm, ws);
+    bptt__leave(&ws->busy);
+    return st;
 }
