@@ -207,11 +207,13 @@ BPTT_API bptt_status bptt_backward(const bptt_net *net, size_t T, size_t B,
  *
  * y and target are (T*B) x dout with leading dimensions ldy and ldt; mask
  * has T*B bytes (row t*B+b has a target iff mask[t*B+b] != 0) or is NULL
- * (every row has a target).  dy (ldd >= dout) is optional.  The loss is
- * accumulated in double in both precisions.
+ * (every row has a target).  dy (ldd >= dout) is optional; it may be y
+ * itself (dy == y, lddy == ldy: y is replaced by the error), the one
+ * overlap allowed.  The loss is accumulated in double in both precisions.
  *
  * Errors: BPTT_ENULL (y, target or loss NULL), BPTT_ESIZE, BPTT_ELD,
- * BPTT_EOVERFLOW. */
+ * BPTT_EOVERFLOW, BPTT_EOVERLAP (dy or loss overlapping an input other
+ * than y as stated, or each other). */
 BPTT_API bptt_status bptt_loss_squared(size_t T, size_t B, size_t dout,
                                        const double *y, size_t ldy,
                                        const double *target, size_t ldt,
@@ -223,7 +225,8 @@ BPTT_API bptt_status bptt_loss_squared(size_t T, size_t B, size_t dout,
  *     W ← W − alpha·dW.
  *
  * Use it for W (rows = dout, cols = din+dout) and for b (rows = 1).
- * Errors: BPTT_ENULL, BPTT_ESIZE, BPTT_ELD, BPTT_EINVAL (alpha not finite). */
+ * Errors: BPTT_ENULL, BPTT_ESIZE, BPTT_ELD, BPTT_EINVAL (alpha not finite),
+ * BPTT_EOVERLAP (W overlapping dW). */
 BPTT_API bptt_status bptt_sgd_step(size_t rows, size_t cols, double alpha,
                                    const double *dW, size_t lddw,
                                    double *W, size_t ldw);
