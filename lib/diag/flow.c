@@ -103,16 +103,14 @@ bptt_status X(workspace_record_flow)(X(workspace) *ws, double *gnorm,
 /* The profile of one loss at the last step against the lag                  */
 /* ------------------------------------------------------------------------ */
 
+/* What check_call does not: the arrays, and a forward of this shape kept
+ * in ws (read once ws is held). */
 static bptt_status check_profile(const char *fn, const bptt_net *net,
                                  size_t T, size_t B, const R *W, size_t ldw,
                                  const R *dyT, size_t lddyT,
-                                 const double *gnorm, const X(workspace) *ws)
+                                 const X(workspace) *ws)
 {
-    if (!gnorm)
-        return bptt__fail(BPTT_ENULL, fn, "gnorm is NULL");
-    bptt_status st = XI(check_call)(fn, net, T, B, BPTT_ALGO_AUTO, ws);
-    if (st == BPTT_OK)
-        st = XI(check_arg)(fn, "W", W, 1, net->dout, net->m, ldw);
+    bptt_status st = XI(check_arg)(fn, "W", W, 1, net->dout, net->m, ldw);
     if (st == BPTT_OK)
         st = XI(check_arg)(fn, "dyT", dyT, 0, B, net->dout, lddyT);
     if (st != BPTT_OK)
@@ -189,12 +187,13 @@ bptt_status X(flow_lag_profile)(const bptt_net *net, size_t T, size_t B,
                                 X(workspace) *ws)
 {
     static const char fn[] = PREFIX "flow_lag_profile";
-    bptt_status st = check_profile(fn, net, T, B, W, ldw, dyT, lddyT, gnorm,
-                                   ws);
-    if (st != BPTT_OK)
-        return st;
+    if (!gnorm)
+        return bptt__fail(BPTT_ENULL, fn, "gnorm is NULL");
+    CHECK(XI(check_call)(fn, net, T, B, BPTT_ALGO_AUTO, ws));
     CHECK(bptt__enter(fn, "ws", &ws->busy));
-    st = profile(fn, net, T, B, W, ldw, dyT, lddyT, gnorm, dnorm, ws);
+    bptt_status st = check_profile(fn, net, T, B, W, ldw, dyT, lddyT, ws);
+    if (st == BPTT_OK)
+        st = profile(fn, net, T, B, W, ldw, dyT, lddyT, gnorm, dnorm, ws);
     bptt__leave(&ws->busy);
     return st;
 }
