@@ -35,7 +35,7 @@ static u128 ws_formula(size_t r, size_t T, size_t B, size_t m, size_t dout)
     kc = kc < 256 ? kc : 256;
     const u128 total = 256 + up64(r * rows * m) + 2 * up64(r * rows * dout) +
                        (u128)r * dout * p * ((dout + p - 1) / p) +
-                       (u128)r * kc * (p * ((m + p - 1) / p) + dout);
+                       up64((u128)r * kc * (p * ((m + p - 1) / p) + dout));
     return total > SIZE_MAX ? 0 : total;
 }
 

@@ -46,7 +46,7 @@ typedef struct bpttf_workspace bpttf_workspace;
  * backward and every algorithm:
  *
  *   bytes = 256 + up(r·Tmax·Bmax·(din+dout)) + 2·up(r·Tmax·Bmax·dout)
- *               + r·dout·p·ceil(dout/p) + r·kc·(p·ceil((din+dout)/p) + dout)
+ *               + r·dout·p·ceil(dout/p) + up(r·kc·(p·ceil((din+dout)/p) + dout))
  *
  * where r = sizeof(double) (sizeof(float) for bpttf_), p = 128/r (16 or
  * 32), kc = min(256, max(din, dout, Tmax·Bmax)) and up(n) rounds n up to a

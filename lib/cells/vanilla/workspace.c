@@ -40,8 +40,9 @@ static bptt_status layout(const char *fn, const bptt_net *net, size_t Tmax,
     size_t kc = net->din > net->dout ? net->din : net->dout;
     kc = rows > kc ? rows : kc;
     kc = kc < BPTT_GEMM_KC ? kc : BPTT_GEMM_KC;
-    size_t g = bptt__mul(bptt__mul(kc, XI(rec_panels)(net->m, nrmax) * nrmax +
-                                           net->dout, &ok), sizeof(R), &ok);
+    size_t g = bptt__up64(
+        bptt__mul(bptt__mul(kc, XI(rec_panels)(net->m, nrmax) * nrmax +
+                                    net->dout, &ok), sizeof(R), &ok), &ok);
     off[0] = 0;
     off[1] = s;
     off[2] = bptt__add(off[1], d, &ok);
