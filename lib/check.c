@@ -89,18 +89,50 @@ bptt_status bptt__check_overlap(const char *fn, const bptt__region *out,
                                 size_t nout, const bptt__region *in,
                                 size_t nin)
 {
-    for (size_t i = 0; i < nout; i++) {
-        if (!out[i].p)
-            continue;
-        for (size_t j = i + 1; j < nout; j++)
-            if (bptt__overlaps(&out[i], &out[j]))
-                return bptt__fail(BPTT_EOVERLAP, fn, "%s overlaps %s",
-                                  out[i].name, out[j].name);
-        for (size_t j = 0; j < nin; j++)
-            if (bptt__overlaps(&out[i], &in[j]))
-                return bptt__fail(BPTT_EOVERLAP, fn, "%s overlaps %s",
-                                  out[i].name, in[j].name);
+    /* Each array's address range once; a pair whose ranges are apart (the
+     * normal case) costs two comparisons, and only a pair whose ranges
+     * intersect is tested exactly. */
+    enum { MAXREG = 16 };
+    uintptr_t lo[MAXREG], hi[MAXREG];
+    const size_t n = nout + nin;
+    if (n > MAXREG) { /* no caller has more; the slow path stays correct */
+        for (size_t i = 0; i < nout; i++)
+            for (size_t j = 0; j < n; j++) {
+                const bptt__region *b = j < nout ? &out[j] : &in[j - nout];
+                if ((j >= nout || j > i) && bptt__overlaps(&out[i], b))
+                    return bptt__fail(BPTT_EOVERLAP, fn, "%s overlaps %s",
+                                      out[i].name, b->name);
+            }
+        return BPTT_OK;
     }
+    /* The present arrays only, outputs first (po of them). */
+    const bptt__region *reg[MAXREG];
+    size_t po, pn = 0;
+    for (size_t k = 0; k < nout; k++)
+        if (out[k].p)
+            reg[pn++] = &out[k];
+    po = pn;
+    for (size_t k = 0; k < nin; k++)
+        if (in[k].p)
+            reg[pn++] = &in[k];
+    for (size_t k = 0; k < pn; k++) {
+        lo[k] = (uintptr_t)reg[k]->p;
+        hi[k] = lo[k] + extent(reg[k]);
+    }
+    /* Any pair of intersecting ranges?  Branch-free: the normal case is a
+     * few comparisons and no jump taken. */
+    unsigned any = 0;
+    for (size_t i = 0; i < po; i++)
+        for (size_t j = i + 1; j < pn; j++)
+            any |= (unsigned)(lo[i] < hi[j]) & (unsigned)(lo[j] < hi[i]);
+    if (!any)
+        return BPTT_OK;
+    for (size_t i = 0; i < po; i++)
+        for (size_t j = i + 1; j < pn; j++)
+            if (lo[i] < hi[j] && lo[j] < hi[i] &&
+                bptt__overlaps(reg[i], reg[j]))
+                return bptt__fail(BPTT_EOVERLAP, fn, "%s overlaps %s",
+                                  reg[i]->name, reg[j]->name);
     return BPTT_OK;
 }
 
