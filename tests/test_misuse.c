@@ -366,6 +366,16 @@ START_TEST(overlap_clip_blocks)
     TU_REFUSED(bptt_sgd_step_clipped(2, 0.1, gb, 1, wg, &norm, norms),
                BPTT_EOVERLAP, &s);
     assert_detail_names("W[1]", "dW[1]");
+    /* the diagnostics' scalar outputs inside their matrix */
+    double A[4] = {1, 2, 3, 4}, rho;
+    tu_snap_add(&s, A, sizeof A);
+    TU_REFUSED(bptt_spectral_radius(2, A, 2, A + 3), BPTT_EOVERLAP, &s);
+    assert_detail_names("radius", "A");
+    TU_REFUSED(bptt_spectral_norm(2, 2, A, 2, A), BPTT_EOVERLAP, &s);
+    TU_REFUSED(bptt_init_rescale_radius(2, 1, A, 2, A + 1), BPTT_EOVERLAP,
+               &s);
+    assert_detail_names("Wy", "before");
+    ck_assert_int_eq(bptt_spectral_radius(2, A, 2, &rho), BPTT_OK);
     /* distinct blocks: the norm is 5 */
     bptt_block two[2] = {{1, 1, g, 1}, {1, 1, g + 1, 1}};
     ck_assert_int_eq(bptt_clip_global_norm(2, two, 10, &norm, norms), BPTT_OK);

@@ -234,6 +234,9 @@ bptt_status X(init_rescale_radius)(size_t n, double radius, R *Wy, size_t ldw,
     bptt_status st = XI(spectral_radius)(fn, n, Wy, ldw, &rho);
     if (st != BPTT_OK)
         return st;
+    const bptt__region out[] = {RREG("Wy", Wy, n, n, ldw),
+                                {"before", before, 1, 1, 1, sizeof(double)}};
+    CHECK(bptt__check_overlap(fn, out, 2, NULL, 0));
     if (rho == 0)
         return bptt__fail(BPTT_EINVAL, fn,
                           "Wy is nilpotent (radius 0): no scaling reaches %g",
