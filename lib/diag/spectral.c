@@ -29,14 +29,14 @@ static bptt_status check_input(const char *fn, size_t rows, size_t cols,
     bptt_status st = XI(check_arg)(fn, "A", A, 1, rows, cols, lda);
     if (st != BPTT_OK)
         return st;
-    const bptt__region ro = {outname, out, 1, 1, 1, sizeof(double)};
-    const bptt__region ri = RREG("A", A, rows, cols, lda);
-    CHECK(bptt__check_overlap(fn, &ro, 1, &ri, 1));
     int ok = 1;
     bptt__mul(bptt__mul(rows, cols, &ok), sizeof(R), &ok);
     if (!ok || rows > BPTT_INT_MAX)
         return bptt__fail(BPTT_EOVERFLOW, fn,
                           "a %zu x %zu matrix exceeds LAPACK's int", rows, cols);
+    const bptt__region ro = {outname, out, 1, 1, 1, sizeof(double)};
+    const bptt__region ri = RREG("A", A, rows, cols, lda);
+    CHECK(bptt__check_overlap(fn, &ro, 1, &ri, 1));
     /* LAPACK does not converge on NaN or Inf; say which value instead. */
     for (size_t i = 0; i < rows; i++)
         for (size_t j = 0; j < cols; j++)
