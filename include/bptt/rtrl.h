@@ -66,7 +66,11 @@
  * Shapes and conventions are those of bptt/network.h: W is dout x
  * (din+dout) with ldw, b has dout entries (NULL: no bias), rows are
  * time-major (row t*B + b is step t of sequence b), dW is shaped as W with
- * lddw, db as b.
+ * lddw, db as b.  As there, an output overlapping an input or another
+ * output (loss included) is refused with BPTT_EOVERLAP; a state made for a
+ * freed descriptor whose address net reuses with BPTT_EMISMATCH; and a
+ * call on a state another call is using with BPTT_EBUSY — nothing written
+ * in each case (docs/misuse.md).
  */
 #ifndef BPTT_RTRL_H
 #define BPTT_RTRL_H
