@@ -46,12 +46,6 @@ bptt_status bptt__check_shape(const char *fn, size_t T, size_t B, size_t Tmax,
 /* Overlap, generations, busy                                                */
 /* ------------------------------------------------------------------------ */
 
-/* Bytes from an array's first element to one past its last. */
-static size_t extent(const bptt__region *r)
-{
-    return ((r->rows - 1) * r->ld + r->cols) * r->elem;
-}
-
 int bptt__overlaps(const bptt__region *a, const bptt__region *b)
 {
     if (!a->p || !b->p)
@@ -65,7 +59,7 @@ int bptt__overlaps(const bptt__region *a, const bptt__region *b)
         a0 = b0;
         b0 = u;
     }
-    if (b0 - a0 >= extent(a)) /* disjoint address ranges */
+    if (b0 - a0 >= bptt__extent(a)) /* disjoint address ranges */
         return 0;
     /* Row pitch and row length in bytes; a single row takes the other's
      * pitch if it fits in it (its own ld means nothing). */
@@ -85,54 +79,18 @@ int bptt__overlaps(const bptt__region *a, const bptt__region *b)
     return r + cb > pa && q + 1 < a->rows;
 }
 
-bptt_status bptt__check_overlap(const char *fn, const bptt__region *out,
-                                size_t nout, const bptt__region *in,
-                                size_t nin)
+bptt_status bptt__check_overlap_exact(const char *fn,
+                                      const bptt__region *out, size_t nout,
+                                      const bptt__region *in, size_t nin)
 {
-    /* Each array's address range once; a pair whose ranges are apart (the
-     * normal case) costs two comparisons, and only a pair whose ranges
-     * intersect is tested exactly. */
-    enum { MAXREG = 16 };
-    uintptr_t lo[MAXREG], hi[MAXREG];
     const size_t n = nout + nin;
-    if (n > MAXREG) { /* no caller has more; the slow path stays correct */
-        for (size_t i = 0; i < nout; i++)
-            for (size_t j = 0; j < n; j++) {
-                const bptt__region *b = j < nout ? &out[j] : &in[j - nout];
-                if ((j >= nout || j > i) && bptt__overlaps(&out[i], b))
-                    return bptt__fail(BPTT_EOVERLAP, fn, "%s overlaps %s",
-                                      out[i].name, b->name);
-            }
-        return BPTT_OK;
-    }
-    /* The present arrays only, outputs first (po of them). */
-    const bptt__region *reg[MAXREG];
-    size_t po, pn = 0;
-    for (size_t k = 0; k < nout; k++)
-        if (out[k].p)
-            reg[pn++] = &out[k];
-    po = pn;
-    for (size_t k = 0; k < nin; k++)
-        if (in[k].p)
-            reg[pn++] = &in[k];
-    for (size_t k = 0; k < pn; k++) {
-        lo[k] = (uintptr_t)reg[k]->p;
-        hi[k] = lo[k] + extent(reg[k]);
-    }
-    /* Any pair of intersecting ranges?  Branch-free: the normal case is a
-     * few comparisons and no jump taken. */
-    unsigned any = 0;
-    for (size_t i = 0; i < po; i++)
-        for (size_t j = i + 1; j < pn; j++)
-            any |= (unsigned)(lo[i] < hi[j]) & (unsigned)(lo[j] < hi[i]);
-    if (!any)
-        return BPTT_OK;
-    for (size_t i = 0; i < po; i++)
-        for (size_t j = i + 1; j < pn; j++)
-            if (lo[i] < hi[j] && lo[j] < hi[i] &&
-                bptt__overlaps(reg[i], reg[j]))
+    for (size_t i = 0; i < nout; i++)
+        for (size_t j = i + 1; j < n; j++) {
+            const bptt__region *b = j < nout ? &out[j] : &in[j - nout];
+            if (bptt__overlaps(&out[i], b))
                 return bptt__fail(BPTT_EOVERLAP, fn, "%s overlaps %s",
-                                  reg[i]->name, reg[j]->name);
+                                  out[i].name, b->name);
+        }
     return BPTT_OK;
 }
 

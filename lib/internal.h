@@ -100,14 +100,53 @@ typedef struct bptt__region {
  * The extents have been checked (bptt__check_mat). */
 BPTT_HIDDEN int bptt__overlaps(const bptt__region *a, const bptt__region *b);
 
+/* Bytes from an array's first element to one past its last. */
+static inline size_t bptt__extent(const bptt__region *r)
+{
+    return ((r->rows - 1) * r->ld + r->cols) * r->elem;
+}
+
+/* bptt__check_overlap's exact pass (check.c): every pair of out x (out,
+ * in) through bptt__overlaps, the first that shares a byte refused. */
+BPTT_HIDDEN bptt_status bptt__check_overlap_exact(const char *fn,
+                                                  const bptt__region *out,
+                                                  size_t nout,
+                                                  const bptt__region *in,
+                                                  size_t nin);
+
 /* BPTT_EOVERLAP, naming both arrays, if an output of out[0..nout) overlaps
  * another output or an input of in[0..nin); BPTT_OK otherwise.  Inputs
- * may overlap each other (both are only read). */
-BPTT_HIDDEN bptt_status bptt__check_overlap(const char *fn,
-                                            const bptt__region *out,
-                                            size_t nout,
-                                            const bptt__region *in,
-                                            size_t nin);
+ * may overlap each other (both are only read).  Inline, with the callers'
+ * constant counts: the normal case (every pair's address ranges apart) is
+ * a handful of multiplications and branch-free comparisons in registers;
+ * only ranges that meet go to the exact pass. */
+static inline bptt_status bptt__check_overlap(const char *fn,
+                                              const bptt__region *out,
+                                              size_t nout,
+                                              const bptt__region *in,
+                                              size_t nin)
+{
+    /* the present arrays' ranges, outputs first (no caller has more than
+     * 16 arrays; more would only be tested exactly) */
+    uintptr_t lo[16], hi[16];
+    size_t po = 0, pn = 0;
+    if (nout + nin > 16)
+        return bptt__check_overlap_exact(fn, out, nout, in, nin);
+    for (size_t k = 0; k < nout + nin; k++) {
+        const bptt__region *r = k < nout ? &out[k] : &in[k - nout];
+        if (r->p) {
+            lo[pn] = (uintptr_t)r->p;
+            hi[pn++] = (uintptr_t)r->p + bptt__extent(r);
+        }
+        if (k + 1 == nout)
+            po = pn;
+    }
+    unsigned any = 0;
+    for (size_t i = 0; i < po; i++)
+        for (size_t j = i + 1; j < pn; j++)
+            any |= (unsigned)(lo[i] < hi[j]) & (unsigned)(lo[j] < hi[i]);
+    return any ? bptt__check_overlap_exact(fn, out, nout, in, nin) : BPTT_OK;
+}
 
 /* A process-wide unique, never-zero generation number for a new descriptor
  * (one atomic increment).  A workspace keeps its descriptor's; a freed
