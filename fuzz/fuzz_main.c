@@ -910,6 +910,8 @@ static const op ops[] = {
     {"plan", op_plan},
     {"plan_elman", op_plan_elman},
     {"plan_rtrl", op_plan_rtrl},
+    {"alias", op_alias},
+    {"stale", op_stale},
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 

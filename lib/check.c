@@ -41,3 +41,69 @@ bptt_status bptt__check_shape(const char *fn, size_t T, size_t B, size_t Tmax,
                           (int)algo);
     return BPTT_OK;
 }
+
+/* ------------------------------------------------------------------------ */
+/* Overlap, generations, busy                                                */
+/* ------------------------------------------------------------------------ */
+
+int bptt__overlaps(const bptt__region *a, const bptt__region *b)
+{
+    if (!a->p || !b->p)
+        return 0;
+    uintptr_t a0 = (uintptr_t)a->p, b0 = (uintptr_t)b->p;
+    if (a0 > b0) { /* a starts first */
+        const bptt__region *t = a;
+        a = b;
+        b = t;
+        uintptr_t u = a0;
+        a0 = b0;
+        b0 = u;
+    }
+    if (b0 - a0 >= bptt__extent(a)) /* disjoint address ranges */
+        return 0;
+    /* Row pitch and row length in bytes; a single row takes the other's
+     * pitch if it fits in it (its own ld means nothing). */
+    size_t pa = a->ld * a->elem, pb = b->ld * b->elem;
+    const size_t ca = a->cols * a->elem, cb = b->cols * b->elem;
+    if (a->rows == 1 && ca <= pb)
+        pa = pb;
+    else if (b->rows == 1 && cb <= pa)
+        pb = pa;
+    if (pa != pb)
+        return 1; /* conservative: ranges intersect, pitches differ */
+    /* b's row k covers bytes [(q+k)·p + r, (q+k)·p + r + cb) from a0, a's
+     * row j [j·p, j·p + ca); b's row may run on into row q+k+1. */
+    const size_t q = (b0 - a0) / pa, r = (b0 - a0) % pa;
+    if (q < a->rows && r < ca)
+        return 1;
+    return r + cb > pa && q + 1 < a->rows;
+}
+
+bptt_status bptt__check_overlap_exact(const char *fn,
+                                      const bptt__region *out, size_t nout,
+                                      const bptt__region *in, size_t nin)
+{
+    const size_t n = nout + nin;
+    for (size_t i = 0; i < nout; i++)
+        for (size_t j = i + 1; j < n; j++) {
+            const bptt__region *b = j < nout ? &out[j] : &in[j - nout];
+            if (bptt__overlaps(&out[i], b))
+                return bptt__fail(BPTT_EOVERLAP, fn, "%s overlaps %s",
+                                  out[i].name, b->name);
+        }
+    return BPTT_OK;
+}
+
+uint64_t bptt__generation(void)
+{
+    static atomic_uint_fast64_t next = 1;
+    return (uint64_t)atomic_fetch_add_explicit(&next, 1,
+                                               memory_order_relaxed);
+}
+
+bptt_status bptt__fail_busy(const char *fn, const char *name)
+{
+    return bptt__fail(BPTT_EBUSY, fn,
+                      "%s is in use by another call (another thread, or a "
+                      "custom activation calling back)", name);
+}

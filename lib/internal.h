@@ -7,6 +7,7 @@
 #define BPTT_INTERNAL_H
 
 #include <limits.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,7 @@ struct bptt_net {
     size_t *order;
     size_t group[BPTT_NACTIVATION + 1];
     bptt_custom_activation custom;
+    uint64_t gen;               /* bptt__generation(): workspaces keep it */
 };
 
 /* Network B (elman_net.c): the core is a Network A descriptor, referred to,
@@ -47,6 +49,7 @@ struct bptt_elman {
     const bptt_net *net;
     size_t nout;
     bptt_head head;
+    uint64_t gen;               /* bptt__generation(): workspaces keep it */
 };
 
 /* Record the detail of an error for bptt_error_detail() and return status.
@@ -78,6 +81,92 @@ BPTT_HIDDEN bptt_status bptt__check_shape(const char *fn, size_t T, size_t B,
                                           size_t Tmax, size_t Bmax,
                                           bptt_algo algo);
 
+/* ------------------------------------------------------------------------ */
+/* Misuse the library detects: overlap, stale and busy workspaces            */
+/* ------------------------------------------------------------------------ */
+
+/* One array argument: rows x cols elements of elem bytes, rows ld apart
+ * (a scalar output is 1 x 1).  p NULL: absent, never overlaps. */
+typedef struct bptt__region {
+    const char *name;
+    const void *p;
+    size_t rows, cols, ld, elem;
+} bptt__region;
+
+/* Whether a and b share a byte.  O(1): their address ranges first; two
+ * arrays with rows equally far apart (or a single row within the other's
+ * row pitch) are then tested exactly, so that column blocks interleaved in
+ * one buffer do not overlap; any other pair whose ranges intersect does.
+ * The extents have been checked (bptt__check_mat). */
+BPTT_HIDDEN int bptt__overlaps(const bptt__region *a, const bptt__region *b);
+
+/* Bytes from an array's first element to one past its last. */
+static inline size_t bptt__extent(const bptt__region *r)
+{
+    return ((r->rows - 1) * r->ld + r->cols) * r->elem;
+}
+
+/* bptt__check_overlap's exact pass (check.c): every pair of out x (out,
+ * in) through bptt__overlaps, the first that shares a byte refused. */
+BPTT_HIDDEN bptt_status bptt__check_overlap_exact(const char *fn,
+                                                  const bptt__region *out,
+                                                  size_t nout,
+                                                  const bptt__region *in,
+                                                  size_t nin);
+
+/* BPTT_EOVERLAP, naming both arrays, if an output of out[0..nout) overlaps
+ * another output or an input of in[0..nin); BPTT_OK otherwise.  Inputs
+ * may overlap each other (both are only read).  Inline, with the callers'
+ * constant counts: the normal case (every pair's address ranges apart) is
+ * a handful of multiplications and branch-free comparisons in registers;
+ * only ranges that meet go to the exact pass. */
+static inline bptt_status bptt__check_overlap(const char *fn,
+                                              const bptt__region *out,
+                                              size_t nout,
+                                              const bptt__region *in,
+                                              size_t nin)
+{
+    /* the present arrays' ranges, outputs first (no caller has more than
+     * 16 arrays; more would only be tested exactly) */
+    uintptr_t lo[16], hi[16];
+    size_t po = 0, pn = 0;
+    if (nout + nin > 16)
+        return bptt__check_overlap_exact(fn, out, nout, in, nin);
+    for (size_t k = 0; k < nout + nin; k++) {
+        const bptt__region *r = k < nout ? &out[k] : &in[k - nout];
+        if (r->p) {
+            lo[pn] = (uintptr_t)r->p;
+            hi[pn++] = (uintptr_t)r->p + bptt__extent(r);
+        }
+        if (k + 1 == nout)
+            po = pn;
+    }
+    unsigned any = 0;
+    for (size_t i = 0; i < po; i++)
+        for (size_t j = i + 1; j < pn; j++)
+            any |= (unsigned)(lo[i] < hi[j]) & (unsigned)(lo[j] < hi[i]);
+    return any ? bptt__check_overlap_exact(fn, out, nout, in, nin) : BPTT_OK;
+}
+
+/* A process-wide unique, never-zero generation number for a new descriptor
+ * (one atomic increment).  A workspace keeps its descriptor's; a freed
+ * descriptor's address may be reused, its number never is. */
+BPTT_HIDDEN uint64_t bptt__generation(void);
+
+/* The busy flag of a workspace or state: one atomic exchange to enter,
+ * one store to leave; no lock, no waiting.  A second call while the flag
+ * is set (another thread, or a custom activation calling back into bptt)
+ * gets BPTT_EBUSY at once and writes nothing. */
+typedef atomic_int bptt__busy;
+
+static inline bptt_status bptt__enter(const char *fn, const char *name,
+                                      bptt__busy *flag);
+
+static inline void bptt__leave(bptt__busy *flag)
+{
+    atomic_store_explicit(flag, 0, memory_order_release);
+}
+
 /* a*b and a+b, or 0 with *ok cleared on overflow (ok is sticky, so a chain
  * of operations needs one test at the end). */
 static inline size_t bptt__mul(size_t a, size_t b, int *ok)
@@ -102,6 +191,16 @@ static inline size_t bptt__add(size_t a, size_t b, int *ok)
 static inline size_t bptt__up64(size_t n, int *ok)
 {
     return bptt__add(n, 63, ok) & ~(size_t)63;
+}
+
+BPTT_HIDDEN bptt_status bptt__fail_busy(const char *fn, const char *name);
+
+static inline bptt_status bptt__enter(const char *fn, const char *name,
+                                      bptt__busy *flag)
+{
+    if (atomic_exchange_explicit(flag, 1, memory_order_acquire))
+        return bptt__fail_busy(fn, name);
+    return BPTT_OK;
 }
 
 /* Largest size or leading dimension the BLAS interface (32-bit int) takes. */

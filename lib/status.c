@@ -34,6 +34,8 @@ const char *bptt_strerror(bptt_status status)
         [BPTT_ENONFINITE] = "a value is NaN or infinite",
         [BPTT_ELAPACK] = "a LAPACK routine failed",
         [BPTT_ETHREAD] = "a thread could not be started",
+        [BPTT_EOVERLAP] = "an output overlaps an input or another output",
+        [BPTT_EBUSY] = "the workspace is in use by another call",
     };
     if ((unsigned)status >= BPTT_NSTATUS)
         return "unknown status";

@@ -186,8 +186,12 @@ START_TEST(extreme_ratios)
                      BPTT_ENONFINITE);
     ck_assert_int_eq(bptt_clip_global_norm(1, &one, 1, &norm, norms),
                      BPTT_ENONFINITE);
-    ck_assert_int_eq(bptt_sgd_step_clipped(2, 0.1, two, 1, two, &norm, norms),
+    /* W apart from dW: W aliasing dW is refused (BPTT_EOVERLAP) */
+    double wv[2] = {1, 2}, wv0[2] = {1, 2};
+    bptt_block wtwo[2] = {{1, 1, wv, 1}, {1, 1, wv + 1, 1}};
+    ck_assert_int_eq(bptt_sgd_step_clipped(2, 0.1, two, 1, wtwo, &norm, norms),
                      BPTT_ENONFINITE);
+    ck_assert(memcmp(wv, wv0, sizeof wv) == 0);
     ck_assert(memcmp(big, big0, sizeof big) == 0);
     ck_assert(norm == -1 && norms[0] == -1 && norms[1] == -1);
 }

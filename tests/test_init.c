@@ -6,6 +6,7 @@
  * nothing.
  */
 #include <check.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -197,6 +198,59 @@ static double buf[TN * TLD];
 
 #define TRAP(call, want) TU_REFUSED_REGION(call, want, buf, sizeof buf)
 
+/* Issue 15's numeric findings: radius/ρ overflowing (or underflowing)
+ * while the result does not, and σ whose draws overflow. */
+START_TEST(numeric_edges)
+{
+    /* Wy = {1e-310} to radius 1: radius/ρ is +inf, the result 1.0 */
+    double w = 1e-310, before = 0;
+    ck_assert_int_eq(bptt_init_rescale_radius(1, 1, &w, 1, &before), BPTT_OK);
+    ck_assert(w == 1.0 && before == 1e-310);
+    /* 0.5·I to radius 1e308: c = 2e308 overflows, the entries 1e308 do not */
+    double d[4] = {0.5, 0, 0, 0.5};
+    ck_assert_int_eq(bptt_init_rescale_radius(2, 1e308, d, 2, NULL), BPTT_OK);
+    ck_assert(d[0] == 1e308 && d[3] == 1e308 && d[1] == 0 && d[2] == 0);
+    /* ρ = 1e300 to radius 1e-300: c = 1e-600 underflows to 0 */
+    double u = 1e300;
+    ck_assert_int_eq(bptt_init_rescale_radius(1, 1e-300, &u, 1, NULL),
+                     BPTT_OK);
+    ck_assert(u == 1e-300);
+    /* float: {1e-40} (subnormal) to 1 */
+    float f = 1e-40f;
+    ck_assert_int_eq(bpttf_init_rescale_radius(1, 1, &f, 1, NULL), BPTT_OK);
+    ck_assert(fabsf(f - 1) <= 1e-6f);
+
+    /* σ whose uniform draws (±√3σ) or Gaussian tails overflow: refused,
+     * nothing written; the largest accepted σ gives finite entries */
+    TRAP(bptt_init_random(TN, TN, BPTT_DIST_UNIFORM, 1.7e308, 1, buf, TLD),
+         BPTT_EOVERFLOW);
+    TRAP(bptt_init_random(TN, TN, BPTT_DIST_GAUSSIAN, 1.5e307, 1, buf, TLD),
+         BPTT_EOVERFLOW);
+    TRAP(bpttf_init_random(TN, TN, BPTT_DIST_UNIFORM, 3e38, 1, (float *)buf,
+                           TLD), BPTT_EOVERFLOW);
+    TRAP(bptt_init_glorot(1, 1, BPTT_DIST_UNIFORM, 1.7e308, 1, buf, TLD),
+         BPTT_EOVERFLOW);
+    const bptt_dist dists[2] = {BPTT_DIST_UNIFORM, BPTT_DIST_GAUSSIAN};
+    const double top[2] = {DBL_MAX / 1.7321, DBL_MAX / 12.1};
+    const double topf[2] = {FLT_MAX / 1.7321, FLT_MAX / 12.1};
+    for (int k = 0; k < 2; k++) {
+        for (uint64_t seed = 1; seed <= 8; seed++) {
+            ck_assert_int_eq(bptt_init_random(TN, TN, dists[k], top[k], seed,
+                                              buf, TLD), BPTT_OK);
+            for (size_t i = 0; i < TN; i++)
+                for (size_t j = 0; j < TN; j++)
+                    ck_assert(isfinite(buf[i * TLD + j]));
+            float *fb = (float *)buf;
+            ck_assert_int_eq(bpttf_init_random(TN, TN, dists[k], topf[k],
+                                               seed, fb, TLD), BPTT_OK);
+            for (size_t i = 0; i < TN; i++)
+                for (size_t j = 0; j < TN; j++)
+                    ck_assert(isfinite(fb[i * TLD + j]));
+        }
+    }
+}
+END_TEST
+
 START_TEST(init_traps)
 {
     tu_rng r = {3};
@@ -239,11 +293,12 @@ START_TEST(init_traps)
         for (size_t j = 0; j < TLD; j++)
             buf[i * TLD + j] = j > i ? 1 : 0;
     TRAP(bptt_init_rescale_radius(TN, 1, buf, TLD, &before), BPTT_EINVAL);
-    /* ρ = 0.5 (0.5·I) scaled to 1e308: the entries would overflow */
+    /* ρ = 0.5, an entry 1e10 above the diagonal, scaled to 1e300: that
+     * entry would become 2e310 */
     for (size_t i = 0; i < TN; i++)
         for (size_t j = 0; j < TLD; j++)
-            buf[i * TLD + j] = i == j ? 0.5 : 0;
-    TRAP(bptt_init_rescale_radius(TN, 1e308, buf, TLD, &before), BPTT_EOVERFLOW);
+            buf[i * TLD + j] = i == j ? 0.5 : j == i + 1 ? 1e10 : 0;
+    TRAP(bptt_init_rescale_radius(TN, 1e300, buf, TLD, &before), BPTT_EOVERFLOW);
     /* ρ = TN·1e308 exceeds the largest double: radius/ρ would be 0 and
      * wipe Wy out */
     for (size_t i = 0; i < TN; i++)
@@ -274,6 +329,7 @@ static Suite *suite(void)
     tcase_add_test(tc, glorot_moments);
     tcase_add_test(tc, rescale_reaches_radius);
     tcase_add_test(tc, init_traps);
+    tcase_add_test(tc, numeric_edges);
     suite_add_tcase(s, tc);
     return s;
 }

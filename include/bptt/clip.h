@@ -55,8 +55,11 @@ typedef struct bpttf_block {
  * (ld > INT_MAX or the extent overflows), BPTT_EINVAL (max_norm NaN or
  * <= 0), BPTT_ENONFINITE (an entry is NaN or infinite, or ‖g‖ or a block's
  * norm exceeds the largest double, as after an explosion: nothing is scaled,
- * the detail names the block or the global norm).  On error nothing is
- * written (blocks, norm, norms). */
+ * the detail names the block or the global norm), BPTT_EOVERLAP (two
+ * blocks share an element — a block listed twice would count twice in
+ * ‖g‖ — or norm or norms overlaps a block or the other; the detail names
+ * both; checked pairwise, O(nblocks²)).  On error nothing is written
+ * (blocks, norm, norms). */
 BPTT_API bptt_status bptt_clip_global_norm(size_t nblocks,
                                            const bptt_block *g,
                                            double max_norm, double *norm,
@@ -76,8 +79,11 @@ BPTT_API bptt_status bptt_clip_global_norm(size_t nblocks,
  * and leaves W untouched, so one bad batch cannot poison the weights.
  *
  * Errors: those of bptt_clip_global_norm (for dW and for W), BPTT_EINVAL
- * (alpha not finite, or W[i] shaped unlike dW[i]).  On error nothing is
- * written. */
+ * (alpha not finite, or W[i] shaped unlike dW[i]), BPTT_EOVERLAP (two
+ * blocks of W sharing an element, a block of W overlapping one of dW, or
+ * norm or norms overlapping a block).  Blocks of dW may overlap each
+ * other (they are only read, though a block listed twice counts twice).
+ * On error nothing is written. */
 BPTT_API bptt_status bptt_sgd_step_clipped(size_t nblocks, double alpha,
                                            const bptt_block *dW,
                                            double max_norm,

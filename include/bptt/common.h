@@ -40,12 +40,15 @@ typedef enum bptt_status {
     BPTT_EALGO,       /* unknown algorithm code */
     BPTT_ENOMEM,      /* memory allocation failed */
     BPTT_ENOFORWARD,  /* backward without a matching forward in the workspace */
-    BPTT_EMISMATCH,   /* workspace belongs to another network descriptor */
+    BPTT_EMISMATCH,   /* workspace belongs to another network descriptor,
+                         or to a freed one whose address was reused */
     BPTT_EBUFFER,     /* caller's workspace buffer is smaller than required */
     BPTT_EINVAL,      /* another invalid argument value (e.g. non-finite rate) */
     BPTT_ENONFINITE,  /* a value is NaN or infinite */
     BPTT_ELAPACK,     /* a LAPACK routine failed (its info is in the detail) */
     BPTT_ETHREAD,     /* the system refused to start a thread */
+    BPTT_EOVERLAP,    /* an output overlaps an input or another output */
+    BPTT_EBUSY,       /* the workspace is in use by another call */
     BPTT_NSTATUS      /* number of codes; not a status */
 } bptt_status;
 

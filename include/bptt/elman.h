@@ -40,7 +40,10 @@
  *          targets for the linear head (every row has a target).
  *   dW, dbh, dWo, dbo, dx, dh0: shaped as W, bh, Wo, bo, x, h0.
  *
- * Arrays must not overlap unless stated.  Sizes and leading dimensions are
+ * Arrays must not overlap: an output sharing an element with an input or
+ * another output (E included) is refused with BPTT_EOVERLAP, and a call
+ * on a workspace in use with BPTT_EBUSY, as for Network A
+ * (bptt/network.h, docs/misuse.md).  Sizes and leading dimensions are
  * counted in elements.
  */
 #ifndef BPTT_ELMAN_H

@@ -47,9 +47,15 @@ typedef enum bptt_dist {
 /* Fill the rows x cols block W (leading dimension ldw) with independent
  * draws of mean 0 and standard deviation sigma from dist, seeded by seed.
  *
+ * Every entry is finite: a sigma whose largest possible draw would exceed
+ * the largest double (float for bpttf_) is refused — above DBL_MAX/1.7321
+ * for the uniform draw (±√3·σ), above DBL_MAX/12.1 for the Gaussian one
+ * (the polar method's draws stay within 12.01·σ).
+ *
  * Errors: BPTT_ENULL (W), BPTT_ESIZE (rows or cols 0), BPTT_ELD (ldw <
- * cols), BPTT_EOVERFLOW (ldw > INT_MAX or the extent overflows),
- * BPTT_EINVAL (dist unknown, sigma negative or not finite). */
+ * cols), BPTT_EOVERFLOW (ldw > INT_MAX or the extent overflows, or sigma
+ * above the bound just stated), BPTT_EINVAL (dist unknown, sigma negative
+ * or not finite). */
 BPTT_API bptt_status bptt_init_random(size_t rows, size_t cols,
                                       bptt_dist dist, double sigma,
                                       uint64_t seed, double *W, size_t ldw);
@@ -94,8 +100,10 @@ BPTT_API bptt_status bptt_init_orthogonal(size_t rows, size_t cols,
  *
  *     Wy ← (radius / ρ(Wy)) · Wy,
  *
- * ρ computed as by bptt_spectral_radius (LAPACK ?geev).  before, if not
- * NULL, receives ρ(Wy) before the scaling.
+ * ρ computed as by bptt_spectral_radius (LAPACK ?geev).  When radius/ρ
+ * itself overflows or underflows (Wy = {1e-310} to radius 1), each entry is
+ * computed as (Wy_ij / ρ)·radius instead: only a result that does not fit
+ * is refused.  before, if not NULL, receives ρ(Wy) before the scaling.
  *
  * Memory: as bptt_spectral_radius.
  *

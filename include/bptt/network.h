@@ -21,8 +21,18 @@
  *   dy   (T*B) x dout, lddy >= dout: row t*B+b is dL/dy(t+1), from any loss.
  *   dW, db, dx, dy0: shaped as W, b, x, y0; gradients of L.
  *
- * Arrays must not overlap unless stated.  Sizes and leading dimensions are
- * counted in elements.
+ * Arrays must not overlap unless stated: a call whose output shares an
+ * element with an input or another output is refused with BPTT_EOVERLAP,
+ * the detail naming both (e.g. "bptt_backward: dW overlaps W"), nothing
+ * written.  The test is O(1) per pair of arrays, from their address
+ * ranges; two arrays with the same leading dimension (or a single row
+ * within the other's row pitch) are compared exactly, so column blocks of
+ * one buffer may sit side by side; arrays with different leading
+ * dimensions whose ranges interleave are refused even if no element is
+ * shared.  A workspace is used by one call at a time: a second call on it
+ * while one runs (another thread, or a custom activation calling back)
+ * gets BPTT_EBUSY at once, nothing written (docs/misuse.md).  Sizes and
+ * leading dimensions are counted in elements.
  */
 #ifndef BPTT_NETWORK_H
 #define BPTT_NETWORK_H
@@ -106,8 +116,9 @@ BPTT_API void bptt_workspace_free(bptt_workspace *ws);
  * thread.
  *
  * Errors: BPTT_ENULL (ws NULL), BPTT_EINVAL (nthreads out of range),
- * BPTT_ETHREAD (the system refused a thread) or BPTT_ENOMEM; on error the
- * workspace keeps its previous threads. */
+ * BPTT_ETHREAD (the system refused a thread) or BPTT_ENOMEM, BPTT_EBUSY (a
+ * call is running on ws); on error the workspace keeps its previous
+ * threads. */
 BPTT_API bptt_status bptt_workspace_set_threads(bptt_workspace *ws,
                                                 int nthreads);
 
@@ -140,7 +151,7 @@ BPTT_API int bptt_workspace_threads(const bptt_workspace *ws);
  * that maps NaN to a finite value hides it.  The scans cost one read of
  * each input and output and no memory.
  *
- * Errors: BPTT_ENULL (ws NULL). */
+ * Errors: BPTT_ENULL (ws NULL), BPTT_EBUSY (a call is running on ws). */
 BPTT_API bptt_status bptt_workspace_check_finite(bptt_workspace *ws, int on);
 
 /* Install a gradient-ready hook (bptt/hook.h) in ws, or remove it (hook
@@ -170,8 +181,10 @@ BPTT_API bptt_status bptt_workspace_set_grad_hook(bptt_workspace *ws,
  *
  * Errors: BPTT_ENULL (net, W, x, y or ws NULL), BPTT_ESIZE (T or B is 0),
  * BPTT_ELD (ldw, ldx, ldy0 or ldy too small), BPTT_ECAPACITY (T > Tmax or
- * B > Bmax of ws), BPTT_EMISMATCH (ws made for another descriptor),
- * BPTT_EALGO, BPTT_ENONFINITE (only with bptt_workspace_check_finite on). */
+ * B > Bmax of ws), BPTT_EMISMATCH (ws made for another descriptor, or for
+ * a freed one whose address net reuses), BPTT_EALGO, BPTT_EOVERLAP (y
+ * overlapping W, b, x or y0), BPTT_EBUSY (ws in use by another call),
+ * BPTT_ENONFINITE (only with bptt_workspace_check_finite on). */
 BPTT_API bptt_status bptt_forward(const bptt_net *net, size_t T, size_t B,
                                   const double *W, size_t ldw, const double *b,
                                   const double *x, size_t ldx,
@@ -200,7 +213,9 @@ BPTT_API bptt_status bptt_forward(const bptt_net *net, size_t T, size_t B,
  * Errors: BPTT_ENULL (net, W, dy or ws NULL), BPTT_ESIZE, BPTT_ELD,
  * BPTT_ECAPACITY, BPTT_EMISMATCH, BPTT_EALGO, BPTT_ENOFORWARD (no forward
  * in ws, or one with another T or B), BPTT_EINVAL (beta NaN or ±Inf),
- * BPTT_ENONFINITE (only with bptt_workspace_check_finite on). */
+ * BPTT_EOVERLAP (dW, db, dx, dy0 or the error-flow arrays overlapping each
+ * other, W or dy), BPTT_EBUSY, BPTT_ENONFINITE (only with
+ * bptt_workspace_check_finite on). */
 BPTT_API bptt_status bptt_backward(const bptt_net *net, size_t T, size_t B,
                                    const double *W, size_t ldw,
                                    const double *dy, size_t lddy, double beta,
@@ -220,11 +235,13 @@ BPTT_API bptt_status bptt_backward(const bptt_net *net, size_t T, size_t B,
  *
  * y and target are (T*B) x dout with leading dimensions ldy and ldt; mask
  * has T*B bytes (row t*B+b has a target iff mask[t*B+b] != 0) or is NULL
- * (every row has a target).  dy (ldd >= dout) is optional.  The loss is
- * accumulated in double in both precisions.
+ * (every row has a target).  dy (ldd >= dout) is optional; it may be y
+ * itself (dy == y, lddy == ldy: y is replaced by the error), the one
+ * overlap allowed.  The loss is accumulated in double in both precisions.
  *
  * Errors: BPTT_ENULL (y, target or loss NULL), BPTT_ESIZE, BPTT_ELD,
- * BPTT_EOVERFLOW. */
+ * BPTT_EOVERFLOW, BPTT_EOVERLAP (dy or loss overlapping an input other
+ * than y as stated, or each other). */
 BPTT_API bptt_status bptt_loss_squared(size_t T, size_t B, size_t dout,
                                        const double *y, size_t ldy,
                                        const double *target, size_t ldt,
@@ -236,7 +253,8 @@ BPTT_API bptt_status bptt_loss_squared(size_t T, size_t B, size_t dout,
  *     W ← W − alpha·dW.
  *
  * Use it for W (rows = dout, cols = din+dout) and for b (rows = 1).
- * Errors: BPTT_ENULL, BPTT_ESIZE, BPTT_ELD, BPTT_EINVAL (alpha not finite). */
+ * Errors: BPTT_ENULL, BPTT_ESIZE, BPTT_ELD, BPTT_EINVAL (alpha not finite),
+ * BPTT_EOVERLAP (W overlapping dW). */
 BPTT_API bptt_status bptt_sgd_step(size_t rows, size_t cols, double alpha,
                                    const double *dW, size_t lddw,
                                    double *W, size_t ldw);

@@ -67,7 +67,11 @@
  * Shapes and conventions are those of bptt/network.h: W is dout x
  * (din+dout) with ldw, b has dout entries (NULL: no bias), rows are
  * time-major (row t*B + b is step t of sequence b), dW is shaped as W with
- * lddw, db as b.
+ * lddw, db as b.  As there, an output overlapping an input or another
+ * output (loss included) is refused with BPTT_EOVERLAP; a state made for a
+ * freed descriptor whose address net reuses with BPTT_EMISMATCH; and a
+ * call on a state another call is using with BPTT_EBUSY — nothing written
+ * in each case (docs/misuse.md).
  */
 #ifndef BPTT_RTRL_H
 #define BPTT_RTRL_H
@@ -182,8 +186,10 @@ BPTT_API bptt_status bptt_rtrl_advance(const bptt_net *net, size_t B,
  *
  * summed over the B sequences.  beta = 0 overwrites (NaN in dW is not
  * read), beta = 1 accumulates (eq. (12) over a stream), as in
- * bptt_backward.  db is optional (NULL: not computed).  It reads the state
- * only, so it may be called more than once per advance.
+ * bptt_backward.  db is optional (NULL: not computed).  It writes one
+ * scratch array of the state (dy ⊙ f', B·dout entries) and reads the rest;
+ * the sensitivities, the state and the step count are unchanged, so it may
+ * be called more than once per advance with the same result.
  *
  * Errors: BPTT_ENULL (net, dy, dW or st NULL), BPTT_ESIZE, BPTT_ELD,
  * BPTT_EOVERFLOW, BPTT_EMISMATCH, BPTT_EALGO, BPTT_ENOFORWARD (no advance

@@ -82,10 +82,12 @@ static bptt_status check(const char *fn, scan s)
 
 bptt_status X(workspace_check_finite)(X(workspace) *ws, int on)
 {
+    static const char fn[] = PREFIX "workspace_check_finite";
     if (!ws)
-        return bptt__fail(BPTT_ENULL, PREFIX "workspace_check_finite",
-                          "ws is NULL");
+        return bptt__fail(BPTT_ENULL, fn, "ws is NULL");
+    CHECK(bptt__enter(fn, "ws", &ws->busy));
     ws->check_finite = on != 0;
+    bptt__leave(&ws->busy);
     return BPTT_OK;
 }
 

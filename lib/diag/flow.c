@@ -89,11 +89,13 @@ void XI(record_flow)(const struct X(workspace) *ws, size_t k, size_t n,
 bptt_status X(workspace_record_flow)(X(workspace) *ws, double *gnorm,
                                      double *dnorm)
 {
+    static const char fn[] = PREFIX "workspace_record_flow";
     if (!ws)
-        return bptt__fail(BPTT_ENULL, PREFIX "workspace_record_flow",
-                          "ws is NULL");
+        return bptt__fail(BPTT_ENULL, fn, "ws is NULL");
+    CHECK(bptt__enter(fn, "ws", &ws->busy));
     ws->flow_g = gnorm;
     ws->flow_d = dnorm;
+    bptt__leave(&ws->busy);
     return BPTT_OK;
 }
 
@@ -101,16 +103,14 @@ bptt_status X(workspace_record_flow)(X(workspace) *ws, double *gnorm,
 /* The profile of one loss at the last step against the lag                  */
 /* ------------------------------------------------------------------------ */
 
+/* What check_call does not: the arrays, and a forward of this shape kept
+ * in ws (read once ws is held). */
 static bptt_status check_profile(const char *fn, const bptt_net *net,
                                  size_t T, size_t B, const R *W, size_t ldw,
                                  const R *dyT, size_t lddyT,
-                                 const double *gnorm, const X(workspace) *ws)
+                                 const X(workspace) *ws)
 {
-    if (!gnorm)
-        return bptt__fail(BPTT_ENULL, fn, "gnorm is NULL");
-    bptt_status st = XI(check_call)(fn, net, T, B, BPTT_ALGO_AUTO, ws);
-    if (st == BPTT_OK)
-        st = XI(check_arg)(fn, "W", W, 1, net->dout, net->m, ldw);
+    bptt_status st = XI(check_arg)(fn, "W", W, 1, net->dout, net->m, ldw);
     if (st == BPTT_OK)
         st = XI(check_arg)(fn, "dyT", dyT, 0, B, net->dout, lddyT);
     if (st != BPTT_OK)
@@ -122,16 +122,13 @@ static bptt_status check_profile(const char *fn, const bptt_net *net,
     return BPTT_OK;
 }
 
-bptt_status X(flow_lag_profile)(const bptt_net *net, size_t T, size_t B,
-                                const R *W, size_t ldw, const R *dyT,
-                                size_t lddyT, double *gnorm, double *dnorm,
-                                X(workspace) *ws)
+/* The profile once ws is held: check_profile has passed. */
+static bptt_status profile(const char *fn, const bptt_net *net, size_t T,
+                           size_t B, const R *W, size_t ldw, const R *dyT,
+                           size_t lddyT, double *gnorm, double *dnorm,
+                           X(workspace) *ws)
 {
-    static const char fn[] = PREFIX "flow_lag_profile";
-    bptt_status st = check_profile(fn, net, T, B, W, ldw, dyT, lddyT, gnorm,
-                                   ws);
-    if (st != BPTT_OK)
-        return st;
+    bptt_status st;
     const size_t dout = net->dout, TB = T * B;
     /* dL/dy: zero but at the last step (the loss L(T) alone), and a dW the
      * backward needs and the profile discards.  Sizes fit: the workspace
@@ -159,14 +156,14 @@ bptt_status X(flow_lag_profile)(const bptt_net *net, size_t T, size_t B,
     ws->flow_g = gnorm;
     ws->flow_d = dnorm;
     ws->check_finite = 0;
-    st = X(backward)(net, T, B, W, ldw, dy, dout, 0, dW, net->m, NULL, NULL, 0,
-                     NULL, 0, BPTT_ALGO_AUTO, ws);
+    st = XI(backward_held)(fn, net, T, B, W, ldw, dy, dout, 0, dW, net->m,
+                           NULL, NULL, 0, NULL, 0, BPTT_ALGO_AUTO, ws);
     ws->flow_g = saved_g;
     ws->flow_d = saved_d;
     ws->check_finite = saved_check;
     free(dy);
     free(dW);
-    if (st != BPTT_OK) /* excluded by check_profile; kept for safety */
+    if (st != BPTT_OK) /* gnorm or dnorm overlapping W or each other */
         return st;
 
     /* Reverse the step order: the lag τ = T − t comes first. */
@@ -182,4 +179,21 @@ bptt_status X(flow_lag_profile)(const bptt_net *net, size_t T, size_t B,
             }
         }
     return BPTT_OK;
+}
+
+bptt_status X(flow_lag_profile)(const bptt_net *net, size_t T, size_t B,
+                                const R *W, size_t ldw, const R *dyT,
+                                size_t lddyT, double *gnorm, double *dnorm,
+                                X(workspace) *ws)
+{
+    static const char fn[] = PREFIX "flow_lag_profile";
+    if (!gnorm)
+        return bptt__fail(BPTT_ENULL, fn, "gnorm is NULL");
+    CHECK(XI(check_call)(fn, net, T, B, BPTT_ALGO_AUTO, ws));
+    CHECK(bptt__enter(fn, "ws", &ws->busy));
+    bptt_status st = check_profile(fn, net, T, B, W, ldw, dyT, lddyT, ws);
+    if (st == BPTT_OK)
+        st = profile(fn, net, T, B, W, ldw, dyT, lddyT, gnorm, dnorm, ws);
+    bptt__leave(&ws->busy);
+    return st;
 }

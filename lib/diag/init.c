@@ -67,6 +67,12 @@ static double gaussian(rng *r)
     return u * f;
 }
 
+/* Bounds of |draw/σ|: √3 for the uniform draw (rounded up), and for the
+ * polar method |u·f| <= sqrt(−2 ln s) <= sqrt(2·104·ln 2) = 12.008, s being
+ * at least 2^−104 (u and v are multiples of 2^−52, s != 0). */
+#define DRAW_BOUND_UNIFORM 1.7321
+#define DRAW_BOUND_GAUSSIAN 12.1
+
 static double draw(rng *r, bptt_dist dist, double sigma)
 {
     /* Uniform on [-√3σ, √3σ) has standard deviation σ. */
@@ -103,6 +109,15 @@ static bptt_status random_fill(const char *fn, size_t rows, size_t cols,
         return bptt__fail(BPTT_EINVAL, fn,
                           "the standard deviation (%g) must be finite and >= 0",
                           sigma);
+    /* Every draw must be finite in R, whatever the seed: refuse a σ whose
+     * largest possible draw exceeds the largest R. */
+    const double bound = dist == BPTT_DIST_UNIFORM ? DRAW_BOUND_UNIFORM
+                                                   : DRAW_BOUND_GAUSSIAN;
+    if (!(sigma <= R_MAX / bound))
+        return bptt__fail(BPTT_EOVERFLOW, fn,
+                          "the standard deviation (%g) exceeds %g: a %s draw "
+                          "could overflow", sigma, R_MAX / bound,
+                          dist == BPTT_DIST_UNIFORM ? "uniform" : "Gaussian");
     rng r = {.s = seed};
     /* Row by row whatever ldw is, so the padding does not change W. */
     for (size_t i = 0; i < rows; i++)
@@ -219,6 +234,9 @@ bptt_status X(init_rescale_radius)(size_t n, double radius, R *Wy, size_t ldw,
     bptt_status st = XI(spectral_radius)(fn, n, Wy, ldw, &rho);
     if (st != BPTT_OK)
         return st;
+    const bptt__region out[] = {RREG("Wy", Wy, n, n, ldw),
+                                {"before", before, 1, 1, 1, sizeof(double)}};
+    CHECK(bptt__check_overlap(fn, out, 2, NULL, 0));
     if (rho == 0)
         return bptt__fail(BPTT_EINVAL, fn,
                           "Wy is nilpotent (radius 0): no scaling reaches %g",
@@ -227,18 +245,27 @@ bptt_status X(init_rescale_radius)(size_t n, double radius, R *Wy, size_t ldw,
     if (isinf(rho))
         return bptt__fail(BPTT_EOVERFLOW, fn,
                           "ρ(Wy) exceeds the largest double");
-    /* ρ(cA) = |c|ρ(A): one scaling reaches the target, to rounding. */
+    /* ρ(cA) = |c|ρ(A): one scaling reaches the target, to rounding.  When
+     * c = radius/ρ itself overflows (ρ tiny: Wy = {1e-310}) or is
+     * subnormal (ρ huge), each entry is taken as (a/ρ)·radius instead,
+     * whose quotient is at most amax/ρ: no intermediate overflows unless
+     * the result does. */
     const double c = radius / rho;
+    const int direct = c >= DBL_MIN && c <= DBL_MAX;
     double amax = 0;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++)
             amax = fmax(amax, fabs((double)Wy[i * ldw + j]));
-    if (!(c * amax <= R_MAX))
+    const double top = direct ? c * amax : amax / rho * radius;
+    if (!(top <= R_MAX))
         return bptt__fail(BPTT_EOVERFLOW, fn,
-                          "scaling by %g overflows an entry of Wy", c);
+                          "ρ(Wy) = %g: scaling to radius %g overflows an "
+                          "entry of Wy (largest %g)", rho, radius, amax);
     for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++)
-            Wy[i * ldw + j] = (R)(c * Wy[i * ldw + j]);
+        for (size_t j = 0; j < n; j++) {
+            const double a = Wy[i * ldw + j];
+            Wy[i * ldw + j] = (R)(direct ? c * a : a / rho * radius);
+        }
     if (before)
         *before = rho;
     return BPTT_OK;

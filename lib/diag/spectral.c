@@ -34,6 +34,9 @@ static bptt_status check_input(const char *fn, size_t rows, size_t cols,
     if (!ok || rows > BPTT_INT_MAX)
         return bptt__fail(BPTT_EOVERFLOW, fn,
                           "a %zu x %zu matrix exceeds LAPACK's int", rows, cols);
+    const bptt__region ro = {outname, out, 1, 1, 1, sizeof(double)};
+    const bptt__region ri = RREG("A", A, rows, cols, lda);
+    CHECK(bptt__check_overlap(fn, &ro, 1, &ri, 1));
     /* LAPACK does not converge on NaN or Inf; say which value instead. */
     for (size_t i = 0; i < rows; i++)
         for (size_t j = 0; j < cols; j++)

@@ -69,6 +69,8 @@ static X(elman_workspace) *place(const bptt_elman *el, size_t Tmax,
     X(elman_workspace) *ws = (X(elman_workspace) *)base;
     memset(ws, 0, sizeof *ws);
     ws->el = el;
+    ws->gen = el->gen;
+    atomic_init(&ws->busy, 0);
     ws->Tmax = Tmax;
     ws->Bmax = Bmax;
     ws->Y = bptt__arena_at(base, a, A_Y);
@@ -128,10 +130,14 @@ void X(elman_workspace_free)(X(elman_workspace) *ws)
 bptt_status X(elman_workspace_set_threads)(X(elman_workspace) *ws,
                                            int nthreads)
 {
+    static const char fn[] = PREFIX "elman_workspace_set_threads";
     if (!ws)
-        return bptt__fail(BPTT_ENULL, PREFIX "elman_workspace_set_threads",
-                          "ws is NULL");
-    return X(workspace_set_threads)(ws->core, nthreads);
+        return bptt__fail(BPTT_ENULL, fn, "ws is NULL");
+    /* The head's products use the core's pool too: hold the Elman flag. */
+    CHECK(bptt__enter(fn, "ws", &ws->busy));
+    bptt_status st = X(workspace_set_threads)(ws->core, nthreads);
+    bptt__leave(&ws->busy);
+    return st;
 }
 
 bptt_status X(elman_workspace_set_grad_hook)(X(elman_workspace) *ws,
@@ -170,6 +176,11 @@ static bptt_status check_call(const char *fn, const bptt_elman *el, size_t T,
     if (ws->el != el)
         return bptt__fail(BPTT_EMISMATCH, fn,
                           "ws was made for another Elman descriptor");
+    if (ws->gen != el->gen || ws->core->gen != el->net->gen)
+        return bptt__fail(BPTT_EMISMATCH, fn,
+                          "ws was made for a freed descriptor whose address "
+                          "%s now reuses",
+                          ws->gen != el->gen ? "el" : "el's core");
     return bptt__check_shape(fn, T, B, ws->Tmax, ws->Bmax, algo);
 }
 
@@ -180,16 +191,15 @@ static void copy_rows(size_t rows, size_t cols, const R *src, R *dst,
         memcpy(dst + k * ld, src + k * cols, cols * sizeof(R));
 }
 
-bptt_status X(elman_forward)(const bptt_elman *el, size_t T, size_t B,
-                             const R *W, size_t ldw, const R *bh, const R *Wo,
-                             size_t ldwo, const R *bo, const R *x, size_t ldx,
-                             const R *h0, size_t ldh0, const int *labels,
-                             const R *L, size_t ldl, double *E, R *h,
-                             size_t ldh, R *y, size_t ldy, bptt_algo algo,
-                             X(elman_workspace) *ws)
+/* forward once ws is held (check_call passed). */
+static bptt_status forward(const char *fn, const bptt_elman *el, size_t T,
+                           size_t B, const R *W, size_t ldw, const R *bh,
+                           const R *Wo, size_t ldwo, const R *bo, const R *x,
+                           size_t ldx, const R *h0, size_t ldh0,
+                           const int *labels, const R *L, size_t ldl,
+                           double *E, R *h, size_t ldh, R *y, size_t ldy,
+                           bptt_algo algo, X(elman_workspace) *ws)
 {
-    static const char fn[] = PREFIX "elman_forward";
-    CHECK(check_call(fn, el, T, B, algo, ws));
     const bptt_net *net = el->net;
     const size_t din = net->din, dh = net->dout, nout = el->nout, TB = T * B;
     CHECK(XI(check_arg)(fn, "W", W, 1, dh, net->m, ldw));
@@ -200,6 +210,17 @@ bptt_status X(elman_forward)(const bptt_elman *el, size_t T, size_t B,
     CHECK(XI(check_arg)(fn, "y", y, 0, TB, nout, ldy));
     if (E)
         CHECK(XI(head_check_targets)(fn, el, TB, labels, L, ldl));
+    const bptt__region out[] = {RREG("h", h, TB, dh, ldh),
+                                RREG("y", y, TB, nout, ldy),
+                                {"E", E, 1, 1, 1, sizeof(double)}};
+    /* The targets are read only when E is asked for. */
+    const bptt__region in[] = {
+        RREG("W", W, dh, net->m, ldw), RREG("bh", bh, 1, dh, dh),
+        RREG("Wo", Wo, nout, dh, ldwo), RREG("bo", bo, 1, nout, nout),
+        RREG("x", x, TB, din, ldx), RREG("h0", h0, B, dh, ldh0),
+        {"labels", E ? labels : NULL, 1, TB, TB, sizeof(int)},
+        RREG("L", E ? L : NULL, TB, nout, ldl)};
+    CHECK(bptt__check_overlap(fn, out, 3, in, 8));
 
     /* The core: h̄_t = [Wi | Wh] [x_t; h_{t−1}] + bh, h_t = f1(h̄_t) — Network
      * A's forward, its outputs y(t+1) being our h_t. */
@@ -216,16 +237,33 @@ bptt_status X(elman_forward)(const bptt_elman *el, size_t T, size_t B,
     return BPTT_OK;
 }
 
-bptt_status X(elman_backward)(const bptt_elman *el, size_t T, size_t B,
-                              const R *W, size_t ldw, const R *Wo, size_t ldwo,
-                              const int *labels, const R *L, size_t ldl,
-                              R beta, R *dW, size_t lddw, R *dbh, R *dWo,
-                              size_t lddwo, R *dbo, R *dx, size_t lddx,
-                              R *dh0, size_t lddh0, bptt_algo algo,
-                              X(elman_workspace) *ws)
+bptt_status X(elman_forward)(const bptt_elman *el, size_t T, size_t B,
+                             const R *W, size_t ldw, const R *bh, const R *Wo,
+                             size_t ldwo, const R *bo, const R *x, size_t ldx,
+                             const R *h0, size_t ldh0, const int *labels,
+                             const R *L, size_t ldl, double *E, R *h,
+                             size_t ldh, R *y, size_t ldy, bptt_algo algo,
+                             X(elman_workspace) *ws)
 {
-    static const char fn[] = PREFIX "elman_backward";
+    static const char fn[] = PREFIX "elman_forward";
     CHECK(check_call(fn, el, T, B, algo, ws));
+    CHECK(bptt__enter(fn, "ws", &ws->busy));
+    bptt_status st = forward(fn, el, T, B, W, ldw, bh, Wo, ldwo, bo, x, ldx,
+                             h0, ldh0, labels, L, ldl, E, h, ldh, y, ldy,
+                             algo, ws);
+    bptt__leave(&ws->busy);
+    return st;
+}
+
+/* backward once ws is held (check_call passed). */
+static bptt_status backward(const char *fn, const bptt_elman *el, size_t T,
+                            size_t B, const R *W, size_t ldw, const R *Wo,
+                            size_t ldwo, const int *labels, const R *L,
+                            size_t ldl, R beta, R *dW, size_t lddw, R *dbh,
+                            R *dWo, size_t lddwo, R *dbo, R *dx, size_t lddx,
+                            R *dh0, size_t lddh0, bptt_algo algo,
+                            X(elman_workspace) *ws)
+{
     const bptt_net *net = el->net;
     const size_t din = net->din, dh = net->dout, nout = el->nout, TB = T * B;
     CHECK(XI(check_arg)(fn, "W", W, 1, dh, net->m, ldw));
@@ -241,6 +279,15 @@ bptt_status X(elman_backward)(const bptt_elman *el, size_t T, size_t B,
                           "the workspace's forward had T = %zu, B = %zu, not "
                           "T = %zu, B = %zu", ws->fwd_T, ws->fwd_B, T, B);
     CHECK(XI(head_check_targets)(fn, el, TB, labels, L, ldl));
+    const bptt__region out[] = {
+        RREG("dW", dW, dh, net->m, lddw), RREG("dbh", dbh, 1, dh, dh),
+        RREG("dWo", dWo, nout, dh, lddwo), RREG("dbo", dbo, 1, nout, nout),
+        RREG("dx", dx, TB, din, lddx), RREG("dh0", dh0, B, dh, lddh0)};
+    const bptt__region in[] = {RREG("W", W, dh, net->m, ldw),
+                               RREG("Wo", Wo, nout, dh, ldwo),
+                               {"labels", labels, 1, TB, TB, sizeof(int)},
+                               RREG("L", L, TB, nout, ldl)};
+    CHECK(bptt__check_overlap(fn, out, 6, in, 4));
     /* Network A's backward would refuse it too, but only after the head
      * has scaled dWo and dbo by it. */
     if (!isfinite(beta))
@@ -261,4 +308,22 @@ bptt_status X(elman_backward)(const bptt_elman *el, size_t T, size_t B,
      * eqs. (B6)-(B8)). */
     return X(backward)(net, T, B, W, ldw, ws->dH, dh, beta, dW, lddw, dbh, dx,
                        lddx, dh0, lddh0, algo, ws->core);
+}
+
+bptt_status X(elman_backward)(const bptt_elman *el, size_t T, size_t B,
+                              const R *W, size_t ldw, const R *Wo, size_t ldwo,
+                              const int *labels, const R *L, size_t ldl,
+                              R beta, R *dW, size_t lddw, R *dbh, R *dWo,
+                              size_t lddwo, R *dbo, R *dx, size_t lddx,
+                              R *dh0, size_t lddh0, bptt_algo algo,
+                              X(elman_workspace) *ws)
+{
+    static const char fn[] = PREFIX "elman_backward";
+    CHECK(check_call(fn, el, T, B, algo, ws));
+    CHECK(bptt__enter(fn, "ws", &ws->busy));
+    bptt_status st = backward(fn, el, T, B, W, ldw, Wo, ldwo, labels, L, ldl,
+                              beta, dW, lddw, dbh, dWo, lddwo, dbo, dx, lddx,
+                              dh0, lddh0, algo, ws);
+    bptt__leave(&ws->busy);
+    return st;
 }

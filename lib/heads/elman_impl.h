@@ -16,12 +16,14 @@
  * h_t (ld dh), of dH the core's dL/dh_t (ld dh). */
 struct X(elman_workspace) {
     const bptt_elman *el;
+    uint64_t gen;               /* el->gen when made (see Network A's) */
     size_t Tmax, Bmax;
     R *Y, *dYbar, *H, *dH;
     X(workspace) *core;
     size_t fwd_T, fwd_B;        /* shape of the kept forward; 0: none */
     const bptt_grad_hook *hook; /* set_grad_hook (also the core's); NULL */
     int owned;                  /* the library allocated the block */
+    bptt__busy busy;            /* a call is running on it */
 };
 
 /* The targets of rows steps for the descriptor's head (see bptt/elman.h):

@@ -26,7 +26,8 @@ bptt_status bptt_elman_create(const bptt_net *net, size_t nout, bptt_head head,
     bptt_elman *e = malloc(sizeof *e);
     if (!e)
         return bptt__fail(BPTT_ENOMEM, fn, "allocating the descriptor");
-    *e = (bptt_elman){.net = net, .nout = nout, .head = head};
+    *e = (bptt_elman){.net = net, .nout = nout, .head = head,
+                      .gen = bptt__generation()};
     *el = e;
     return BPTT_OK;
 }

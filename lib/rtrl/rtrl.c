@@ -18,8 +18,7 @@
 /* State: size and placement                                                 */
 /* ------------------------------------------------------------------------ */
 
-/* 256 header bytes: up to 63 to align a caller's buffer, the struct in the
- * next 128, the rest spare (as for the workspace). */
+/* The state's struct lives in its arena's slot (arena.h). */
 static_assert(sizeof(struct X(rtrl)) <= BPTT_ARENA_SLOT,
               "rtrl header exceeds its slot");
 
@@ -95,6 +94,8 @@ static X(rtrl) *place(const bptt_net *net, size_t Bmax, size_t ldp,
         p[i] = bptt__arena_at(base, a, (size_t)i);
     memset(st, 0, sizeof *st);
     st->net = net;
+    st->gen = net->gen;
+    atomic_init(&st->busy, 0);
     st->Bmax = Bmax;
     st->ldp = ldp;
     st->panel = panel_width(net->dout, ldp - PAD);
@@ -164,6 +165,10 @@ static bptt_status check_call(const char *fn, const bptt_net *net, size_t B,
     if (st->net != net)
         return bptt__fail(BPTT_EMISMATCH, fn,
                           "st was made for another network descriptor");
+    if (st->gen != net->gen)
+        return bptt__fail(BPTT_EMISMATCH, fn,
+                          "st was made for a freed network descriptor whose "
+                          "address net now reuses");
     if (B == 0)
         return bptt__fail(BPTT_ESIZE, fn, "B must be > 0");
     if (B > st->Bmax)
@@ -410,28 +415,42 @@ static void reset(const bptt_net *net, size_t B, const R *y0, size_t ldy0,
 /* Public entry points                                                       */
 /* ------------------------------------------------------------------------ */
 
-bptt_status X(rtrl_reset)(const bptt_net *net, size_t B, const R *y0,
-                          size_t ldy0, X(rtrl) *st)
+/* reset once st is held (check_call passed). */
+static bptt_status reset_held(const char *fn, const bptt_net *net, size_t B,
+                              const R *y0, size_t ldy0, X(rtrl) *st)
 {
-    static const char fn[] = PREFIX "rtrl_reset";
-    CHECK(check_call(fn, net, B, BPTT_RTRL_AUTO, st));
     const mat_arg a[] = {{"y0", y0, 0, B, net->dout, ldy0}};
     CHECK(check_mats(fn, a, 1));
     reset(net, B, y0, ldy0, st);
     return BPTT_OK;
 }
 
-bptt_status X(rtrl_advance)(const bptt_net *net, size_t B, const R *W,
-                            size_t ldw, const R *b, const R *x, size_t ldx,
-                            R *y, size_t ldy, bptt_rtrl_algo algo,
-                            X(rtrl) *st)
+bptt_status X(rtrl_reset)(const bptt_net *net, size_t B, const R *y0,
+                          size_t ldy0, X(rtrl) *st)
 {
-    static const char fn[] = PREFIX "rtrl_advance";
-    CHECK(check_call(fn, net, B, algo, st));
+    static const char fn[] = PREFIX "rtrl_reset";
+    CHECK(check_call(fn, net, B, BPTT_RTRL_AUTO, st));
+    CHECK(bptt__enter(fn, "st", &st->busy));
+    bptt_status s_ = reset_held(fn, net, B, y0, ldy0, st);
+    bptt__leave(&st->busy);
+    return s_;
+}
+
+/* advance once st is held (check_call passed). */
+static bptt_status advance_held(const char *fn, const bptt_net *net, size_t B,
+                                const R *W, size_t ldw, const R *b, const R *x,
+                                size_t ldx, R *y, size_t ldy,
+                                bptt_rtrl_algo algo, X(rtrl) *st)
+{
     const mat_arg a[] = {{"W", W, 1, net->dout, net->m, ldw},
                          {"x", x, 1, B, net->din, ldx},
                          {"y", y, 1, B, net->dout, ldy}};
     CHECK(check_mats(fn, a, 3));
+    const bptt__region out[] = {RREG("y", y, B, net->dout, ldy)};
+    const bptt__region in[] = {RREG("W", W, net->dout, net->m, ldw),
+                               RREG("b", b, 1, net->dout, net->dout),
+                               RREG("x", x, B, net->din, ldx)};
+    CHECK(bptt__check_overlap(fn, out, 1, in, 3));
     CHECK(check_reset(fn, B, st));
     const int first = st->steps == 0;
     forward(net, B, W, ldw, b, x, ldx, algo, st);
@@ -444,16 +463,34 @@ bptt_status X(rtrl_advance)(const bptt_net *net, size_t B, const R *W,
     return BPTT_OK;
 }
 
-bptt_status X(rtrl_accumulate)(const bptt_net *net, size_t B, const R *dy,
-                               size_t lddy, R beta, R *dW, size_t lddw, R *db,
-                               bptt_rtrl_algo algo, X(rtrl) *st)
+bptt_status X(rtrl_advance)(const bptt_net *net, size_t B, const R *W,
+                            size_t ldw, const R *b, const R *x, size_t ldx,
+                            R *y, size_t ldy, bptt_rtrl_algo algo,
+                            X(rtrl) *st)
 {
-    static const char fn[] = PREFIX "rtrl_accumulate";
+    static const char fn[] = PREFIX "rtrl_advance";
     CHECK(check_call(fn, net, B, algo, st));
+    CHECK(bptt__enter(fn, "st", &st->busy));
+    bptt_status s_ = advance_held(fn, net, B, W, ldw, b, x, ldx, y, ldy, algo,
+                                  st);
+    bptt__leave(&st->busy);
+    return s_;
+}
+
+/* accumulate once st is held (check_call passed). */
+static bptt_status accumulate_held(const char *fn, const bptt_net *net,
+                                   size_t B, const R *dy, size_t lddy, R beta,
+                                   R *dW, size_t lddw, R *db,
+                                   bptt_rtrl_algo algo, X(rtrl) *st)
+{
     const size_t n = net->dout;
     const mat_arg a[] = {{"dy", dy, 1, B, n, lddy},
                          {"dW", dW, 1, n, net->m, lddw}};
     CHECK(check_mats(fn, a, 2));
+    const bptt__region out[] = {RREG("dW", dW, n, net->m, lddw),
+                                RREG("db", db, 1, n, n)};
+    const bptt__region in[] = {RREG("dy", dy, B, n, lddy)};
+    CHECK(bptt__check_overlap(fn, out, 2, in, 1));
     CHECK(check_beta(fn, beta));
     if (st->steps == 0)
         return bptt__fail(BPTT_ENOFORWARD, fn,
@@ -476,15 +513,27 @@ bptt_status X(rtrl_accumulate)(const bptt_net *net, size_t B, const R *dy,
     return BPTT_OK;
 }
 
-bptt_status X(rtrl_step)(const bptt_net *net, size_t B, const R *W,
-                         size_t ldw, const R *b, const R *x, size_t ldx,
-                         const R *target, size_t ldt,
-                         const unsigned char *mask, R *y, size_t ldy,
-                         double *loss, R beta, R *dW, size_t lddw, R *db,
-                         bptt_rtrl_algo algo, X(rtrl) *st)
+bptt_status X(rtrl_accumulate)(const bptt_net *net, size_t B, const R *dy,
+                               size_t lddy, R beta, R *dW, size_t lddw, R *db,
+                               bptt_rtrl_algo algo, X(rtrl) *st)
 {
-    static const char fn[] = PREFIX "rtrl_step";
+    static const char fn[] = PREFIX "rtrl_accumulate";
     CHECK(check_call(fn, net, B, algo, st));
+    CHECK(bptt__enter(fn, "st", &st->busy));
+    bptt_status s_ = accumulate_held(fn, net, B, dy, lddy, beta, dW, lddw, db,
+                                     algo, st);
+    bptt__leave(&st->busy);
+    return s_;
+}
+
+/* step once st is held (check_call passed). */
+static bptt_status step_held(const char *fn, const bptt_net *net, size_t B,
+                             const R *W, size_t ldw, const R *b, const R *x,
+                             size_t ldx, const R *target, size_t ldt,
+                             const unsigned char *mask, R *y, size_t ldy,
+                             double *loss, R beta, R *dW, size_t lddw, R *db,
+                             bptt_rtrl_algo algo, X(rtrl) *st)
+{
     const size_t n = net->dout, m = net->m;
     const mat_arg a[] = {{"W", W, 1, n, m, ldw},
                          {"x", x, 1, B, net->din, ldx},
@@ -492,6 +541,15 @@ bptt_status X(rtrl_step)(const bptt_net *net, size_t B, const R *W,
                          {"y", y, 0, B, n, ldy},
                          {"dW", dW, 1, n, m, lddw}};
     CHECK(check_mats(fn, a, 5));
+    const bptt__region out[] = {RREG("y", y, B, n, ldy),
+                                {"loss", loss, 1, 1, 1, sizeof(double)},
+                                RREG("dW", dW, n, m, lddw),
+                                RREG("db", db, 1, n, n)};
+    const bptt__region in[] = {
+        RREG("W", W, n, m, ldw),        RREG("b", b, 1, n, n),
+        RREG("x", x, B, net->din, ldx), RREG("target", target, B, n, ldt),
+        {"mask", mask, 1, B, B, 1}};
+    CHECK(bptt__check_overlap(fn, out, 4, in, 5));
     CHECK(check_beta(fn, beta));
     CHECK(check_reset(fn, B, st));
     XI(scale)(n, m, beta, dW, lddw);
@@ -504,16 +562,32 @@ bptt_status X(rtrl_step)(const bptt_net *net, size_t B, const R *W,
     return BPTT_OK;
 }
 
-bptt_status X(rtrl_sequence)(const bptt_net *net, size_t T, size_t B,
-                             const R *W, size_t ldw, const R *b, const R *x,
-                             size_t ldx, const R *y0, size_t ldy0,
-                             const R *target, size_t ldt,
-                             const unsigned char *mask, R *y, size_t ldy,
-                             double *loss, R beta, R *dW, size_t lddw, R *db,
-                             bptt_rtrl_algo algo, X(rtrl) *st)
+bptt_status X(rtrl_step)(const bptt_net *net, size_t B, const R *W,
+                         size_t ldw, const R *b, const R *x, size_t ldx,
+                         const R *target, size_t ldt,
+                         const unsigned char *mask, R *y, size_t ldy,
+                         double *loss, R beta, R *dW, size_t lddw, R *db,
+                         bptt_rtrl_algo algo, X(rtrl) *st)
 {
-    static const char fn[] = PREFIX "rtrl_sequence";
+    static const char fn[] = PREFIX "rtrl_step";
     CHECK(check_call(fn, net, B, algo, st));
+    CHECK(bptt__enter(fn, "st", &st->busy));
+    bptt_status s_ = step_held(fn, net, B, W, ldw, b, x, ldx, target, ldt,
+                               mask, y, ldy, loss, beta, dW, lddw, db, algo,
+                               st);
+    bptt__leave(&st->busy);
+    return s_;
+}
+
+/* sequence once st is held (check_call passed). */
+static bptt_status sequence_held(const char *fn, const bptt_net *net, size_t T,
+                                 size_t B, const R *W, size_t ldw, const R *b,
+                                 const R *x, size_t ldx, const R *y0,
+                                 size_t ldy0, const R *target, size_t ldt,
+                                 const unsigned char *mask, R *y, size_t ldy,
+                                 double *loss, R beta, R *dW, size_t lddw,
+                                 R *db, bptt_rtrl_algo algo, X(rtrl) *st)
+{
     if (T == 0)
         return bptt__fail(BPTT_ESIZE, fn, "T must be > 0");
     int ok = 1;
@@ -528,6 +602,15 @@ bptt_status X(rtrl_sequence)(const bptt_net *net, size_t T, size_t B,
                          {"y", y, 0, TB, n, ldy},
                          {"dW", dW, 1, n, m, lddw}};
     CHECK(check_mats(fn, a, 6));
+    const bptt__region out[] = {RREG("y", y, TB, n, ldy),
+                                {"loss", loss, 1, 1, 1, sizeof(double)},
+                                RREG("dW", dW, n, m, lddw),
+                                RREG("db", db, 1, n, n)};
+    const bptt__region in[] = {
+        RREG("W", W, n, m, ldw),         RREG("b", b, 1, n, n),
+        RREG("x", x, TB, net->din, ldx), RREG("y0", y0, B, n, ldy0),
+        RREG("target", target, TB, n, ldt), {"mask", mask, 1, TB, TB, 1}};
+    CHECK(bptt__check_overlap(fn, out, 4, in, 6));
     CHECK(check_beta(fn, beta));
 
     /* eq. (12): scale once, then every step adds its eq. (11) */
@@ -545,4 +628,22 @@ bptt_status X(rtrl_sequence)(const bptt_net *net, size_t T, size_t B,
     if (loss)
         *loss = sum;
     return BPTT_OK;
+}
+
+bptt_status X(rtrl_sequence)(const bptt_net *net, size_t T, size_t B,
+                             const R *W, size_t ldw, const R *b, const R *x,
+                             size_t ldx, const R *y0, size_t ldy0,
+                             const R *target, size_t ldt,
+                             const unsigned char *mask, R *y, size_t ldy,
+                             double *loss, R beta, R *dW, size_t lddw, R *db,
+                             bptt_rtrl_algo algo, X(rtrl) *st)
+{
+    static const char fn[] = PREFIX "rtrl_sequence";
+    CHECK(check_call(fn, net, B, algo, st));
+    CHECK(bptt__enter(fn, "st", &st->busy));
+    bptt_status s_ = sequence_held(fn, net, T, B, W, ldw, b, x, ldx, y0, ldy0,
+                                   target, ldt, mask, y, ldy, loss, beta, dW,
+                                   lddw, db, algo, st);
+    bptt__leave(&st->busy);
+    return s_;
 }

@@ -31,6 +31,7 @@
  *   V   panel entries: eq. (11) over one panel, fused with eq. (10). */
 struct X(rtrl) {
     const bptt_net *net;
+    uint64_t gen;  /* net->gen when made (see the workspace's) */
     size_t Bmax;
     size_t B;      /* sequences of the last reset; 0: never reset */
     size_t steps;  /* advances since the last reset */
@@ -38,6 +39,7 @@ struct X(rtrl) {
     size_t panel;  /* columns of one eq. (10) GEMM */
     R *P, *S, *D, *Z, *G, *Y, *A, *C, *V;
     int owned;
+    bptt__busy busy; /* a call is running on it */
 };
 
 /* Eq. (9) (first != 0: P_b = E(s_b(0))) or eq. (10) for the B sequences,

@@ -32,6 +32,54 @@ static bptt_status check_blocks(const char *fn, const char *name, size_t nblocks
     return BPTT_OK;
 }
 
+static bptt__region block_region(const char *name, const X(block) *blk)
+{
+    return RREG(name, blk->a, blk->rows, blk->cols, blk->ld);
+}
+
+/* The blocks out[0..nblocks) are written (clipped in place, or W updated):
+ * none may overlap another, a block of in (dW, read; may be NULL), norm
+ * or norms (written, nblocks doubles); nor may norm, norms and in.
+ * O(nblocks²) pair tests, each O(1). */
+static bptt_status check_block_overlap(const char *fn, const char *oname,
+                                       const char *iname, size_t nblocks,
+                                       const X(block) *out, const X(block) *in,
+                                       const double *norm, const double *norms)
+{
+    char a[32], b[32];
+    const bptt__region rn = {"norm", norm, 1, 1, 1, sizeof(double)};
+    const bptt__region rns = {"norms", norms, 1, nblocks, nblocks,
+                              sizeof(double)};
+    if (bptt__overlaps(&rn, &rns))
+        return bptt__fail(BPTT_EOVERLAP, fn, "norm overlaps norms");
+    for (size_t i = 0; i < nblocks; i++) {
+        snprintf(a, sizeof a, "%s[%zu]", oname, i);
+        const bptt__region ri = block_region(a, &out[i]);
+        const bptt__region scalars[] = {rn, rns};
+        for (size_t k = 0; k < 2; k++)
+            if (bptt__overlaps(&ri, &scalars[k]))
+                return bptt__fail(BPTT_EOVERLAP, fn, "%s overlaps %s", a,
+                                  scalars[k].name);
+        for (size_t j = i + 1; j < nblocks; j++) {
+            const bptt__region rj = block_region("", &out[j]);
+            if (bptt__overlaps(&ri, &rj))
+                return bptt__fail(BPTT_EOVERLAP, fn, "%s overlaps %s[%zu]", a,
+                                  oname, j);
+        }
+        for (size_t j = 0; in && j < nblocks; j++) {
+            snprintf(b, sizeof b, "%s[%zu]", iname, j);
+            const bptt__region rj = block_region(b, &in[j]);
+            if (bptt__overlaps(&ri, &rj))
+                return bptt__fail(BPTT_EOVERLAP, fn, "%s overlaps %s", a, b);
+            if (i == 0 && (bptt__overlaps(&rj, &rn) ||
+                           bptt__overlaps(&rj, &rns)))
+                return bptt__fail(BPTT_EOVERLAP, fn, "%s overlaps %s", b,
+                                  bptt__overlaps(&rj, &rn) ? "norm" : "norms");
+        }
+    }
+    return BPTT_OK;
+}
+
 /* The global norm sqrt(Σ‖G_i‖²) and the factor that clips it to max_norm
  * (1 when it is within); BPTT_ENONFINITE if a block has a NaN or Inf, or
  * if a block's norm or the global norm exceeds the largest double (the
@@ -103,6 +151,8 @@ bptt_status X(clip_global_norm)(size_t nblocks, const X(block) *g,
     static const char fn[] = PREFIX "clip_global_norm";
     bptt_status st = check_blocks(fn, "g", nblocks, g);
     if (st == BPTT_OK)
+        st = check_block_overlap(fn, "g", NULL, nblocks, g, NULL, norm, norms);
+    if (st == BPTT_OK)
         st = check_max_norm(fn, max_norm);
     double scale = 1, total = 0;
     if (st == BPTT_OK)
@@ -133,6 +183,7 @@ bptt_status X(sgd_step_clipped)(size_t nblocks, R alpha, const X(block) *dW,
             return bptt__fail(BPTT_EINVAL, fn,
                               "W[%zu] is %zu x %zu but dW[%zu] is %zu x %zu", k,
                               W[k].rows, W[k].cols, k, dW[k].rows, dW[k].cols);
+    CHECK(check_block_overlap(fn, "W", "dW", nblocks, W, dW, norm, norms));
     if (!isfinite(alpha))
         return bptt__fail(BPTT_EINVAL, fn, "alpha is not finite");
     st = check_max_norm(fn, max_norm);

@@ -22,6 +22,8 @@
  * (kernels/gemm.h). */
 struct X(workspace) {
     const bptt_net *net;
+    uint64_t gen;               /* net->gen when made: a freed net's
+                                   reused address does not match */
     size_t Tmax, Bmax;
     R *S, *D, *Delta, *P;
     R *G;                       /* bptt's own GEMM's packed blocks */
@@ -32,6 +34,7 @@ struct X(workspace) {
     const bptt_grad_hook *hook; /* bptt_workspace_set_grad_hook; NULL: none */
     int owned;                  /* the library allocated the block */
     int check_finite;           /* opt-in NaN/Inf scans (finite.c) */
+    bptt__busy busy;            /* a call is running on it */
 };
 
 /* The error-flow recorder (flow.c), switched on by
@@ -74,9 +77,27 @@ static inline bptt_status XI(check_arg)(const char *fn, const char *name,
     return bptt__check_mat(fn, name, p, required, rows, cols, ld, sizeof(R));
 }
 
+/* A region (internal.h) of rows x cols elements of R, rows ld apart. */
+#define RREG(name, p, rows, cols, ld)                                          \
+    (bptt__region) { (name), (p), (rows), (cols), (ld), sizeof(R) }
+
+/* bptt_backward once the caller holds ws's busy flag and check_call has
+ * passed (flow.c's profile runs it inside its own hold): the remaining
+ * checks, then the gradients.  fn names the public function. */
+BPTT_HIDDEN bptt_status XI(backward_held)(const char *fn, const bptt_net *net,
+                                          size_t T, size_t B, const R *W,
+                                          size_t ldw, const R *dy,
+                                          size_t lddy, R beta, R *dW,
+                                          size_t lddw, R *db, R *dx,
+                                          size_t lddx, R *dy0, size_t lddy0,
+                                          bptt_algo algo,
+                                          struct X(workspace) *ws);
+
 /* The checks every call on a Network A workspace starts with (network.c):
  * net and ws present, ws made for net, T and B > 0 and within ws's
- * capacity, algo a known code. */
+ * capacity, algo a known code.  ws made for net means the same address
+ * and the same generation: a freed descriptor's address reused by a new
+ * one does not pass. */
 BPTT_HIDDEN bptt_status XI(check_call)(const char *fn, const bptt_net *net,
                                        size_t T, size_t B, bptt_algo algo,
                                        const struct X(workspace) *ws);

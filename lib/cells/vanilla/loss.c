@@ -32,6 +32,15 @@ bptt_status X(loss_squared)(size_t T, size_t B, size_t dout, const R *y,
     if (!ok)
         return bptt__fail(BPTT_EOVERFLOW, fn, "T*B rows of ld %zu overflow",
                           maxld);
+    /* dy may be y itself (same ld): each entry is read before it is
+     * written; then y is not an input dy must avoid. */
+    const int in_place = dy == y && lddy == ldy;
+    const bptt__region out[] = {RREG("dy", dy, rows, dout, lddy),
+                                {"loss", loss, 1, 1, 1, sizeof(double)}};
+    const bptt__region in[] = {RREG("y", in_place ? NULL : y, rows, dout, ldy),
+                               RREG("target", target, rows, dout, ldt),
+                               {"mask", mask, 1, rows, rows, 1}};
+    CHECK(bptt__check_overlap(fn, out, 2, in, 3));
 
     double sum = 0;
     for (size_t k = 0; k < rows; k++) {
@@ -69,6 +78,9 @@ bptt_status X(sgd_step)(size_t rows, size_t cols, R alpha, const R *dW,
     bptt__mul(bptt__mul(rows, lddw > ldw ? lddw : ldw, &ok), sizeof(R), &ok);
     if (!ok)
         return bptt__fail(BPTT_EOVERFLOW, fn, "%zu rows overflow", rows);
+    const bptt__region out[] = {RREG("W", W, rows, cols, ldw)};
+    const bptt__region in[] = {RREG("dW", dW, rows, cols, lddw)};
+    CHECK(bptt__check_overlap(fn, out, 1, in, 1));
     /* eq. (13): W_kj ← W_kj − α dL/dW_kj */
     for (size_t i = 0; i < rows; i++)
         for (size_t j = 0; j < cols; j++)

@@ -71,6 +71,7 @@ bptt_status bptt_net_create(size_t din, size_t dout, const bptt_activation *act,
     n->act = a;
     n->runs = r;
     n->nruns = nruns;
+    n->gen = bptt__generation();
     /* Runs shorter than 8 units on average leave the kind switch nearly
      * per element and the loops too short to vectorize: group the units
      * by kind instead (activation.c gathers and scatters them). */

@@ -25,6 +25,10 @@ bptt_status XI(check_call)(const char *fn, const bptt_net *net, size_t T,
     if (ws->net != net)
         return bptt__fail(BPTT_EMISMATCH, fn,
                           "ws was made for another network descriptor");
+    if (ws->gen != net->gen)
+        return bptt__fail(BPTT_EMISMATCH, fn,
+                          "ws was made for a freed network descriptor whose "
+                          "address net now reuses");
     return bptt__check_shape(fn, T, B, ws->Tmax, ws->Bmax, algo);
 }
 
@@ -60,18 +64,24 @@ static void forward_per_step(const bptt_net *net, size_t T, size_t B,
     }
 }
 
-bptt_status X(forward)(const bptt_net *net, size_t T, size_t B, const R *W,
-                       size_t ldw, const R *b, const R *x, size_t ldx,
-                       const R *y0, size_t ldy0, R *y, size_t ldy,
-                       bptt_algo algo, X(workspace) *ws)
+/* forward once ws is ours (bptt_forward checked the call and set its busy
+ * flag). */
+static bptt_status forward(const char *fn, const bptt_net *net, size_t T,
+                           size_t B, const R *W, size_t ldw, const R *b,
+                           const R *x, size_t ldx, const R *y0, size_t ldy0,
+                           R *y, size_t ldy, bptt_algo algo, X(workspace) *ws)
 {
-    static const char fn[] = PREFIX "forward";
-    CHECK(XI(check_call)(fn, net, T, B, algo, ws));
     const size_t din = net->din, dout = net->dout, m = net->m, TB = T * B;
     CHECK(XI(check_arg)(fn, "W", W, 1, dout, m, ldw));
     CHECK(XI(check_arg)(fn, "x", x, 1, TB, din, ldx));
     CHECK(XI(check_arg)(fn, "y0", y0, 0, B, dout, ldy0));
     CHECK(XI(check_arg)(fn, "y", y, 1, TB, dout, ldy));
+    const bptt__region out[] = {RREG("y", y, TB, dout, ldy)};
+    const bptt__region in[] = {RREG("W", W, dout, m, ldw),
+                               RREG("b", b, 1, dout, dout),
+                               RREG("x", x, TB, din, ldx),
+                               RREG("y0", y0, B, dout, ldy0)};
+    CHECK(bptt__check_overlap(fn, out, 1, in, 4));
     CHECK(XI(finite_forward_inputs)(fn, ws, T, B, W, ldw, b, x, ldx, y0, ldy0));
     if (algo == BPTT_ALGO_AUTO)
         algo = bptt_algo_resolve(net, T, B);
@@ -96,6 +106,20 @@ bptt_status X(forward)(const bptt_net *net, size_t T, size_t B, const R *W,
     ws->fwd_T = T;
     ws->fwd_B = B;
     return XI(finite_forward_results)(fn, ws, T, B, y, ldy);
+}
+
+bptt_status X(forward)(const bptt_net *net, size_t T, size_t B, const R *W,
+                       size_t ldw, const R *b, const R *x, size_t ldx,
+                       const R *y0, size_t ldy0, R *y, size_t ldy,
+                       bptt_algo algo, X(workspace) *ws)
+{
+    static const char fn[] = PREFIX "forward";
+    CHECK(XI(check_call)(fn, net, T, B, algo, ws));
+    CHECK(bptt__enter(fn, "ws", &ws->busy));
+    bptt_status st = forward(fn, net, T, B, W, ldw, b, x, ldx, y0, ldy0, y,
+                             ldy, algo, ws);
+    bptt__leave(&ws->busy);
+    return st;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -155,19 +179,27 @@ static void backward_gemv_ger(const bptt_net *net, size_t T, size_t B,
                        lddy0);
 }
 
-bptt_status X(backward)(const bptt_net *net, size_t T, size_t B, const R *W,
-                        size_t ldw, const R *dy, size_t lddy, R beta, R *dW,
-                        size_t lddw, R *db, R *dx, size_t lddx, R *dy0,
-                        size_t lddy0, bptt_algo algo, X(workspace) *ws)
+bptt_status XI(backward_held)(const char *fn, const bptt_net *net, size_t T,
+                              size_t B, const R *W, size_t ldw, const R *dy,
+                              size_t lddy, R beta, R *dW, size_t lddw, R *db,
+                              R *dx, size_t lddx, R *dy0, size_t lddy0,
+                              bptt_algo algo, X(workspace) *ws)
 {
-    static const char fn[] = PREFIX "backward";
-    CHECK(XI(check_call)(fn, net, T, B, algo, ws));
     const size_t din = net->din, dout = net->dout, m = net->m, TB = T * B;
     CHECK(XI(check_arg)(fn, "W", W, 1, dout, m, ldw));
     CHECK(XI(check_arg)(fn, "dy", dy, 1, TB, dout, lddy));
     CHECK(XI(check_arg)(fn, "dW", dW, 0, dout, m, lddw));
     CHECK(XI(check_arg)(fn, "dx", dx, 0, TB, din, lddx));
     CHECK(XI(check_arg)(fn, "dy0", dy0, 0, B, dout, lddy0));
+    /* The error-flow arrays are outputs too (bptt_workspace_record_flow). */
+    const bptt__region out[] = {
+        RREG("dW", dW, dout, m, lddw),   RREG("db", db, 1, dout, dout),
+        RREG("dx", dx, TB, din, lddx),   RREG("dy0", dy0, B, dout, lddy0),
+        {"gnorm", ws->flow_g, 1, TB, TB, sizeof(double)},
+        {"dnorm", ws->flow_d, 1, TB, TB, sizeof(double)}};
+    const bptt__region in[] = {RREG("W", W, dout, m, ldw),
+                               RREG("dy", dy, TB, dout, lddy)};
+    CHECK(bptt__check_overlap(fn, out, 6, in, 2));
     if (ws->fwd_T == 0)
         return bptt__fail(BPTT_ENOFORWARD, fn, "no forward in the workspace");
     if (ws->fwd_T != T || ws->fwd_B != B)
@@ -206,4 +238,19 @@ bptt_status X(backward)(const bptt_net *net, size_t T, size_t B, const R *W,
         ws->hook->ready(ws->hook->user, BPTT_GRAD_W, 0, dout);
     return XI(finite_backward_results)(fn, ws, T, B, dW, lddw, db, dx, lddx,
                                        dy0, lddy0);
+}
+
+bptt_status X(backward)(const bptt_net *net, size_t T, size_t B, const R *W,
+                        size_t ldw, const R *dy, size_t lddy, R beta, R *dW,
+                        size_t lddw, R *db, R *dx, size_t lddx, R *dy0,
+                        size_t lddy0, bptt_algo algo, X(workspace) *ws)
+{
+    static const char fn[] = PREFIX "backward";
+    CHECK(XI(check_call)(fn, net, T, B, algo, ws));
+    CHECK(bptt__enter(fn, "ws", &ws->busy));
+    bptt_status st = XI(backward_held)(fn, net, T, B, W, ldw, dy, lddy, beta,
+                                       dW, lddw, db, dx, lddx, dy0, lddy0,
+                                       algo, ws);
+    bptt__leave(&ws->busy);
+    return st;
 }

@@ -74,6 +74,8 @@ static struct X(workspace) *place(const bptt_net *net, size_t Tmax, size_t Bmax,
     struct X(workspace) *ws = (struct X(workspace) *)base;
     memset(ws, 0, sizeof *ws);
     ws->net = net;
+    ws->gen = net->gen;
+    atomic_init(&ws->busy, 0);
     ws->Tmax = Tmax;
     ws->Bmax = Bmax;
     ws->S = bptt__arena_at(base, a, A_S);
@@ -134,15 +136,21 @@ bptt_status X(workspace_set_threads)(X(workspace) *ws, int nthreads)
     if (nthreads < 1 || nthreads > BPTT_MAX_THREADS)
         return bptt__fail(BPTT_EINVAL, fn, "nthreads (%d) is not in 1..%d",
                           nthreads, BPTT_MAX_THREADS);
-    if (nthreads == bptt__pool_threads(ws->pool))
-        return BPTT_OK;
-    bptt__pool *pool = NULL;
-    if (nthreads > 1)
-        CHECK(bptt__pool_create(fn, nthreads, &pool));
-    /* Only now that the new pool runs: a failure keeps the old one. */
-    bptt__pool_destroy(ws->pool);
-    ws->pool = pool;
-    return BPTT_OK;
+    /* A call running on ws uses its pool: never swap it under one. */
+    CHECK(bptt__enter(fn, "ws", &ws->busy));
+    bptt_status st = BPTT_OK;
+    if (nthreads != bptt__pool_threads(ws->pool)) {
+        bptt__pool *pool = NULL;
+        if (nthreads > 1)
+            st = bptt__pool_create(fn, nthreads, &pool);
+        /* Only now that the new pool runs: a failure keeps the old one. */
+        if (st == BPTT_OK) {
+            bptt__pool_destroy(ws->pool);
+            ws->pool = pool;
+        }
+    }
+    bptt__leave(&ws->busy);
+    return st;
 }
 
 bptt_status X(workspace_set_grad_hook)(X(workspace) *ws,
