@@ -43,14 +43,17 @@ extern "C" {
 #endif
 
 /* The recurrent cell a plan runs.  Network A's core, the fully recurrent
- * net of the seed, is the first; gated cells are to follow, each as one
- * more code, one more file and one more size table in lib/plan/. */
+ * net of the seed, is the first; the gated cells follow, each as one more
+ * code, one more file and one more size table in lib/plan/. */
 typedef enum bptt_cell {
     BPTT_CELL_VANILLA = 0, /* z = W [x; y] + b, y = f(z): bptt/network.h */
+    BPTT_CELL_LSTM,        /* gates i, f, g, o and a cell state: bptt/gated.h */
+    BPTT_CELL_GRU,         /* PyTorch nn.GRU (linear before reset): gated.h */
     BPTT_NCELL             /* number of codes; not a cell */
 } bptt_cell;
 
-/* The cell's name ("vanilla"), or NULL for an unknown code. */
+/* The cell's name ("vanilla", "lstm", "gru"), or NULL for an unknown
+ * code. */
 BPTT_API const char *bptt_cell_name(bptt_cell cell);
 
 /* ------------------------------------------------------------------------ */
