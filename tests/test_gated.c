@@ -532,6 +532,108 @@ START_TEST(float_matches_double)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* plan                                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* A plan of a gated cell gives bit for bit the expert calls' results, with
+ * W = [W_ih | W_hh] in one padded array, b = bx, bh = 0, c(0) = 0. */
+START_TEST(plan_matches_expert)
+{
+    for (int c = 0; c < 2; c++) {
+        const size_t din = 3, n = 5, T = 4, B = 2, m = din + n;
+        gp *p = gp_new(cells[c], din, n, T, B, 1, 81);
+        const size_t Gn = p->G * n, TB = T * B, ldw = m + 2;
+        double *Wf = calloc(Gn * ldw, sizeof(double));
+        for (size_t r = 0; r < Gn; r++)
+            for (size_t j = 0; j < m; j++)
+                Wf[r * ldw + j] = j < din ? p->W[r * p->ldw + j]
+                                          : p->U[r * p->ldu + j - din];
+        bptt_net *net;
+        ck_assert_int_eq(bptt_net_create_uniform(din, n, BPTT_ACT_TANH, NULL,
+                                                 &net), BPTT_OK);
+        const bptt_layout lay = {.ldw = ldw, .ldx = p->ldx, .ldy0 = p->lds,
+                                 .ldy = p->ldh, .ldt = p->ldh,
+                                 .lddy = p->ldh, .lddw = ldw,
+                                 .lddx = p->ldx, .lddy0 = p->lds};
+        bptt_plan *plan = NULL;
+        bptt_layout bad = lay;
+        bad.ldw = m - 1;
+        TU_REFUSED(bptt_plan_create_cell(cells[c], net, T, B, &bad,
+                                         BPTT_ALGO_AUTO, &plan), BPTT_ELD,
+                   NULL);
+        TU_REFUSED(bptt_plan_create_cell(cells[c], net, T, B, &lay,
+                                         BPTT_ALGO_GEMV_GER, &plan),
+                   BPTT_EALGO, NULL);
+        TU_REFUSED(bptt_plan_create_cell(BPTT_NCELL, net, T, B, &lay,
+                                         BPTT_ALGO_AUTO, &plan), BPTT_EINVAL,
+                   NULL);
+        ck_assert_ptr_null(plan);
+        ck_assert_int_eq(bptt_plan_create_cell(cells[c], net, T, B, &lay,
+                                               BPTT_ALGO_AUTO, &plan),
+                         BPTT_OK);
+        ck_assert_int_eq(bptt_plan_cell(plan), cells[c]);
+        ck_assert_ptr_null(bptt_plan_workspace(plan));
+        ck_assert_ptr_nonnull(bptt_plan_gated_workspace(plan));
+
+        double *h = calloc(TB * p->ldh, sizeof(double));
+        double *dWf = calloc(Gn * ldw, sizeof(double));
+        double *db = calloc(Gn, sizeof(double));
+        double *dx = calloc(TB * p->ldx, sizeof(double));
+        double *dh0 = calloc(B * p->lds, sizeof(double));
+        const bptt_params prm = {Wf, p->bx};
+        const bptt_grads g = {dWf, db, dx, dh0};
+        ck_assert_int_eq(bptt_plan_forward(plan, T, B, &prm, p->x, p->h0, h),
+                         BPTT_OK);
+        ck_assert_int_eq(bptt_plan_backward(plan, T, B, &prm, p->Rh, 0, &g),
+                         BPTT_OK);
+
+        /* the expert calls on the same arrays */
+        gg e;
+        gg_alloc(p, &e, 0);
+        bptt_gated_workspace *ws;
+        ck_assert_int_eq(bptt_gated_workspace_alloc(cells[c], din, n, T, B,
+                                                    &ws), BPTT_OK);
+        ck_assert_int_eq(bptt_gated_forward(T, B, p->W, p->ldw, p->U, p->ldu,
+                                            p->bx, NULL, p->x, p->ldx, p->h0,
+                                            p->lds, NULL, 0, e.h, p->ldh,
+                                            NULL, 0, BPTT_ALGO_AUTO, ws),
+                         BPTT_OK);
+        ck_assert_int_eq(bptt_gated_backward(T, B, p->W, p->ldw, p->U,
+                                             p->ldu, p->Rh, p->ldh, NULL, 0,
+                                             0, e.dW, p->ldw, e.dU, p->ldu,
+                                             e.dbx, NULL, e.dx, p->ldx, e.dh0,
+                                             p->lds, NULL, 0, BPTT_ALGO_AUTO,
+                                             ws), BPTT_OK);
+        bptt_gated_workspace_free(ws);
+        for (size_t k = 0; k < TB; k++)
+            for (size_t j = 0; j < n; j++)
+                ck_assert(h[k * p->ldh + j] == e.h[k * p->ldh + j]);
+        for (size_t r = 0; r < Gn; r++) {
+            for (size_t j = 0; j < din; j++)
+                ck_assert(dWf[r * ldw + j] == e.dW[r * p->ldw + j]);
+            for (size_t j = 0; j < n; j++)
+                ck_assert(dWf[r * ldw + din + j] == e.dU[r * p->ldu + j]);
+            ck_assert(db[r] == e.dbx[r]);
+        }
+        ck_assert(tu_relerr(TB, din, dx, p->ldx, e.dx, p->ldx) == 0);
+        ck_assert(tu_relerr(B, n, dh0, p->lds, e.dh0, p->lds) == 0);
+        /* the squared-error loss of the plan is n wide */
+        double loss = -1;
+        const bptt_targets tg = {p->Rh, NULL};
+        ck_assert_int_eq(bptt_plan_loss(plan, T, B, h, &tg, &loss, NULL),
+                         BPTT_OK);
+        ck_assert(loss > 0);
+        gg_free(&e);
+        free(h), free(dWf), free(db), free(dx), free(dh0), free(Wf);
+        bptt_plan_destroy(plan);
+        bptt_net_free(net);
+        gp_free(p);
+    }
+    ck_assert_ptr_null(bptt_plan_gated_workspace(NULL));
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("gated");
@@ -554,6 +656,9 @@ static Suite *suite(void)
     TCase *prec = tcase_create("precision");
     tcase_add_test(prec, float_matches_double);
     suite_add_tcase(s, prec);
+    TCase *plan = tcase_create("plan");
+    tcase_add_test(plan, plan_matches_expert);
+    suite_add_tcase(s, plan);
     return s;
 }
 

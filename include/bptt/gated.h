@@ -223,6 +223,12 @@ BPTT_API bptt_status bptt_gated_backward(size_t T, size_t B,
                                          bptt_algo algo,
                                          bptt_gated_workspace *ws);
 
+/* The gated workspace of a plan made by bptt_plan_create_cell for
+ * BPTT_CELL_LSTM or BPTT_CELL_GRU (NULL for any other plan, or NULL):
+ * for bptt_gated_workspace_set_threads, _check_finite, and the expert
+ * calls with a carried cell state.  Owned by the plan: do not free it. */
+BPTT_API bptt_gated_workspace *bptt_plan_gated_workspace(bptt_plan *plan);
+
 /* ------------------------------------------------------------------------ */
 /* Single precision: the same functions with float (documented above).      */
 /* ------------------------------------------------------------------------ */
@@ -248,6 +254,7 @@ BPTT_API size_t bpttf_gated_workspace_din(const bpttf_gated_workspace *ws);
 BPTT_API size_t bpttf_gated_workspace_n(const bpttf_gated_workspace *ws);
 BPTT_API bptt_status
 bpttf_gated_workspace_check_finite(bpttf_gated_workspace *ws, int on);
+BPTT_API bpttf_gated_workspace *bpttf_plan_gated_workspace(bpttf_plan *plan);
 BPTT_API bptt_status bpttf_gated_forward(size_t T, size_t B,
                                          const float *W, size_t ldw,
                                          const float *U, size_t ldu,

@@ -167,6 +167,29 @@ BPTT_API bptt_status bptt_plan_create(const bptt_net *net, size_t Tmax,
                                       size_t Bmax, const bptt_layout *layout,
                                       bptt_algo algo, bptt_plan **plan);
 
+/* Make a plan of the cell kind cell: BPTT_CELL_VANILLA is
+ * bptt_plan_create; BPTT_CELL_LSTM and BPTT_CELL_GRU run the gated cells
+ * of bptt/gated.h on the same calls below, with these meanings:
+ *
+ *   - net gives din and n (its dout); its activations are not used;
+ *   - prm->W is (G·n) x (din+n), [W_ih | W_hh] (layout->ldw >= din+n), the
+ *     gated call's W and U side by side, as Network A's W = [Wx | Wy];
+ *     g->dW alike (lddw); prm->b is the input-side bias bx (G·n entries)
+ *     and g->db its gradient; the recurrent-side bias bh is 0;
+ *   - y0, y, dy and g->dy0 are h(0), h(1..T), dL/dh and dL/dh(0) (n
+ *     wide); the LSTM's c(0) and dL/dc(T) are 0 (for a carried cell state,
+ *     or a GRU with a recurrent-side bias, use bptt_gated_forward and
+ *     bptt_gated_backward on bptt_plan_gated_workspace(plan));
+ *   - bptt_plan_workspace() gives NULL; bptt_plan_gated_workspace() the
+ *     gated workspace.
+ *
+ * Errors: those of bptt_plan_create, BPTT_EINVAL (cell not a cell code),
+ * BPTT_EALGO (BPTT_ALGO_GEMV_GER for a gated cell). */
+BPTT_API bptt_status bptt_plan_create_cell(bptt_cell cell, const bptt_net *net,
+                                           size_t Tmax, size_t Bmax,
+                                           const bptt_layout *layout,
+                                           bptt_algo algo, bptt_plan **plan);
+
 /* Free a plan and its workspace (NULL is a no-op). */
 BPTT_API void bptt_plan_destroy(bptt_plan *plan);
 
@@ -351,6 +374,11 @@ BPTT_API bptt_rtrl *bptt_rtrl_plan_state(bptt_rtrl_plan *plan);
 BPTT_API bptt_status bpttf_plan_create(const bptt_net *net, size_t Tmax,
                                        size_t Bmax, const bptt_layout *layout,
                                        bptt_algo algo, bpttf_plan **plan);
+BPTT_API bptt_status bpttf_plan_create_cell(bptt_cell cell,
+                                            const bptt_net *net, size_t Tmax,
+                                            size_t Bmax,
+                                            const bptt_layout *layout,
+                                            bptt_algo algo, bpttf_plan **plan);
 BPTT_API void bpttf_plan_destroy(bpttf_plan *plan);
 BPTT_API bptt_status bpttf_plan_forward(bpttf_plan *plan, size_t T, size_t B,
                                         const bpttf_params *prm,
