@@ -325,6 +325,8 @@ void op_clip(bytes *r);
 void op_plan(bytes *r);
 void op_plan_elman(bytes *r);
 void op_plan_rtrl(bytes *r);
+/* ops_gated.c */
+void op_gated(bytes *r);
 /* fuzz_main.c */
 void op_misc(bytes *r);
 

@@ -893,6 +893,7 @@ static const op ops[] = {
     {"plan", op_plan},
     {"plan_elman", op_plan_elman},
     {"plan_rtrl", op_plan_rtrl},
+    {"gated", op_gated},
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 
