@@ -634,6 +634,130 @@ START_TEST(plan_matches_expert)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* Network B on a gated core                                                 */
+/* ------------------------------------------------------------------------ */
+
+typedef struct ep {
+    bptt_elman *el;
+    size_t din, dh, nout, G, T, B, ldw;
+    double *W, *bh, *Wo, *bo, *x, *h0;
+    int *labels;
+    bptt_algo algo;
+} ep;
+
+static double ep_loss(const void *problem)
+{
+    const ep *p = problem;
+    bptt_elman_workspace *ws;
+    double E = -1;
+    ck_assert_int_eq(bptt_elman_workspace_alloc(p->el, p->T, p->B, &ws),
+                     BPTT_OK);
+    ck_assert_int_eq(bptt_elman_forward(p->el, p->T, p->B, p->W, p->ldw,
+                                        p->bh, p->Wo, p->dh, p->bo, p->x,
+                                        p->din, p->h0, p->dh, p->labels, NULL,
+                                        0, &E, NULL, 0, NULL, 0, p->algo, ws),
+                     BPTT_OK);
+    bptt_elman_workspace_free(ws);
+    return E;
+}
+
+/* The softmax head over an LSTM or GRU hidden layer: central differences
+ * on W = [W_ih | W_hh], bh, Wo, bo, x and h0; deferred against naive. */
+START_TEST(elman_on_gated_core)
+{
+    for (int c = 0; c < 2; c++) {
+        ep p = {.din = 3, .dh = 4, .nout = 5, .T = 5, .B = 2};
+        tu_rng r = {91};
+        bptt_net *net;
+        ck_assert_int_eq(bptt_net_create_uniform(p.din, p.dh, BPTT_ACT_TANH,
+                                                 NULL, &net), BPTT_OK);
+        bptt_elman *none = NULL;
+        TU_REFUSED(bptt_elman_create_cell(BPTT_NCELL, net, p.nout,
+                                          BPTT_HEAD_SOFTMAX, &none),
+                   BPTT_EINVAL, NULL);
+        ck_assert_int_eq(bptt_elman_create_cell(cells[c], net, p.nout,
+                                                BPTT_HEAD_SOFTMAX, &p.el),
+                         BPTT_OK);
+        ck_assert_int_eq(bptt_elman_cell(p.el), cells[c]);
+        p.G = bptt_gated_gates(cells[c]);
+        const size_t Gh = p.G * p.dh, m = p.din + p.dh, TB = p.T * p.B;
+        p.ldw = m + 1;
+        p.W = tu_random(Gh * p.ldw, 0.6, &r);
+        p.bh = tu_random(Gh, 0.3, &r);
+        p.Wo = tu_random(p.nout * p.dh, 0.6, &r);
+        p.bo = tu_random(p.nout, 0.3, &r);
+        p.x = tu_random(TB * p.din, 1, &r);
+        p.h0 = tu_random(p.B * p.dh, 0.5, &r);
+        p.labels = malloc(TB * sizeof(int));
+        for (size_t k = 0; k < TB; k++)
+            p.labels[k] = (int)(k * 7 % p.nout);
+        p.labels[3] = BPTT_IGNORE_LABEL;
+
+        double *g[2][6];
+        for (int a = 0; a < 2; a++) {
+            p.algo = a ? BPTT_ALGO_DEFERRED : BPTT_ALGO_NAIVE;
+            double *dW = calloc(Gh * p.ldw, sizeof(double));
+            double *dbh = calloc(Gh, sizeof(double));
+            double *dWo = calloc(p.nout * p.dh, sizeof(double));
+            double *dbo = calloc(p.nout, sizeof(double));
+            double *dx = calloc(TB * p.din, sizeof(double));
+            double *dh0 = calloc(p.B * p.dh, sizeof(double));
+            bptt_elman_workspace *ws;
+            double E;
+            ck_assert_int_eq(bptt_elman_workspace_alloc(p.el, p.T, p.B, &ws),
+                             BPTT_OK);
+            TU_REFUSED(bptt_elman_forward(p.el, p.T, p.B, p.W, p.ldw, p.bh,
+                                          p.Wo, p.dh, p.bo, p.x, p.din, p.h0,
+                                          p.dh, p.labels, NULL, 0, &E, NULL,
+                                          0, NULL, 0, BPTT_ALGO_GEMV_GER, ws),
+                       BPTT_EALGO, NULL);
+            ck_assert_int_eq(bptt_elman_forward(p.el, p.T, p.B, p.W, p.ldw,
+                                                p.bh, p.Wo, p.dh, p.bo, p.x,
+                                                p.din, p.h0, p.dh, p.labels,
+                                                NULL, 0, &E, NULL, 0, NULL, 0,
+                                                p.algo, ws), BPTT_OK);
+            ck_assert_int_eq(bptt_elman_backward(p.el, p.T, p.B, p.W, p.ldw,
+                                                 p.Wo, p.dh, p.labels, NULL,
+                                                 0, 0, dW, p.ldw, dbh, dWo,
+                                                 p.dh, dbo, dx, p.din, dh0,
+                                                 p.dh, p.algo, ws), BPTT_OK);
+            bptt_elman_workspace_free(ws);
+            g[a][0] = dW, g[a][1] = dbh, g[a][2] = dWo, g[a][3] = dbo;
+            g[a][4] = dx, g[a][5] = dh0;
+        }
+        struct {
+            const char *name;
+            double *a;
+            size_t rows, cols, ld;
+        } blk[6] = {
+            {"W", p.W, Gh, m, p.ldw},       {"bh", p.bh, 1, Gh, Gh},
+            {"Wo", p.Wo, p.nout, p.dh, p.dh}, {"bo", p.bo, 1, p.nout, p.nout},
+            {"x", p.x, TB, p.din, p.din},   {"h0", p.h0, p.B, p.dh, p.dh},
+        };
+        p.algo = BPTT_ALGO_DEFERRED;
+        for (int k = 0; k < 6; k++) {
+            double e = tu_relerr(blk[k].rows, blk[k].cols, g[1][k],
+                                 blk[k].ld, g[0][k], blk[k].ld);
+            ck_assert_msg(e <= TOL_REFERENCE, "%s elman d%s: deferred vs "
+                          "naive %g", bptt_cell_name(cells[c]), blk[k].name,
+                          e);
+            e = tu_fd_block(ep_loss, &p, blk[k].a, blk[k].rows, blk[k].cols,
+                            blk[k].ld, g[1][k], blk[k].ld);
+            ck_assert_msg(e <= TOL_GRADCHECK, "%s elman d%s: relerr %g",
+                          bptt_cell_name(cells[c]), blk[k].name, e);
+        }
+        for (int a = 0; a < 2; a++)
+            for (int k = 0; k < 6; k++)
+                free(g[a][k]);
+        free(p.W), free(p.bh), free(p.Wo), free(p.bo), free(p.x), free(p.h0);
+        free(p.labels);
+        bptt_elman_free(p.el);
+        bptt_net_free(net);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("gated");
@@ -659,6 +783,10 @@ static Suite *suite(void)
     TCase *plan = tcase_create("plan");
     tcase_add_test(plan, plan_matches_expert);
     suite_add_tcase(s, plan);
+    TCase *elman = tcase_create("elman");
+    tcase_set_timeout(elman, 120);
+    tcase_add_test(elman, elman_on_gated_core);
+    suite_add_tcase(s, elman);
     return s;
 }
 

@@ -223,6 +223,28 @@ BPTT_API bptt_status bptt_gated_backward(size_t T, size_t B,
                                          bptt_algo algo,
                                          bptt_gated_workspace *ws);
 
+/* Network B (bptt/elman.h) on a gated core: describe an Elman network
+ * whose hidden layer is the cell cell (BPTT_CELL_VANILLA is
+ * bptt_elman_create).  net gives din and dh = bptt_net_dout(net); for a
+ * gated cell its activations are not used.  Every bptt_elman_ call and the
+ * Elman plan then take, in place of the core's W = [Wi | Wh] (dh rows):
+ *
+ *   W   (G·dh) x (din+dh), ldw >= din+dh: [W_ih | W_hh], this header's W
+ *       and U side by side (dW alike);
+ *   bh  G·dh, the input-side bias bx (dbh its gradient); bh of this header
+ *       is 0;
+ *
+ * h0 and dh0 are h(0) and dL/dh(0) (the LSTM's c(0) and dL/dc(T) are 0),
+ * and BPTT_ALGO_GEMV_GER is refused (BPTT_EALGO).  The workspace's size is
+ * bptt_elman_workspace_size's formula with core = bptt_gated_workspace_size.
+ *
+ * Errors: those of bptt_elman_create, BPTT_EINVAL (cell not a cell code).
+ * bptt_elman_cell: the descriptor's cell (BPTT_NCELL for NULL). */
+BPTT_API bptt_status bptt_elman_create_cell(bptt_cell cell,
+                                            const bptt_net *net, size_t nout,
+                                            bptt_head head, bptt_elman **el);
+BPTT_API bptt_cell bptt_elman_cell(const bptt_elman *el);
+
 /* The gated workspace of a plan made by bptt_plan_create_cell for
  * BPTT_CELL_LSTM or BPTT_CELL_GRU (NULL for any other plan, or NULL):
  * for bptt_gated_workspace_set_threads, _check_finite, and the expert

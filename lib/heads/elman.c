@@ -1,8 +1,9 @@
 /*
  * elman.c — Network B's public entry points: the Elman workspace (a Network
- * A workspace inside, plus the head's arrays) and forward/backward as glue:
- * Network A's forward and backward run the recurrent core with
- * W = [Wi | Wh] over [x_t; h_{t−1}] (DESIGN.md §2), head.c does the rest.
+ * A workspace inside, or a gated cell's, plus the head's arrays) and
+ * forward/backward as glue: Network A's forward and backward run the
+ * recurrent core with W = [Wi | Wh] over [x_t; h_{t−1}], or the LSTM's or
+ * GRU's with W = [W_ih | W_hh] (docs/gated.md); head.c does the rest.
  * The recurrence is not written again here.
  */
 #include <assert.h>
@@ -34,7 +35,12 @@ static bptt_status layout(const char *fn, const bptt_elman *el, size_t Tmax,
     if (Tmax == 0 || Bmax == 0)
         return bptt__fail(BPTT_ESIZE, fn, "Tmax (%zu) and Bmax (%zu) must be > 0",
                           Tmax, Bmax);
-    if (X(workspace_size)(el->net, Tmax, Bmax, core) != BPTT_OK)
+    const bptt_status cs =
+        el->cell == BPTT_CELL_VANILLA
+            ? X(workspace_size)(el->net, Tmax, Bmax, core)
+            : X(gated_workspace_size)(el->cell, el->net->din, el->net->dout,
+                                      Tmax, Bmax, core);
+    if (cs != BPTT_OK)
         return bptt__fail(BPTT_EOVERFLOW, fn,
                           "Tmax (%zu) x Bmax (%zu) workspace does not fit",
                           Tmax, Bmax);
@@ -86,7 +92,12 @@ static X(elman_workspace) *place(const bptt_elman *el, size_t Tmax,
     ws->dH = (R *)(arrays + off[3]);
     ws->owned = owned;
     /* Cannot fail: layout() sized the block with the same query. */
-    X(workspace_init)(el->net, Tmax, Bmax, arrays + off[4], core, &ws->core);
+    if (el->cell == BPTT_CELL_VANILLA)
+        X(workspace_init)(el->net, Tmax, Bmax, arrays + off[4], core,
+                          &ws->core);
+    else
+        X(gated_workspace_init)(el->cell, el->net->din, el->net->dout, Tmax,
+                                Bmax, arrays + off[4], core, &ws->gcore);
     return ws;
 }
 
@@ -128,6 +139,7 @@ void X(elman_workspace_free)(X(elman_workspace) *ws)
     if (!ws)
         return;
     X(workspace_free)(ws->core); /* its threads; its memory is ours */
+    X(gated_workspace_free)(ws->gcore);
     /* alloc placed the struct at the start of its 64-aligned block. */
     if (ws->owned)
         free(ws);
@@ -139,12 +151,16 @@ bptt_status X(elman_workspace_set_threads)(X(elman_workspace) *ws,
     if (!ws)
         return bptt__fail(BPTT_ENULL, PREFIX "elman_workspace_set_threads",
                           "ws is NULL");
-    return X(workspace_set_threads)(ws->core, nthreads);
+    return ws->core ? X(workspace_set_threads)(ws->core, nthreads)
+                    : X(gated_workspace_set_threads)(ws->gcore, nthreads);
 }
 
 int X(elman_workspace_threads)(const X(elman_workspace) *ws)
 {
-    return ws ? X(workspace_threads)(ws->core) : 0;
+    if (!ws)
+        return 0;
+    return ws->core ? X(workspace_threads)(ws->core)
+                    : X(gated_workspace_threads)(ws->gcore);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -164,7 +180,11 @@ static bptt_status check_call(const char *fn, const bptt_elman *el, size_t T,
     if (ws->el != el)
         return bptt__fail(BPTT_EMISMATCH, fn,
                           "ws was made for another Elman descriptor");
-    return bptt__check_shape(fn, T, B, ws->Tmax, ws->Bmax, algo);
+    CHECK(bptt__check_shape(fn, T, B, ws->Tmax, ws->Bmax, algo));
+    if (el->cell != BPTT_CELL_VANILLA && algo == BPTT_ALGO_GEMV_GER)
+        return bptt__fail(BPTT_EALGO, fn, "algo = gemv-ger: the %s cell runs "
+                          "naive or deferred", bptt_cell_name(el->cell));
+    return BPTT_OK;
 }
 
 static void copy_rows(size_t rows, size_t cols, const R *src, R *dst,
@@ -186,7 +206,7 @@ bptt_status X(elman_forward)(const bptt_elman *el, size_t T, size_t B,
     CHECK(check_call(fn, el, T, B, algo, ws));
     const bptt_net *net = el->net;
     const size_t din = net->din, dh = net->dout, nout = el->nout, TB = T * B;
-    CHECK(XI(check_arg)(fn, "W", W, 1, dh, net->m, ldw));
+    CHECK(XI(check_arg)(fn, "W", W, 1, el->G * dh, net->m, ldw));
     CHECK(XI(check_arg)(fn, "Wo", Wo, 1, nout, dh, ldwo));
     CHECK(XI(check_arg)(fn, "x", x, 1, TB, din, ldx));
     CHECK(XI(check_arg)(fn, "h0", h0, 0, B, dh, ldh0));
@@ -197,8 +217,13 @@ bptt_status X(elman_forward)(const bptt_elman *el, size_t T, size_t B,
 
     /* The core: h̄_t = [Wi | Wh] [x_t; h_{t−1}] + bh, h_t = f1(h̄_t) — Network
      * A's forward, its outputs y(t+1) being our h_t. */
-    CHECK(X(forward)(net, T, B, W, ldw, bh, x, ldx, h0, ldh0, ws->H, dh, algo,
-                     ws->core));
+    if (ws->core)
+        CHECK(X(forward)(net, T, B, W, ldw, bh, x, ldx, h0, ldh0, ws->H, dh,
+                         algo, ws->core));
+    else /* the gated core: W = [W_ih | W_hh], bh its input-side bias */
+        CHECK(X(gated_forward)(T, B, W, ldw, W + din, ldw, bh, NULL, x, ldx,
+                               h0, ldh0, NULL, 0, ws->H, dh, NULL, 0, algo,
+                               ws->gcore));
     XI(head_forward)(el, TB, Wo, ldwo, bo, ws->H, labels, L, ldl,
                      algo == BPTT_ALGO_NAIVE, ws->Y, E);
     if (h)
@@ -222,9 +247,9 @@ bptt_status X(elman_backward)(const bptt_elman *el, size_t T, size_t B,
     CHECK(check_call(fn, el, T, B, algo, ws));
     const bptt_net *net = el->net;
     const size_t din = net->din, dh = net->dout, nout = el->nout, TB = T * B;
-    CHECK(XI(check_arg)(fn, "W", W, 1, dh, net->m, ldw));
+    CHECK(XI(check_arg)(fn, "W", W, 1, el->G * dh, net->m, ldw));
     CHECK(XI(check_arg)(fn, "Wo", Wo, 1, nout, dh, ldwo));
-    CHECK(XI(check_arg)(fn, "dW", dW, 1, dh, net->m, lddw));
+    CHECK(XI(check_arg)(fn, "dW", dW, 1, el->G * dh, net->m, lddw));
     CHECK(XI(check_arg)(fn, "dWo", dWo, 1, nout, dh, lddwo));
     CHECK(XI(check_arg)(fn, "dx", dx, 0, TB, din, lddx));
     CHECK(XI(check_arg)(fn, "dh0", dh0, 0, B, dh, lddh0));
@@ -250,6 +275,11 @@ bptt_status X(elman_backward)(const bptt_elman *el, size_t T, size_t B,
     /* The core: Network A's backward with dL/dy(t) = dL/dh_t gives
      * ∂E/∂h_t = Woᵀ(y_t − l_t) + Whᵀ ∂E/∂h̄_{t+1}, ∂E/∂h̄_t = ∂E/∂h_t ⊙ f1'(h̄_t)
      * and dW = [dWi | dWh], dbh, dx, dh0 (DESIGN.md §2). */
-    return X(backward)(net, T, B, W, ldw, ws->dH, dh, beta, dW, lddw, dbh, dx,
-                       lddx, dh0, lddh0, algo, ws->core);
+    if (ws->core)
+        return X(backward)(net, T, B, W, ldw, ws->dH, dh, beta, dW, lddw, dbh,
+                           dx, lddx, dh0, lddh0, algo, ws->core);
+    /* The gated core (docs/gated.md): dW = [dW_ih | dW_hh], dbh = dbx. */
+    return X(gated_backward)(T, B, W, ldw, W + din, ldw, ws->dH, dh, NULL, 0,
+                             beta, dW, lddw, dW + din, lddw, dbh, NULL, dx,
+                             lddx, dh0, lddh0, NULL, 0, algo, ws->gcore);
 }
