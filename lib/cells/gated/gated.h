@@ -60,6 +60,14 @@ static inline R XI(tanh)(R a)
 #endif
 }
 
+/* The gates' activations over k contiguous units (gates.c), vectorized
+ * where libmvec is: a = σ(a) in place; out = tanh(a) (out may be a).  A
+ * unit's result does not depend on where its run starts as long as runs
+ * start on multiples of GATE_BLOCK units (the thread split keeps that). */
+enum { GATE_BLOCK = 16 };
+BPTT_HIDDEN void XI(gate_sigm)(size_t k, R *a);
+BPTT_HIDDEN void XI(gate_tanh)(size_t k, const R *a, R *out);
+
 /* Threads for a time loop over n units with G gates: the workspace's,
  * unless a step is too small to share (a barrier costs about a 128 x 128
  * product) or the panels too few for one each. */

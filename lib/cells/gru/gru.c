@@ -57,14 +57,18 @@ static void forward_loop(void *arg, int tid, int nth)
             L->kernel->run(B, n, n, q0, q1, hp, n, 1, ws->P + k * blk,
                            At + k * n, Gn);
         L->kernel->run(B, n, n, q0, q1, hp, n, 1, ws->P + 2 * blk, Yt, n);
+        const size_t w = c1 - c0;
         for (size_t b = 0; b < B; b++) {
             R *a = At + b * Gn;
             R *hout = L->h + (t * B + b) * L->ldh;
-            for (size_t j = c0; j < c1; j++) {
-                const R r = XI(sigm)(a[j]), z = XI(sigm)(a[n + j]);
-                const R nn = XI(tanh)(a[2 * n + j] + r * Yt[b * n + j]); /* (G13) */
-                const R hv = (1 - z) * nn + z * hp[b * n + j];           /* (G14) */
-                a[j] = r, a[n + j] = z, a[2 * n + j] = nn;
+            XI(gate_sigm)(w, a + c0); /* (G11), (G12): r, z */
+            XI(gate_sigm)(w, a + n + c0);
+            for (size_t j = c0; j < c1; j++) /* (G13)'s argument */
+                a[2 * n + j] += a[j] * Yt[b * n + j];
+            XI(gate_tanh)(w, a + 2 * n + c0, a + 2 * n + c0);
+            for (size_t j = c0; j < c1; j++) { /* (G14) */
+                const R z = a[n + j];
+                const R hv = (1 - z) * a[2 * n + j] + z * hp[b * n + j];
                 hn[b * n + j] = hv;
                 hout[j] = hv;
             }

@@ -59,19 +59,19 @@ static void forward_loop(void *arg, int tid, int nth)
         for (size_t k = 0; k < G; k++)
             L->kernel->run(B, n, n, q0, q1, hp, n, 1, ws->P + k * blk,
                            At + k * n, Gn);
+        const size_t w = c1 - c0;
         for (size_t b = 0; b < B; b++) {
             R *a = At + b * Gn;
             R *hout = L->h + (t * B + b) * L->ldh;
-            for (size_t j = c0; j < c1; j++) {
-                const R i = XI(sigm)(a[j]), f = XI(sigm)(a[n + j]); /* (G2) */
-                const R g = XI(tanh)(a[2 * n + j]);                /* (G3) */
-                const R o = XI(sigm)(a[3 * n + j]);
-                const R c = f * cp[b * n + j] + i * g;             /* (G4) */
-                const R th = XI(tanh)(c);
-                const R hv = o * th;                               /* (G5) */
-                a[j] = i, a[n + j] = f, a[2 * n + j] = g, a[3 * n + j] = o;
-                cn[b * n + j] = c;
-                tc[b * n + j] = th;
+            XI(gate_sigm)(w, a + c0);                         /* (G2): i, f */
+            XI(gate_sigm)(w, a + n + c0);
+            XI(gate_tanh)(w, a + 2 * n + c0, a + 2 * n + c0); /* (G3): g */
+            XI(gate_sigm)(w, a + 3 * n + c0);                 /* (G2): o */
+            for (size_t j = c0; j < c1; j++)                  /* (G4) */
+                cn[b * n + j] = a[n + j] * cp[b * n + j] + a[j] * a[2 * n + j];
+            XI(gate_tanh)(w, cn + b * n + c0, tc + b * n + c0);
+            for (size_t j = c0; j < c1; j++) {                /* (G5) */
+                const R hv = a[3 * n + j] * tc[b * n + j];
                 hn[b * n + j] = hv;
                 hout[j] = hv;
             }
