@@ -1,0 +1,422 @@
+/*
+ * gated.c — bptt-bench-gated: the gated cells (bptt/gated.h) at the
+ * reference shapes, correctness before speed.
+ *
+ *   usage: bptt-bench-gated [--cell lstm|gru] [--shape din,n,T,B]...
+ *                           [--precision double|float|all] [--budget-ms MS]
+ *                           [--check-steps K] [--peers none|onednn]
+ *
+ * For each shape and precision it first checks the deferred form against
+ * the naive loop form on the shape's din, n and B over the first K steps
+ * (K = 8 by default; the naive form of the largest shapes takes seconds per
+ * step), then times the deferred forward and backward (medians within the
+ * budget, one thread: set OPENBLAS_NUM_THREADS=1 for the GEMMs) and the
+ * backward's BLAS floor — the same products as bare CBLAS calls: T
+ * sequential (B x G·n)·(G·n x n) products for the recurrence, then dW, dU
+ * and dx as one GEMM each.  With oneDNN (f32 only) it runs oneDNN's LSTM or
+ * lbr_gru primitive on the same data, checks it against bptt's naive form
+ * over the first K steps, and only then times it (gated_onednn.c).
+ *
+ * It uses only the public API, as a user would.  Not yet folded into
+ * bptt-bench (bench/main.c): no JSON/CSV, no PyTorch peer.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <bptt.h>
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gated_peer.h"
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size);
+    if (!p) {
+        fprintf(stderr, "bptt-bench-gated: out of memory\n");
+        exit(1);
+    }
+    return p;
+}
+
+#define TRY(call)                                                              \
+    do {                                                                       \
+        bptt_status st_ = (call);                                              \
+        if (st_ != BPTT_OK) {                                                  \
+            fprintf(stderr, "bptt-bench-gated: %s\n", bptt_error_detail());    \
+            exit(1);                                                           \
+        }                                                                      \
+    } while (0)
+
+/* ------------------------------------------------------------------------ */
+/* One problem in both precisions                                            */
+/* ------------------------------------------------------------------------ */
+
+typedef struct problem {
+    bptt_cell cell;
+    size_t din, n, G, T, B;
+    double *W, *U, *bx, *bh, *x, *dh; /* dense */
+    float *fW, *fU, *fbx, *fbh, *fx, *fdh;
+} problem;
+
+static float *to_float(const double *a, size_t k)
+{
+    float *f = xcalloc(k, sizeof *f);
+    for (size_t i = 0; i < k; i++)
+        f[i] = (float)a[i];
+    return f;
+}
+
+static void problem_make(problem *p)
+{
+    unsigned long long s = 12345;
+    const size_t Gn = p->G * p->n, TB = p->T * p->B;
+    const double ws = 1 / sqrt((double)p->n);
+    double *arr[6];
+    size_t cnt[6] = {Gn * p->din, Gn * p->n, Gn, Gn, TB * p->din, TB * p->n};
+    double scale[6] = {ws, ws, 0.1, 0.1, 1, 1};
+    for (int a = 0; a < 6; a++) {
+        arr[a] = xcalloc(cnt[a], sizeof(double));
+        for (size_t i = 0; i < cnt[a]; i++) {
+            s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+            arr[a][i] = scale[a] * (2 * ((double)(s >> 11) / 9007199254740992.0) - 1);
+        }
+    }
+    p->W = arr[0], p->U = arr[1], p->bx = arr[2], p->bh = arr[3];
+    p->x = arr[4], p->dh = arr[5];
+    p->fW = to_float(p->W, cnt[0]), p->fU = to_float(p->U, cnt[1]);
+    p->fbx = to_float(p->bx, cnt[2]), p->fbh = to_float(p->bh, cnt[3]);
+    p->fx = to_float(p->x, cnt[4]), p->fdh = to_float(p->dh, cnt[5]);
+}
+
+static void problem_free(problem *p)
+{
+    free(p->W), free(p->U), free(p->bx), free(p->bh), free(p->x), free(p->dh);
+    free(p->fW), free(p->fU), free(p->fbx), free(p->fbh), free(p->fx);
+    free(p->fdh);
+}
+
+/* The outputs of one run (dense, in the run's precision). */
+typedef struct outs {
+    void *h, *dW, *dU, *dx;
+} outs;
+
+static void outs_alloc(const problem *p, size_t T, size_t r, outs *o)
+{
+    const size_t Gn = p->G * p->n, TB = T * p->B;
+    o->h = xcalloc(TB * p->n, r), o->dW = xcalloc(Gn * p->din, r);
+    o->dU = xcalloc(Gn * p->n, r), o->dx = xcalloc(TB * p->din, r);
+}
+
+static void outs_free(outs *o)
+{
+    free(o->h), free(o->dW), free(o->dU), free(o->dx);
+}
+
+/* Forward then backward over the first T steps with algo, into o; the
+ * biases in, h0 = 0, every gradient but the biases' and dh0 out. */
+static double run(const problem *p, int single, size_t T, bptt_algo algo,
+                  void *ws, outs *o, double *t_fwd, double *t_bwd)
+{
+    const size_t din = p->din, n = p->n, B = p->B;
+    double t0 = now_ms(), t1, t2;
+    if (single) {
+        TRY(bpttf_gated_forward(T, B, p->fW, din, p->fU, n, p->fbx, p->fbh,
+                                p->fx, din, NULL, 0, NULL, 0, o->h, n, NULL, 0,
+                                algo, ws));
+        t1 = now_ms();
+        TRY(bpttf_gated_backward(T, B, p->fW, din, p->fU, n, p->fdh, n, NULL, 0,
+                                 0, o->dW, din, o->dU, n, NULL, NULL, o->dx,
+                                 din, NULL, 0, NULL, 0, algo, ws));
+    } else {
+        TRY(bptt_gated_forward(T, B, p->W, din, p->U, n, p->bx, p->bh, p->x,
+                               din, NULL, 0, NULL, 0, o->h, n, NULL, 0, algo,
+                               ws));
+        t1 = now_ms();
+        TRY(bptt_gated_backward(T, B, p->W, din, p->U, n, p->dh, n, NULL, 0, 0,
+                                o->dW, din, o->dU, n, NULL, NULL, o->dx, din,
+                                NULL, 0, NULL, 0, algo, ws));
+    }
+    t2 = now_ms();
+    if (t_fwd)
+        *t_fwd = t1 - t0;
+    if (t_bwd)
+        *t_bwd = t2 - t1;
+    return t2 - t0;
+}
+
+/* Normwise relative difference max|a − b| / max|b| of k elements. */
+static double relerr(int single, const void *a, const void *b, size_t k)
+{
+    double d = 0, m = 0;
+    for (size_t i = 0; i < k; i++) {
+        const double x = single ? ((const float *)a)[i] : ((const double *)a)[i];
+        const double y = single ? ((const float *)b)[i] : ((const double *)b)[i];
+        d = fmax(d, fabs(x - y));
+        m = fmax(m, fabs(y));
+        if (isnan(x) || isnan(y))
+            return INFINITY;
+    }
+    return m > 0 ? d / m : d;
+}
+
+double gated_outs_err(int single, const problem_view *v, const void *h,
+                      const void *dW, const void *dU, const void *dx,
+                      const void *rh, const void *rdW, const void *rdU,
+                      const void *rdx)
+{
+    const size_t Gn = v->G * v->n, TB = v->T * v->B;
+    double e = relerr(single, h, rh, TB * v->n);
+    e = fmax(e, relerr(single, dW, rdW, Gn * v->din));
+    e = fmax(e, relerr(single, dU, rdU, Gn * v->n));
+    return fmax(e, relerr(single, dx, rdx, TB * v->din));
+}
+
+/* ------------------------------------------------------------------------ */
+/* The backward's BLAS floor                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* One repetition of the deferred backward's products as bare CBLAS calls:
+ * the recurrence's T products (B x Gn)(Gn x n), then dW = Dᵀ X, dU = Dᵀ H,
+ * dx = D W.  D, H are scratch of the right sizes (their values do not
+ * matter to the time). */
+static double floor_once(const problem *p, int single, void *D, void *H,
+                         void *G, void *dW, void *dU, void *dx)
+{
+    const int n = (int)p->n, din = (int)p->din, Gn = (int)(p->G * p->n),
+              B = (int)p->B, TB = (int)(p->T * p->B);
+    const double t0 = now_ms();
+    for (size_t t = 0; t < p->T; t++) {
+        if (single)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, n, Gn, 1,
+                        (float *)D + t * (size_t)B * Gn, Gn, p->fU, n, 1,
+                        (float *)G, n);
+        else
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, n, Gn, 1,
+                        (double *)D + t * (size_t)B * Gn, Gn, p->U, n, 1,
+                        (double *)G, n);
+    }
+    if (single) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Gn, din, TB, 1, D,
+                    Gn, p->fx, din, 0, dW, din);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Gn, n, TB, 1, D,
+                    Gn, H, n, 0, dU, n);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, TB, din, Gn, 1,
+                    D, Gn, p->fW, din, 0, dx, din);
+    } else {
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Gn, din, TB, 1, D,
+                    Gn, p->x, din, 0, dW, din);
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Gn, n, TB, 1, D,
+                    Gn, H, n, 0, dU, n);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, TB, din, Gn, 1,
+                    D, Gn, p->W, din, 0, dx, din);
+    }
+    return now_ms() - t0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Timing                                                                    */
+/* ------------------------------------------------------------------------ */
+
+enum { MAXREP = 64 };
+
+/* Medians of the forward and backward over repetitions within budget
+ * (at least 3, at most MAXREP), after one warm-up. */
+static void time_bptt(const problem *p, int single, void *ws, double budget,
+                      double *fwd, double *bwd)
+{
+    outs o;
+    outs_alloc(p, p->T, single ? 4 : 8, &o);
+    double tf[MAXREP], tb[MAXREP], spent = 0;
+    int k = 0;
+    run(p, single, p->T, BPTT_ALGO_DEFERRED, ws, &o, NULL, NULL);
+    while (k < MAXREP && (k < 3 || spent < budget)) {
+        spent += run(p, single, p->T, BPTT_ALGO_DEFERRED, ws, &o, &tf[k],
+                     &tb[k]);
+        k++;
+    }
+    qsort(tf, (size_t)k, sizeof *tf, cmp);
+    qsort(tb, (size_t)k, sizeof *tb, cmp);
+    *fwd = tf[k / 2], *bwd = tb[k / 2];
+    outs_free(&o);
+}
+
+static double time_floor(const problem *p, int single, double budget)
+{
+    const size_t r = single ? 4 : 8, Gn = p->G * p->n, TB = p->T * p->B;
+    void *D = xcalloc(TB * Gn, r), *H = xcalloc(TB * p->n, r);
+    void *G = xcalloc(p->B * p->n, r), *dW = xcalloc(Gn * p->din, r);
+    void *dU = xcalloc(Gn * p->n, r), *dx = xcalloc(TB * p->din, r);
+    double t[MAXREP], spent = 0;
+    int k = 0;
+    floor_once(p, single, D, H, G, dW, dU, dx);
+    while (k < MAXREP && (k < 3 || spent < budget)) {
+        t[k] = floor_once(p, single, D, H, G, dW, dU, dx);
+        spent += t[k++];
+    }
+    qsort(t, (size_t)k, sizeof *t, cmp);
+    free(D), free(H), free(G), free(dW), free(dU), free(dx);
+    return t[k / 2];
+}
+
+/* ------------------------------------------------------------------------ */
+/* main                                                                      */
+/* ------------------------------------------------------------------------ */
+
+static const size_t reference[5][4] = {
+    {32, 32, 100, 1},   {128, 128, 100, 1}, {512, 512, 100, 1},
+    {256, 256, 100, 32}, {512, 512, 50, 64},
+};
+
+static int usage(void)
+{
+    fprintf(stderr,
+            "usage: bptt-bench-gated [--cell lstm|gru] [--shape din,n,T,B]...\n"
+            "                        [--precision double|float|all] "
+            "[--budget-ms MS]\n"
+            "                        [--check-steps K] [--peers none|onednn]\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    bptt_cell cell = BPTT_CELL_LSTM;
+    size_t shapes[16][4], nshapes = 0, check_steps = 8;
+    int precs = 3, peers = gated_onednn_available();
+    double budget = 300;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v)
+            return usage();
+        i++;
+        if (!strcmp(o, "--cell")) {
+            if (!strcmp(v, "lstm"))
+                cell = BPTT_CELL_LSTM;
+            else if (!strcmp(v, "gru"))
+                cell = BPTT_CELL_GRU;
+            else
+                return usage();
+        } else if (!strcmp(o, "--shape") && nshapes < 16) {
+            size_t *s = shapes[nshapes++];
+            if (sscanf(v, "%zu,%zu,%zu,%zu", &s[0], &s[1], &s[2], &s[3]) != 4 ||
+                !s[0] || !s[1] || !s[2] || !s[3])
+                return usage();
+        } else if (!strcmp(o, "--precision")) {
+            precs = !strcmp(v, "double") ? 1 : !strcmp(v, "float") ? 2
+                    : !strcmp(v, "all")  ? 3 : 0;
+            if (!precs)
+                return usage();
+        } else if (!strcmp(o, "--budget-ms")) {
+            budget = atof(v);
+            if (!(budget > 0))
+                return usage();
+        } else if (!strcmp(o, "--check-steps")) {
+            check_steps = (size_t)atol(v);
+            if (!check_steps)
+                return usage();
+        } else if (!strcmp(o, "--peers")) {
+            if (!strcmp(v, "none"))
+                peers = 0;
+            else if (!strcmp(v, "onednn") && gated_onednn_available())
+                peers = 1;
+            else
+                return usage();
+        } else {
+            return usage();
+        }
+    }
+    if (!nshapes) {
+        memcpy(shapes, reference, sizeof reference);
+        nshapes = 5;
+    }
+
+    printf("bptt-bench-gated: %s, kernels %s, budget %g ms, check over the "
+           "first %zu steps; times are medians in ms\n",
+           bptt_cell_name(cell), bptt_isa_name(bptt_kernel_isa()), budget,
+           check_steps);
+    printf("%-20s %-6s %9s %9s %9s %9s %7s %9s %9s %9s %7s %7s\n", "shape",
+           "prec", "check", "fwd", "bwd", "floor", "bwd/fl", "dnn.chk",
+           "dnn.fwd", "dnn.bwd", "dnn/bw", "dnn/fb");
+    for (size_t s = 0; s < nshapes; s++) {
+        problem p = {.cell = cell, .din = shapes[s][0], .n = shapes[s][1],
+                     .G = bptt_gated_gates(cell), .T = shapes[s][2],
+                     .B = shapes[s][3]};
+        problem_make(&p);
+        for (int single = 0; single < 2; single++) {
+            if (!(precs & (1 << single)))
+                continue;
+            const size_t r = single ? 4 : 8;
+            const size_t Tc = check_steps < p.T ? check_steps : p.T;
+            void *ws;
+            if (single)
+                TRY(bpttf_gated_workspace_alloc(cell, p.din, p.n, p.T, p.B,
+                                                (bpttf_gated_workspace **)&ws));
+            else
+                TRY(bptt_gated_workspace_alloc(cell, p.din, p.n, p.T, p.B,
+                                               (bptt_gated_workspace **)&ws));
+            /* correctness first: deferred against naive, T = Tc */
+            outs ref, got;
+            outs_alloc(&p, Tc, r, &ref), outs_alloc(&p, Tc, r, &got);
+            run(&p, single, Tc, BPTT_ALGO_NAIVE, ws, &ref, NULL, NULL);
+            run(&p, single, Tc, BPTT_ALGO_DEFERRED, ws, &got, NULL, NULL);
+            const problem_view view = {p.din, p.n, p.G, Tc, p.B};
+            const double err = gated_outs_err(single, &view, got.h, got.dW,
+                                              got.dU, got.dx, ref.h, ref.dW,
+                                              ref.dU, ref.dx);
+            const double tol = single ? 1e-3 : 1e-10;
+            char name[64];
+            snprintf(name, sizeof name, "(%zu,%zu,%zu,%zu)", p.din, p.n, p.T,
+                     p.B);
+            if (!(err <= tol)) {
+                printf("%-20s %-6s %9.1e REFUSED: deferred differs from naive "
+                       "(tolerance %g)\n", name, single ? "f32" : "f64", err,
+                       tol);
+            } else {
+                double fwd, bwd;
+                time_bptt(&p, single, ws, budget, &fwd, &bwd);
+                const double fl = time_floor(&p, single, budget);
+                printf("%-20s %-6s %9.1e %9.3f %9.3f %9.3f %7.2f", name,
+                       single ? "f32" : "f64", err, fwd, bwd, fl, bwd / fl);
+                gated_peer_result d = {0};
+                if (peers && single) {
+                    const gated_peer_problem pp = {
+                        cell, p.din, p.n, p.T, p.B, Tc, p.fW, p.fU, p.fbx,
+                        p.fbh, p.fx, p.fdh, ref.h, ref.dW, ref.dU, ref.dx,
+                        budget};
+                    gated_onednn_run(&pp, &d);
+                }
+                if (d.ran && d.err <= tol)
+                    printf(" %9.1e %9.3f %9.3f %7.2f %7.2f\n", d.err, d.fwd,
+                           d.bwd, d.bwd / bwd, (d.fwd + d.bwd) / (fwd + bwd));
+                else if (d.ran)
+                    printf(" %9.1e REFUSED: oneDNN differs from naive\n",
+                           d.err);
+                else
+                    printf("\n");
+            }
+            fflush(stdout);
+            outs_free(&ref), outs_free(&got);
+            if (single)
+                bpttf_gated_workspace_free(ws);
+            else
+                bptt_gated_workspace_free(ws);
+        }
+        problem_free(&p);
+    }
+    return 0;
+}
