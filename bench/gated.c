@@ -4,7 +4,8 @@
  *
  *   usage: bptt-bench-gated [--cell lstm|gru] [--shape din,n,T,B]...
  *                           [--precision double|float|all] [--budget-ms MS]
- *                           [--check-steps K] [--peers none|onednn]
+ *                           [--check-steps K]
+ *                           [--peers none|onednn|torch|all]
  *
  * For each shape and precision it first checks the deferred form against
  * the naive loop form on the shape's din, n and B over the first K steps
@@ -15,10 +16,13 @@
  * sequential (B x G·n)·(G·n x n) products for the recurrence, then dW, dU
  * and dx as one GEMM each.  With oneDNN (f32 only) it runs oneDNN's LSTM or
  * lbr_gru primitive on the same data, checks it against bptt's naive form
- * over the first K steps, and only then times it (gated_onednn.c).
+ * over the first K steps, and only then times it (gated_onednn.c); the
+ * same for PyTorch's nn.LSTM / nn.GRU in both precisions, through
+ * gated_torch.py run by the first of $BENCH_PYTHON, python3,
+ * /usr/bin/python3 that imports torch (default peers: all available).
  *
  * It uses only the public API, as a user would.  Not yet folded into
- * bptt-bench (bench/main.c): no JSON/CSV, no PyTorch peer.
+ * bptt-bench (bench/main.c): no JSON/CSV, no environment report.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <bptt.h>
@@ -30,6 +34,10 @@
 #include <time.h>
 
 #include "gated_peer.h"
+
+#ifndef GATED_TORCH_SCRIPT
+#define GATED_TORCH_SCRIPT "gated_torch.py"
+#endif
 
 static double now_ms(void)
 {
@@ -275,6 +283,83 @@ static double time_floor(const problem *p, int single, double budget)
 }
 
 /* ------------------------------------------------------------------------ */
+/* The PyTorch peer: gated_torch.py in a child process                       */
+/* ------------------------------------------------------------------------ */
+
+/* The first of $BENCH_PYTHON, python3, /usr/bin/python3 that imports
+ * torch, or NULL. */
+static const char *torch_python(void)
+{
+    static const char *found;
+    static int looked;
+    if (looked)
+        return found;
+    looked = 1;
+    const char *env = getenv("BENCH_PYTHON");
+    const char *cand[3] = {env, "python3", "/usr/bin/python3"};
+    for (int i = 0; i < 3; i++) {
+        char cmd[512];
+        if (!cand[i] || strlen(cand[i]) > 200)
+            continue;
+        snprintf(cmd, sizeof cmd,
+                 "'%s' -c 'import torch, numpy' >/dev/null 2>&1", cand[i]);
+        if (system(cmd) == 0)
+            return found = cand[i];
+    }
+    return NULL;
+}
+
+static void write_doubles(FILE *f, int single, const void *a, size_t k)
+{
+    for (size_t i = 0; i < k; i++) {
+        const double v = single ? ((const float *)a)[i] : ((const double *)a)[i];
+        fwrite(&v, sizeof v, 1, f);
+    }
+}
+
+/* Run the script on p (the precision of single) against the naive results
+ * ref over Tc steps; 0 and r filled, or -1 (no python with torch, or the
+ * script failed). */
+static int torch_run(const problem *p, int single, size_t Tc, const outs *ref,
+                     double budget, gated_peer_result *r)
+{
+    const char *py = torch_python();
+    if (!py)
+        return -1;
+    char in[] = "/tmp/bptt-gated-XXXXXX", out[64], cmd[1024];
+    const int fd = mkstemp(in);
+    if (fd < 0)
+        return -1;
+    FILE *f = fdopen(fd, "wb");
+    const size_t Gn = p->G * p->n, TB = p->T * p->B, TcB = Tc * p->B;
+    fprintf(f, "%s %zu %zu %zu %zu %zu %d %g\n", bptt_cell_name(p->cell),
+            p->din, p->n, p->T, p->B, Tc, single, budget);
+    write_doubles(f, 0, p->W, Gn * p->din);
+    write_doubles(f, 0, p->U, Gn * p->n);
+    write_doubles(f, 0, p->bx, Gn);
+    write_doubles(f, 0, p->bh, Gn);
+    write_doubles(f, 0, p->x, TB * p->din);
+    write_doubles(f, 0, p->dh, TB * p->n);
+    write_doubles(f, single, ref->h, TcB * p->n);
+    write_doubles(f, single, ref->dW, Gn * p->din);
+    write_doubles(f, single, ref->dU, Gn * p->n);
+    write_doubles(f, single, ref->dx, TcB * p->din);
+    fclose(f);
+    snprintf(out, sizeof out, "%s.out", in);
+    snprintf(cmd, sizeof cmd, "'%s' '%s' '%s' '%s'", py, GATED_TORCH_SCRIPT,
+             in, out);
+    int ok = system(cmd) == 0;
+    f = ok ? fopen(out, "r") : NULL;
+    ok = f && fscanf(f, "%lf %lf %lf", &r->err, &r->fwd, &r->bwd) == 3;
+    if (f)
+        fclose(f);
+    remove(in);
+    remove(out);
+    r->ran = ok;
+    return ok ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------------ */
 /* main                                                                      */
 /* ------------------------------------------------------------------------ */
 
@@ -289,7 +374,8 @@ static int usage(void)
             "usage: bptt-bench-gated [--cell lstm|gru] [--shape din,n,T,B]...\n"
             "                        [--precision double|float|all] "
             "[--budget-ms MS]\n"
-            "                        [--check-steps K] [--peers none|onednn]\n");
+            "                        [--check-steps K] "
+            "[--peers none|onednn|torch|all]\n");
     return 2;
 }
 
@@ -297,7 +383,7 @@ int main(int argc, char **argv)
 {
     bptt_cell cell = BPTT_CELL_LSTM;
     size_t shapes[16][4], nshapes = 0, check_steps = 8;
-    int precs = 3, peers = gated_onednn_available();
+    int precs = 3, peers = gated_onednn_available(), torch = 1;
     double budget = 300;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -330,11 +416,13 @@ int main(int argc, char **argv)
             if (!check_steps)
                 return usage();
         } else if (!strcmp(o, "--peers")) {
-            if (!strcmp(v, "none"))
-                peers = 0;
-            else if (!strcmp(v, "onednn") && gated_onednn_available())
-                peers = 1;
-            else
+            peers = torch = 0;
+            if (!strcmp(v, "onednn") || !strcmp(v, "all"))
+                peers = gated_onednn_available();
+            if (!strcmp(v, "torch") || !strcmp(v, "all"))
+                torch = 1;
+            if (strcmp(v, "none") && strcmp(v, "onednn") && strcmp(v, "torch")
+                && strcmp(v, "all"))
                 return usage();
         } else {
             return usage();
@@ -349,9 +437,10 @@ int main(int argc, char **argv)
            "first %zu steps; times are medians in ms\n",
            bptt_cell_name(cell), bptt_isa_name(bptt_kernel_isa()), budget,
            check_steps);
-    printf("%-20s %-6s %9s %9s %9s %9s %7s %9s %9s %9s %7s %7s\n", "shape",
-           "prec", "check", "fwd", "bwd", "floor", "bwd/fl", "dnn.chk",
-           "dnn.fwd", "dnn.bwd", "dnn/bw", "dnn/fb");
+    printf("%-18s %-4s %8s %8s %8s %8s %6s | %8s %8s %8s %6s %6s | %8s "
+           "%8s %8s %6s\n", "shape", "prec", "check", "fwd", "bwd", "floor",
+           "bwd/fl", "dnn.chk", "dnn.fwd", "dnn.bwd", "dnn/bw", "dnn/fb",
+           "tch.chk", "tch.fwd", "tch.bwd", "tch/fb");
     for (size_t s = 0; s < nshapes; s++) {
         problem p = {.cell = cell, .din = shapes[s][0], .n = shapes[s][1],
                      .G = bptt_gated_gates(cell), .T = shapes[s][2],
@@ -390,7 +479,7 @@ int main(int argc, char **argv)
                 double fwd, bwd;
                 time_bptt(&p, single, ws, budget, &fwd, &bwd);
                 const double fl = time_floor(&p, single, budget);
-                printf("%-20s %-6s %9.1e %9.3f %9.3f %9.3f %7.2f", name,
+                printf("%-18s %-4s %8.1e %8.3f %8.3f %8.3f %6.2f |", name,
                        single ? "f32" : "f64", err, fwd, bwd, fl, bwd / fl);
                 gated_peer_result d = {0};
                 if (peers && single) {
@@ -401,13 +490,21 @@ int main(int argc, char **argv)
                     gated_onednn_run(&pp, &d);
                 }
                 if (d.ran && d.err <= tol)
-                    printf(" %9.1e %9.3f %9.3f %7.2f %7.2f\n", d.err, d.fwd,
+                    printf(" %8.1e %8.3f %8.3f %6.2f %6.2f |", d.err, d.fwd,
                            d.bwd, d.bwd / bwd, (d.fwd + d.bwd) / (fwd + bwd));
                 else if (d.ran)
-                    printf(" %9.1e REFUSED: oneDNN differs from naive\n",
-                           d.err);
+                    printf(" %8.1e %-33s |", d.err, "REFUSED: differs");
                 else
-                    printf("\n");
+                    printf(" %8s %8s %8s %6s %6s |", "-", "-", "-", "-", "-");
+                gated_peer_result t = {0};
+                if (torch && torch_run(&p, single, Tc, &ref, budget, &t) == 0 &&
+                    t.err <= tol)
+                    printf(" %8.1e %8.3f %8.3f %6.2f\n", t.err, t.fwd, t.bwd,
+                           (t.fwd + t.bwd) / (fwd + bwd));
+                else if (t.ran)
+                    printf(" %8.1e REFUSED: differs from naive\n", t.err);
+                else
+                    printf(" %8s\n", "-");
             }
             fflush(stdout);
             outs_free(&ref), outs_free(&got);
