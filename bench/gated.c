@@ -21,6 +21,7 @@
  * gated_torch.py run by the first of $BENCH_PYTHON, python3,
  * /usr/bin/python3 that imports torch (default peers: all available).
  *
+ * Exit status 1 if any result was refused (differed from naive).
  * It uses only the public API, as a user would.  Not yet folded into
  * bptt-bench (bench/main.c): no JSON/CSV, no environment report.
  */
@@ -385,6 +386,7 @@ int main(int argc, char **argv)
     size_t shapes[16][4], nshapes = 0, check_steps = 8;
     int precs = 3, peers = gated_onednn_available(), torch = 1;
     double budget = 300;
+    int refused = 0; /* a result differed from naive: exit status 1 */
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v)
@@ -472,6 +474,7 @@ int main(int argc, char **argv)
             snprintf(name, sizeof name, "(%zu,%zu,%zu,%zu)", p.din, p.n, p.T,
                      p.B);
             if (!(err <= tol)) {
+                refused = 1;
                 printf("%-20s %-6s %9.1e REFUSED: deferred differs from naive "
                        "(tolerance %g)\n", name, single ? "f32" : "f64", err,
                        tol);
@@ -492,7 +495,7 @@ int main(int argc, char **argv)
                 if (d.ran && d.err <= tol)
                     printf(" %8.1e %8.3f %8.3f %6.2f %6.2f |", d.err, d.fwd,
                            d.bwd, d.bwd / bwd, (d.fwd + d.bwd) / (fwd + bwd));
-                else if (d.ran)
+                else if (d.ran && (refused = 1))
                     printf(" %8.1e %-33s |", d.err, "REFUSED: differs");
                 else
                     printf(" %8s %8s %8s %6s %6s |", "-", "-", "-", "-", "-");
@@ -501,7 +504,7 @@ int main(int argc, char **argv)
                     t.err <= tol)
                     printf(" %8.1e %8.3f %8.3f %6.2f\n", t.err, t.fwd, t.bwd,
                            (t.fwd + t.bwd) / (fwd + bwd));
-                else if (t.ran)
+                else if (t.ran && (refused = 1))
                     printf(" %8.1e REFUSED: differs from naive\n", t.err);
                 else
                     printf(" %8s\n", "-");
@@ -515,5 +518,5 @@ int main(int argc, char **argv)
         }
         problem_free(&p);
     }
-    return 0;
+    return refused;
 }
