@@ -292,6 +292,73 @@ START_TEST(finite_differences)
 }
 END_TEST
 
+/* The error-flow recording: naive and deferred (on 2 threads) record the
+ * same norms; at the last step ḡ(T) = dL/dh(T), so its norm is that of the
+ * row of dh (G7)/(G15); recording off writes nothing more. */
+START_TEST(error_flow_recorded)
+{
+    for (int c = 0; c < 2; c++) {
+        gp *p = gp_new(cells[c], 4, 40, 6, 3, 0, 33);
+        const size_t TB = p->T * p->B;
+        double *g[2], *d[2];
+        for (int a = 0; a < 2; a++) {
+            const bptt_algo algo = a ? BPTT_ALGO_DEFERRED : BPTT_ALGO_NAIVE;
+            g[a] = calloc(TB, sizeof(double)), d[a] = calloc(TB, sizeof(double));
+            gg o;
+            gg_alloc(p, &o, 0);
+            bptt_gated_workspace *ws;
+            ck_assert_int_eq(bptt_gated_workspace_alloc(p->cell, p->din, p->n,
+                                                        p->T, p->B, &ws),
+                             BPTT_OK);
+            ck_assert_int_eq(bptt_gated_workspace_set_threads(ws, 2), BPTT_OK);
+            ck_assert_int_eq(bptt_gated_workspace_record_flow(ws, g[a], d[a]),
+                             BPTT_OK);
+            ck_assert_int_eq(bptt_gated_forward(p->T, p->B, p->W, p->ldw, p->U,
+                                                p->ldu, p->bx, p->bh, p->x,
+                                                p->ldx, p->h0, p->lds, p->c0,
+                                                p->lds, o.h, p->ldh, o.cT,
+                                                p->lds, algo, ws), BPTT_OK);
+            ck_assert_int_eq(bptt_gated_backward(p->T, p->B, p->W, p->ldw,
+                                                 p->U, p->ldu, p->Rh, p->ldh,
+                                                 NULL, 0, 0, o.dW, p->ldw,
+                                                 NULL, 0, NULL, NULL, NULL, 0,
+                                                 NULL, 0, NULL, 0, algo, ws),
+                             BPTT_OK);
+            /* off: a later backward leaves the arrays alone */
+            ck_assert_int_eq(bptt_gated_workspace_record_flow(ws, NULL, NULL),
+                             BPTT_OK);
+            const double keep = g[a][0];
+            g[a][0] = -1;
+            ck_assert_int_eq(bptt_gated_backward(p->T, p->B, p->W, p->ldw,
+                                                 p->U, p->ldu, p->Rh, p->ldh,
+                                                 NULL, 0, 0, o.dW, p->ldw,
+                                                 NULL, 0, NULL, NULL, NULL, 0,
+                                                 NULL, 0, NULL, 0, algo, ws),
+                             BPTT_OK);
+            ck_assert(g[a][0] == -1);
+            g[a][0] = keep;
+            bptt_gated_workspace_free(ws);
+            gg_free(&o);
+            for (size_t b = 0; b < p->B; b++) {
+                const size_t row = (p->T - 1) * p->B + b;
+                double ss = 0;
+                for (size_t j = 0; j < p->n; j++)
+                    ss += p->Rh[row * p->ldh + j] * p->Rh[row * p->ldh + j];
+                ck_assert_double_eq_tol(g[a][row], sqrt(ss), 1e-14);
+            }
+        }
+        ck_assert(tu_relerr(1, TB, g[1], TB, g[0], TB) <= TOL_REFERENCE);
+        ck_assert(tu_relerr(1, TB, d[1], TB, d[0], TB) <= TOL_REFERENCE);
+        for (size_t k = 0; k < TB; k++)
+            ck_assert(g[0][k] > 0 && d[0][k] > 0);
+        free(g[0]), free(g[1]), free(d[0]), free(d[1]);
+        gp_free(p);
+    }
+    ck_assert_int_eq(bptt_gated_workspace_record_flow(NULL, NULL, NULL),
+                     BPTT_ENULL);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* identity                                                                  */
 /* ------------------------------------------------------------------------ */
@@ -765,6 +832,7 @@ static Suite *suite(void)
     tcase_add_test(ref, deferred_matches_naive);
     tcase_add_test(ref, beta_accumulates);
     tcase_add_test(ref, threads_bitwise);
+    tcase_add_test(ref, error_flow_recorded);
     suite_add_tcase(s, ref);
     TCase *grad = tcase_create("gradcheck");
     tcase_set_timeout(grad, 120);

@@ -150,6 +150,24 @@ BPTT_API size_t bptt_gated_workspace_n(const bptt_gated_workspace *ws);
 BPTT_API bptt_status bptt_gated_workspace_check_finite(bptt_gated_workspace *ws,
                                                        int on);
 
+/* Ask every later bptt_gated_backward on ws to record, for each step
+ * t = 1..T and sequence b, the error flow
+ *
+ *     gnorm[(t−1)·B + b] = ‖∂L/∂h(t)‖₂   (the total ḡ(t) of (G7)/(G15))
+ *     dnorm[(t−1)·B + b] = ‖δ(t)‖₂       (the G·n deltas of the gates'
+ *                                         recurrent-side sums)
+ *
+ * as bptt_workspace_record_flow does for Network A: norms in double,
+ * overflow-safe; either array may be NULL; both NULL switch recording off;
+ * each array holds Tmax·Bmax doubles, is the caller's and must outlive the
+ * recording.  Every algorithm records the same norms (to rounding); the
+ * deferred backward's time loop runs on one thread meanwhile.
+ *
+ * Errors: BPTT_ENULL (ws NULL). */
+BPTT_API bptt_status bptt_gated_workspace_record_flow(bptt_gated_workspace *ws,
+                                                      double *gnorm,
+                                                      double *dnorm);
+
 /* Forward pass of the cell over T steps of B sequences from h(0) = h0 and
  * (LSTM) c(0) = c0, or 0:
  *
@@ -276,6 +294,9 @@ BPTT_API size_t bpttf_gated_workspace_din(const bpttf_gated_workspace *ws);
 BPTT_API size_t bpttf_gated_workspace_n(const bpttf_gated_workspace *ws);
 BPTT_API bptt_status
 bpttf_gated_workspace_check_finite(bpttf_gated_workspace *ws, int on);
+BPTT_API bptt_status
+bpttf_gated_workspace_record_flow(bpttf_gated_workspace *ws, double *gnorm,
+                                  double *dnorm);
 BPTT_API bpttf_gated_workspace *bpttf_plan_gated_workspace(bpttf_plan *plan);
 BPTT_API bptt_status bpttf_gated_forward(size_t T, size_t B,
                                          const float *W, size_t ldw,

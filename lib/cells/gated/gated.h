@@ -36,6 +36,7 @@ struct X(gated_workspace) {
     R *Xs, *H, *C, *Y, *A, *D, *DN, *Gc, *Cc, *P, *Gs;
     bptt__pool *pool;
     size_t fwd_T, fwd_B; /* shape of the kept forward; 0: none */
+    double *flow_g, *flow_d; /* the caller's error-flow arrays; NULL: off */
     int owned;
     int check_finite;
 };
@@ -67,6 +68,17 @@ static inline R XI(tanh)(R a)
 enum { GATE_BLOCK = 16 };
 BPTT_HIDDEN void XI(gate_sigm)(size_t k, R *a);
 BPTT_HIDDEN void XI(gate_tanh)(size_t k, const R *a, R *out);
+
+/* The error-flow recorder (bptt_gated_workspace_record_flow): for the
+ * backward's row `row` = (t−1)·B + b, flow_g[row] = ‖ḡ(t)‖ (g: n
+ * entries, (G7)/(G15)) and flow_d[row] = ‖δ(t)‖ (d: the G·n deltas of the
+ * gates' recurrent-side sums), in double, overflow-safe; nothing when
+ * recording is off.  Every backward kernel calls it once per row, after
+ * forming that row's δ; the deferred ones run on one thread then. */
+BPTT_HIDDEN double XI(norm2)(size_t rows, size_t cols, const R *A,
+                             size_t lda); /* diag/flow.c */
+BPTT_HIDDEN void XI(gated_record)(const XI(gws) *ws, size_t row, const R *g,
+                                  const R *d);
 
 /* Threads for a time loop over n units with G gates: the workspace's,
  * unless a step is too small to share (a barrier costs about a 128 x 128

@@ -208,6 +208,25 @@ bptt_status X(gated_workspace_check_finite)(XI(gws) *ws, int on)
     return BPTT_OK;
 }
 
+bptt_status X(gated_workspace_record_flow)(XI(gws) *ws, double *gnorm,
+                                          double *dnorm)
+{
+    if (!ws)
+        return bptt__fail(BPTT_ENULL, PREFIX "gated_workspace_record_flow",
+                          "ws is NULL");
+    ws->flow_g = gnorm;
+    ws->flow_d = dnorm;
+    return BPTT_OK;
+}
+
+void XI(gated_record)(const XI(gws) *ws, size_t row, const R *g, const R *d)
+{
+    if (ws->flow_g)
+        ws->flow_g[row] = XI(norm2)(1, ws->n, g, ws->n);
+    if (ws->flow_d)
+        ws->flow_d[row] = XI(norm2)(1, ws->G * ws->n, d, ws->G * ws->n);
+}
+
 /* B·n·G·n below which a step's product is too short to share. */
 #define MIN_SHARED_WORK ((double)(1 << 16))
 

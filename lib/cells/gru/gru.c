@@ -133,6 +133,8 @@ static void backward_loop(void *arg, int tid, int nth)
                 dn[j] = dnx;
                 zc[b * n + j] = g * z;                            /* (G19) */
             }
+            if (nth == 1) /* ‖ḡ(t)‖, ‖δh(t)‖ if asked */
+                XI(gated_record)(ws, k + b, gc + b * n, d);
         }
         if (t == 1)
             break;
@@ -149,8 +151,10 @@ void XI(gru_backward)(size_t T, size_t B, const R *W, size_t ldw, const R *U,
     const XI(rec_kernel) *kernel = XI(rec_kernel_get)();
     loop L = {.kernel = kernel, .T = T, .B = B, .U = U, .ldu = ldu, .dh = dh,
               .lddh = lddh, .ws = ws};
-    bptt__pool_run(ws->pool, XI(gated_threads)(ws, B, kernel->nr),
-                   backward_loop, &L);
+    /* one thread while the error flow is recorded: whole rows of ḡ */
+    const int nth = ws->flow_g || ws->flow_d
+                        ? 1 : XI(gated_threads)(ws, B, kernel->nr);
+    bptt__pool_run(ws->pool, nth, backward_loop, &L);
 
     const R *D = ws->D, *DN = ws->DN;
     /* (G20): the input side takes δ_r, δ_z from D and δx_n from DN */

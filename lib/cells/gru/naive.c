@@ -74,6 +74,7 @@ void XI(gru_naive_backward)(size_t T, size_t B, const R *W, size_t ldw,
                 d[j] = dn[j] * yn[j] * r * (1 - r);                 /* (G18) */
                 zg[j] = g[j] * z;                                   /* (G19) */
             }
+            XI(gated_record)(ws, row, g, d);
             /* (G20) term by term; the input side has δx_n in place of
              * δh_n */
             for (size_t r = 0; r < Gn; r++) {

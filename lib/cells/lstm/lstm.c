@@ -136,6 +136,8 @@ static void backward_loop(void *arg, int tid, int nth)
                 d[3 * n + j] = gh * tcv * o * (1 - o);                   /* (G10) */
                 dcc[b * n + j] = dc * f;
             }
+            if (nth == 1) /* ‖ḡ(t)‖, ‖δ(t)‖ if asked */
+                XI(gated_record)(ws, k + b, gc + b * n, d);
         }
         if (t == 1)
             break;
@@ -154,8 +156,10 @@ void XI(lstm_backward)(size_t T, size_t B, const R *W, size_t ldw,
     const XI(rec_kernel) *kernel = XI(rec_kernel_get)();
     loop L = {.kernel = kernel, .T = T, .B = B, .U = U, .ldu = ldu, .dh = dh,
               .lddh = lddh, .dcT = dcT, .lddcT = lddcT, .ws = ws};
-    bptt__pool_run(ws->pool, XI(gated_threads)(ws, B, kernel->nr),
-                   backward_loop, &L);
+    /* one thread while the error flow is recorded: whole rows of ḡ */
+    const int nth = ws->flow_g || ws->flow_d
+                        ? 1 : XI(gated_threads)(ws, B, kernel->nr);
+    bptt__pool_run(ws->pool, nth, backward_loop, &L);
 
     const R *D = ws->D;
     /* (G20): dW = β dW + Dᵀ X, dU = β dU + Dᵀ H(0..T-1), dx = β dx + D W */

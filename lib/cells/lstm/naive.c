@@ -83,6 +83,7 @@ void XI(lstm_naive_backward)(size_t T, size_t B, const R *W, size_t ldw,
                 d[3 * n + j] = g[j] * th[j] * o * (1 - o);          /* (G10) */
                 dc[j] = c * f;
             }
+            XI(gated_record)(ws, row, g, d);
             /* (G20) term by term: dW_rj += δ_r x_j, dU_rj += δ_r h_j(t-1),
              * db_r += δ_r, dx_j += Σ_r δ_r W_rj */
             for (size_t r = 0; r < Gn; r++) {
