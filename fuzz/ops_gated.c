@@ -46,6 +46,14 @@ static void g_free(const api *A, void *ws)
         bptt_gated_workspace_free(ws);
 }
 
+static void g_record(const api *A, void *ws, double *g, double *d)
+{
+    bptt_status st = A->r == sizeof(float)
+                         ? bpttf_gated_workspace_record_flow(ws, g, d)
+                         : bptt_gated_workspace_record_flow(ws, g, d);
+    REQUIRE(st == BPTT_OK, "gated record_flow");
+}
+
 static void g_check(const api *A, void *ws, int on)
 {
     bptt_status st = A->r == sizeof(float)
@@ -336,6 +344,17 @@ void op_gated(bytes *r)
         if (bcheck && !finite_all(A, bin, 4))
             bf |= BIT(BPTT_ENONFINITE);
         g_check(A, ws, bcheck);
+        /* the error flow, sometimes: the caller's arrays, outside the
+         * arena (a refused call must not write them either) */
+        const int rec = (bl & 0x18) == 0x18;
+        double *fg = NULL, *fd = NULL;
+        if (rec) {
+            fg = malloc(Tmax * Bmax * sizeof *fg);
+            fd = malloc(Tmax * Bmax * sizeof *fd);
+            for (size_t i = 0; i < Tmax * Bmax; i++)
+                fg[i] = fd[i] = -1;
+        }
+        g_record(A, ws, fg, fd);
         fname(A, "gated_backward", fn);
         trace("%s T %zu B %zu algo %d beta %g flags 0x%x outs 0x%x\n", fn, bT,
               bB, (int)b.algo, b.beta, bl, outs_on);
@@ -344,6 +363,9 @@ void op_gated(bytes *r)
         st = g_backward(A, &bfw, &b, ws);
         if (bf) {
             require_rejected(st, bf, fn, &a);
+            for (size_t i = 0; rec && i < Tmax * Bmax; i++)
+                REQUIRE(fg[i] == -1 && fd[i] == -1, "%s wrote the flow", fn);
+            free(fg), free(fd);
             HIT(H_BWD_REJECTED);
             continue;
         }
@@ -357,22 +379,51 @@ void op_gated(bytes *r)
         require_only(&a, op, 7, fn);
         for (int k = 0; k < 7; k++)
             REQUIRE(padding_kept(A, &a, outs[k]), "%s wrote padding", fn);
-        if (!btame || bcheck || !isfinite(b.beta) || fabs(b.beta) > 2)
+        if (!btame || bcheck || !isfinite(b.beta) || fabs(b.beta) > 2) {
+            free(fg), free(fd);
             continue;
+        }
         /* the naive backward on the mirror, from the same starting values */
         bwd m = b;
         m.algo = BPTT_ALGO_NAIVE;
         mat *mo[7] = {&m.dW, &m.dU, &m.dbx, &m.dbh, &m.dx, &m.dh0, &m.dc0};
         for (int k = 0; k < 7; k++)
             *mo[k] = mat_snap_copy(&ref, A, &a, outs[k]);
+        double *mg = rec ? malloc(Tmax * Bmax * sizeof *mg) : NULL;
+        double *md = rec ? malloc(Tmax * Bmax * sizeof *md) : NULL;
+        g_record(A, mirror, mg, md);
         REQUIRE(g_backward(A, &bfw, &m, mirror) == BPTT_OK, "mirror backward");
+        g_record(A, mirror, NULL, NULL);
         for (int k = 0; k < 7; k++)
             REQUIRE(!outs[k].p || mat_close(A, outs[k], *mo[k], A->tol),
                     "%s output %d: %s", fn, k, why);
+        /* the recorded norms: every row of the call, as naive's */
+        for (size_t i = 0; rec && i < bT * bB; i++)
+            REQUIRE(fabs(fg[i] - mg[i]) <= A->tol * (1 + mg[i]) &&
+                        fabs(fd[i] - md[i]) <= A->tol * (1 + md[i]),
+                    "%s: flow row %zu: %g, %g; naive %g, %g", fn, i, fg[i],
+                    fd[i], mg[i], md[i]);
+        free(fg), free(fd), free(mg), free(md);
         HIT(H_BWD_COMPARED);
     }
     arena_free(&a);
     arena_free(&ref);
+    g_record(A, ws, NULL, NULL);
     g_free(A, ws);
     g_free(A, mirror);
+    /* the accessors and frees of NULL */
+    REQUIRE(bptt_gated_workspace_cell(NULL) == BPTT_NCELL &&
+                bpttf_gated_workspace_cell(NULL) == BPTT_NCELL &&
+                bptt_gated_workspace_din(NULL) == 0 &&
+                bptt_gated_workspace_n(NULL) == 0 &&
+                bptt_gated_workspace_threads(NULL) == 0 &&
+                bptt_plan_gated_workspace(NULL) == NULL &&
+                bptt_elman_cell(NULL) == BPTT_NCELL,
+            "gated NULL accessors");
+    REQUIRE(bptt_gated_workspace_record_flow(NULL, NULL, NULL) == BPTT_ENULL &&
+                bptt_gated_workspace_check_finite(NULL, 1) == BPTT_ENULL &&
+                bptt_gated_workspace_set_threads(NULL, 1) == BPTT_ENULL,
+            "gated NULL workspace");
+    bptt_gated_workspace_free(NULL);
+    bpttf_gated_workspace_free(NULL);
 }
