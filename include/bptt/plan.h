@@ -242,7 +242,8 @@ BPTT_API bptt_algo bptt_plan_algo(const bptt_plan *plan);
 
 /* The plan's workspace, for the expert calls that take one (e.g.
  * bptt_workspace_check_finite, bptt_flow_lag_profile).  Owned by the
- * plan: do not free it.  NULL for a NULL plan. */
+ * plan: do not free it.  NULL for a NULL plan, and for a plan of a gated
+ * cell (its workspace: bptt_plan_gated_workspace, bptt/gated.h). */
 BPTT_API bptt_workspace *bptt_plan_workspace(bptt_plan *plan);
 
 /* ------------------------------------------------------------------------ */
