@@ -3,8 +3,8 @@
  * form (docs/gated.md, "The LSTM" and "Matrix form"): everything that does
  * not depend on the previous step is one GEMM over all T·B rows.
  *
- *   forward:  A = X Wᵀ + bx + bh for all steps and gates (G1, one GEMM);
- *             per step only A(t) += h(t) Uᵀ and the gates (G2)-(G6);
+ *   forward:  A = X Wᵀ + bx + bh for all steps and gates (G6, one GEMM);
+ *             per step only A(t) += h(t) Uᵀ (G1) and the gates (G2)-(G5);
  *   backward: per step only g(t) = dL/dh(t) + Uᵀ δ(t+1) (G7) and the gate
  *             deltas (G8)-(G10), kept in D; then dW = Dᵀ X, dU = Dᵀ H and
  *             dx = D W as one GEMM each (G20).
@@ -13,7 +13,7 @@
  * workspace's threads.  A thread owns a range of units and all four gates
  * of them: forward packs the four blocks of Uᵀ separately (panel q of
  * block k holds gate k's columns of units q·nr..), so a thread computes
- * every gate of its units and applies (G2)-(G6) without waiting for the
+ * every gate of its units and applies (G2)-(G5) without waiting for the
  * others; backward packs U whole (its columns are the units).  One barrier
  * per step: h(t+1), resp. δ(t), complete.
  */
@@ -86,7 +86,7 @@ void XI(lstm_forward)(size_t T, size_t B, const R *W, size_t ldw, const R *U,
                       XI(gws) *ws)
 {
     const size_t din = ws->din, Gn = G * ws->n, TB = T * B;
-    /* A = X Wᵀ (+ bx + bh): (G1)'s input half for every step at once */
+    /* A = X Wᵀ (+ bx + bh): (G1)'s input half for every step at once (G6) */
     XI(gemm)(0, 1, TB, Gn, din, ws->Xs, din, W, ldw, 0, ws->A, Gn, ws->pool,
              ws->Gs);
     if (bx || bh)
