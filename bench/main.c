@@ -85,6 +85,12 @@ static void usage(FILE *f)
           "  --csv FILE            one row per case, algorithm and pass\n"
           "  --json FILE           the same records, the environment and the "
           "limits\n"
+          "  --cell C              vanilla (Network A, default), lstm or gru: "
+          "the gated\n"
+          "                        cells run bptt-bench-gated (beside this "
+          "program) with\n"
+          "                        --shape din,n,T,B, --precision, "
+          "--budget-ms, --peers\n"
           "  --list-algos          print the algorithms' names and exit\n"
           "  --list-peers          print the peers available here and exit\n"
           "  -h, --help            this text\n"
@@ -485,8 +491,49 @@ static void peer_versions(const bench_config *cfg, bench_env *env)
     }
 }
 
+/* --cell lstm|gru: the gated cells are timed by bptt-bench-gated
+ * (gated.c), the program beside this one, given the same arguments; it
+ * takes --cell, --shape, --precision, --budget-ms, --peers and
+ * --check-steps.  Returns only if it could not be run; --cell vanilla is
+ * removed from argv and Network A runs as without it. */
+static int run_cell(int *argc, char **argv)
+{
+    for (int i = 1; i < *argc; i++) {
+        if (strcmp(argv[i], "--cell") != 0)
+            continue;
+        if (i + 1 >= *argc)
+            return bad("--cell needs vanilla, lstm or gru%s", "");
+        const char *cell = argv[i + 1];
+        if (!strcmp(cell, "vanilla")) {
+            memmove(argv + i, argv + i + 2,
+                    (size_t)(*argc - i - 1) * sizeof *argv);
+            *argc -= 2;
+            return 0;
+        }
+        if (strcmp(cell, "lstm") && strcmp(cell, "gru"))
+            return bad("--cell %s: want vanilla, lstm or gru", cell);
+        char path[4096];
+        const ssize_t n = readlink("/proc/self/exe", path, sizeof path - 32);
+        char *slash = n > 0 ? memchr(path, '/', (size_t)n) : NULL;
+        if (slash) {
+            path[n] = '\0';
+            strcpy(strrchr(path, '/'), "/bptt-bench-gated");
+            argv[0] = path;
+            execv(path, argv);
+        }
+        fprintf(stderr, "bptt-bench: --cell %s: cannot run %s: %s\n", cell,
+                slash ? path : "bptt-bench-gated beside bptt-bench",
+                strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    const int cell_rc = run_cell(&argc, argv);
+    if (cell_rc)
+        return cell_rc;
     options o = {0};
     int rc = parse(argc, argv, &o);
     if (rc || o.list || o.list_peers) {

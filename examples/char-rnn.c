@@ -1,7 +1,10 @@
 /* char-rnn.c — a character-level language model: Network B (the Elman
  * network with a softmax head) learns to predict the next byte of a text.
  *
- *   usage: char-rnn [FILE [CHUNKS [RATE]]]
+ *   usage: char-rnn [--cell vanilla|lstm|gru] [FILE [CHUNKS [RATE]]]
+ *
+ * The hidden layer is the cell --cell names: tanh units (vanilla, the
+ * default), an LSTM or a GRU (bptt/gated.h), HIDDEN units either way.
  *
  * The classes are the distinct bytes of the text (its alphabet), the input
  * x_t is the one-hot code of byte t and the label of step t is byte t+1.
@@ -107,6 +110,19 @@ static double clip_factor(double *const blocks[], const size_t count[], int n)
 
 int main(int argc, char **argv)
 {
+    bptt_cell cell = BPTT_CELL_VANILLA;
+    if (argc > 2 && strcmp(argv[1], "--cell") == 0) {
+        while ((unsigned)cell < BPTT_NCELL &&
+               strcmp(argv[2], bptt_cell_name(cell)) != 0)
+            cell = (bptt_cell)(cell + 1);
+        if ((unsigned)cell >= BPTT_NCELL) {
+            fprintf(stderr, "--cell %s: not vanilla, lstm or gru\n", argv[2]);
+            return 2;
+        }
+        argc -= 2, argv += 2;
+    }
+    /* Rows of W per hidden unit: the gates of a gated cell are stacked. */
+    const size_t G = cell == BPTT_CELL_VANILLA ? 1 : bptt_gated_gates(cell);
     const char *path = argc > 1 ? argv[1] : CHAR_RNN_TEXT;
     const long chunks = argc > 2 ? atol(argv[2]) : CHUNKS;
     const double rate = argc > 3 ? atof(argv[3]) : RATE;
@@ -127,27 +143,31 @@ int main(int argc, char **argv)
             cls[c] = (int)V++;
         }
 
-    /* Network B: core W = [Wi | Wh] over [x_t; h_{t−1}], head Wo, bo. */
-    const size_t M = V + HIDDEN, TB = (size_t)T * STREAMS;
+    /* Network B: core W = [Wi | Wh] over [x_t; h_{t−1}] (G·HIDDEN rows,
+     * [W_ih | W_hh] for a gated cell), head Wo, bo. */
+    const size_t M = V + HIDDEN, TB = (size_t)T * STREAMS, GH = G * HIDDEN;
     bptt_net *net;
     bptt_elman *el;
     bptt_elman_plan *plan; /* T steps of STREAMS sequences, dense arrays */
     TRY(bptt_net_create_uniform(V, HIDDEN, BPTT_ACT_TANH, NULL, &net));
-    TRY(bptt_elman_create(net, V, BPTT_HEAD_SOFTMAX, &el));
+    TRY(bptt_elman_create_cell(cell, net, V, BPTT_HEAD_SOFTMAX, &el));
     TRY(bptt_elman_plan_create(el, T, STREAMS, NULL, BPTT_ALGO_AUTO, &plan));
 
-    double *W = alloc0(HIDDEN * M), *bh = alloc0(HIDDEN);
+    double *W = alloc0(GH * M), *bh = alloc0(GH);
     double *Wo = alloc0(V * HIDDEN), *bo = alloc0(V);
-    double *dW = alloc0(HIDDEN * M), *dbh = alloc0(HIDDEN);
+    double *dW = alloc0(GH * M), *dbh = alloc0(GH);
     double *dWo = alloc0(V * HIDDEN), *dbo = alloc0(V);
     double *x = alloc0(TB * V), *h = alloc0(TB * HIDDEN);
     double *h0 = alloc0(STREAMS * HIDDEN), *y = alloc0(V);
     int *labels = malloc(TB * sizeof *labels);
     unsigned long long seed = 1;
-    for (size_t i = 0; i < HIDDEN; i++)
+    for (size_t i = 0; i < GH; i++)
         for (size_t j = 0; j < M; j++) /* Wi a lookup table, Wh ~ 1/sqrt(H) */
             W[i * M + j] = (2 * uniform(&seed) - 1) *
                            (j < V ? 0.5 : 1.5 / sqrt((double)HIDDEN));
+    if (cell == BPTT_CELL_LSTM) /* forget gate open at first: remember */
+        for (size_t i = HIDDEN; i < 2 * HIDDEN; i++)
+            bh[i] = 1;
     for (size_t i = 0; i < V * HIDDEN; i++)
         Wo[i] = (2 * uniform(&seed) - 1) / sqrt((double)HIDDEN);
 
@@ -156,16 +176,17 @@ int main(int argc, char **argv)
     for (int b = 0; b < STREAMS; b++)
         pos[b] = (size_t)b * (len / STREAMS);
 
-    printf("text %s: %zu bytes, %zu classes; hidden %d tanh, T = %d, "
-           "B = %d, %ld chunks, rate %g\n", path, len, V, HIDDEN, T, STREAMS,
-           chunks, rate);
+    printf("text %s: %zu bytes, %zu classes; hidden %d %s, T = %d, "
+           "B = %d, %ld chunks, rate %g\n", path, len, V, HIDDEN,
+           cell == BPTT_CELL_VANILLA ? "tanh" : bptt_cell_name(cell), T,
+           STREAMS, chunks, rate);
     const bptt_elman_params prm = {W, bh, Wo, bo};
     const bptt_elman_grads g = {dW, dbh, dWo, dbo, NULL, NULL};
     const bptt_elman_targets tg = {labels, NULL};
     double *const grads[] = {dW, dbh, dWo, dbo};
-    const size_t counts[] = {HIDDEN * M, HIDDEN, V * HIDDEN, V};
+    const size_t counts[] = {GH * M, GH, V * HIDDEN, V};
     double *const params[] = {W, bh, Wo, bo};
-    const size_t rows[] = {HIDDEN, 1, V, 1}, cols[] = {M, HIDDEN, HIDDEN, V};
+    const size_t rows[] = {GH, 1, V, 1}, cols[] = {M, GH, HIDDEN, V};
     double window = 0, t0 = seconds();
     for (long step = 1; step <= chunks; step++) {
         /* The chunk: x_t = one-hot(byte t), label_t = byte t+1. */

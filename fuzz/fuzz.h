@@ -329,6 +329,8 @@ void op_plan_rtrl(bytes *r);
 /* ops_misuse.c */
 void op_alias(bytes *r);
 void op_stale(bytes *r);
+/* ops_gated.c */
+void op_gated(bytes *r);
 /* fuzz_main.c */
 void op_misc(bytes *r);
 

@@ -912,6 +912,7 @@ static const op ops[] = {
     {"plan_rtrl", op_plan_rtrl},
     {"alias", op_alias},
     {"stale", op_stale},
+    {"gated", op_gated},
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 

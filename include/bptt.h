@@ -24,6 +24,8 @@
  *     the largest T and B and the arrays' layout, then run with a few
  *     arguments; the calls above are the expert layer they forward to
  *                                                       (bptt/plan.h)
+ *   - the gated cells, LSTM and GRU (PyTorch's gate order and equations),
+ *     on the same matrix-form BPTT, in both precisions   (bptt/gated.h)
  *
  * Conventions shared by every function:
  *
@@ -58,5 +60,6 @@
 #include "bptt/clip.h"
 #include "bptt/rtrl.h"
 #include "bptt/plan.h"
+#include "bptt/gated.h"
 
 #endif /* BPTT_H */

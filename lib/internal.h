@@ -44,12 +44,15 @@ struct bptt_net {
 };
 
 /* Network B (elman_net.c): the core is a Network A descriptor, referred to,
- * not owned. */
+ * not owned; or, with cell a gated kind, the LSTM or GRU of bptt/gated.h
+ * with net's din and dout (its activations unused) and G gates. */
 struct bptt_elman {
     const bptt_net *net;
     size_t nout;
     bptt_head head;
     uint64_t gen;               /* bptt__generation(): workspaces keep it */
+    bptt_cell cell;
+    size_t G; /* rows of W per hidden unit: 1 (vanilla), 4 or 3 */
 };
 
 /* Record the detail of an error for bptt_error_detail() and return status.

@@ -43,14 +43,17 @@ extern "C" {
 #endif
 
 /* The recurrent cell a plan runs.  Network A's core, the fully recurrent
- * net of the seed, is the first; gated cells are to follow, each as one
- * more code, one more file and one more size table in lib/plan/. */
+ * net of the seed, is the first; the gated cells follow, each as one more
+ * code, one more file and one more size table in lib/plan/. */
 typedef enum bptt_cell {
     BPTT_CELL_VANILLA = 0, /* z = W [x; y] + b, y = f(z): bptt/network.h */
+    BPTT_CELL_LSTM,        /* gates i, f, g, o and a cell state: bptt/gated.h */
+    BPTT_CELL_GRU,         /* PyTorch nn.GRU (linear before reset): gated.h */
     BPTT_NCELL             /* number of codes; not a cell */
 } bptt_cell;
 
-/* The cell's name ("vanilla"), or NULL for an unknown code. */
+/* The cell's name ("vanilla", "lstm", "gru"), or NULL for an unknown
+ * code. */
 BPTT_API const char *bptt_cell_name(bptt_cell cell);
 
 /* ------------------------------------------------------------------------ */
@@ -164,6 +167,29 @@ BPTT_API bptt_status bptt_plan_create(const bptt_net *net, size_t Tmax,
                                       size_t Bmax, const bptt_layout *layout,
                                       bptt_algo algo, bptt_plan **plan);
 
+/* Make a plan of the cell kind cell: BPTT_CELL_VANILLA is
+ * bptt_plan_create; BPTT_CELL_LSTM and BPTT_CELL_GRU run the gated cells
+ * of bptt/gated.h on the same calls below, with these meanings:
+ *
+ *   - net gives din and n (its dout); its activations are not used;
+ *   - prm->W is (G·n) x (din+n), [W_ih | W_hh] (layout->ldw >= din+n), the
+ *     gated call's W and U side by side, as Network A's W = [Wx | Wy];
+ *     g->dW alike (lddw); prm->b is the input-side bias bx (G·n entries)
+ *     and g->db its gradient; the recurrent-side bias bh is 0;
+ *   - y0, y, dy and g->dy0 are h(0), h(1..T), dL/dh and dL/dh(0) (n
+ *     wide); the LSTM's c(0) and dL/dc(T) are 0 (for a carried cell state,
+ *     or a GRU with a recurrent-side bias, use bptt_gated_forward and
+ *     bptt_gated_backward on bptt_plan_gated_workspace(plan));
+ *   - bptt_plan_workspace() gives NULL; bptt_plan_gated_workspace() the
+ *     gated workspace.
+ *
+ * Errors: those of bptt_plan_create, BPTT_EINVAL (cell not a cell code),
+ * BPTT_EALGO (BPTT_ALGO_GEMV_GER for a gated cell). */
+BPTT_API bptt_status bptt_plan_create_cell(bptt_cell cell, const bptt_net *net,
+                                           size_t Tmax, size_t Bmax,
+                                           const bptt_layout *layout,
+                                           bptt_algo algo, bptt_plan **plan);
+
 /* Free a plan and its workspace (NULL is a no-op). */
 BPTT_API void bptt_plan_destroy(bptt_plan *plan);
 
@@ -216,7 +242,8 @@ BPTT_API bptt_algo bptt_plan_algo(const bptt_plan *plan);
 
 /* The plan's workspace, for the expert calls that take one (e.g.
  * bptt_workspace_check_finite, bptt_flow_lag_profile).  Owned by the
- * plan: do not free it.  NULL for a NULL plan. */
+ * plan: do not free it.  NULL for a NULL plan, and for a plan of a gated
+ * cell (its workspace: bptt_plan_gated_workspace, bptt/gated.h). */
 BPTT_API bptt_workspace *bptt_plan_workspace(bptt_plan *plan);
 
 /* ------------------------------------------------------------------------ */
@@ -348,6 +375,11 @@ BPTT_API bptt_rtrl *bptt_rtrl_plan_state(bptt_rtrl_plan *plan);
 BPTT_API bptt_status bpttf_plan_create(const bptt_net *net, size_t Tmax,
                                        size_t Bmax, const bptt_layout *layout,
                                        bptt_algo algo, bpttf_plan **plan);
+BPTT_API bptt_status bpttf_plan_create_cell(bptt_cell cell,
+                                            const bptt_net *net, size_t Tmax,
+                                            size_t Bmax,
+                                            const bptt_layout *layout,
+                                            bptt_algo algo, bpttf_plan **plan);
 BPTT_API void bpttf_plan_destroy(bpttf_plan *plan);
 BPTT_API bptt_status bpttf_plan_forward(bpttf_plan *plan, size_t T, size_t B,
                                         const bpttf_params *prm,

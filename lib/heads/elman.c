@@ -1,9 +1,10 @@
 /*
  * elman.c — Network B's public entry points: the Elman workspace (a Network
- * A workspace inside, plus the head's arrays) and forward/backward as glue:
- * Network A's forward and backward run the recurrent core with
- * W = [Wi | Wh] over [x_t; h_{t−1}] (docs/derivation.md §9), head.c does
- * the rest.  The recurrence is not written again here.
+ * A workspace inside, or a gated cell's, plus the head's arrays) and
+ * forward/backward as glue: Network A's forward and backward run the
+ * recurrent core with W = [Wi | Wh] over [x_t; h_{t−1}] (docs/derivation.md
+ * §9), or the LSTM's or GRU's with W = [W_ih | W_hh] (docs/gated.md);
+ * head.c does the rest.  The recurrence is not written again here.
  */
 #include <assert.h>
 #include <math.h>
@@ -32,7 +33,12 @@ static bptt_status layout(const char *fn, const bptt_elman *el, size_t Tmax,
     if (Tmax == 0 || Bmax == 0)
         return bptt__fail(BPTT_ESIZE, fn, "Tmax (%zu) and Bmax (%zu) must be > 0",
                           Tmax, Bmax);
-    if (X(workspace_size)(el->net, Tmax, Bmax, core) != BPTT_OK)
+    const bptt_status cs =
+        el->cell == BPTT_CELL_VANILLA
+            ? X(workspace_size)(el->net, Tmax, Bmax, core)
+            : X(gated_workspace_size)(el->cell, el->net->din, el->net->dout,
+                                      Tmax, Bmax, core);
+    if (cs != BPTT_OK)
         return bptt__fail(BPTT_EOVERFLOW, fn,
                           "Tmax (%zu) x Bmax (%zu) workspace does not fit",
                           Tmax, Bmax);
@@ -79,8 +85,13 @@ static X(elman_workspace) *place(const bptt_elman *el, size_t Tmax,
     ws->dH = bptt__arena_at(base, a, A_DH);
     ws->owned = owned;
     /* Cannot fail: layout() sized the block with the same query. */
-    X(workspace_init)(el->net, Tmax, Bmax, bptt__arena_at(base, a, A_CORE),
-                      core, &ws->core);
+    if (el->cell == BPTT_CELL_VANILLA)
+        X(workspace_init)(el->net, Tmax, Bmax, bptt__arena_at(base, a, A_CORE),
+                          core, &ws->core);
+    else
+        X(gated_workspace_init)(el->cell, el->net->din, el->net->dout, Tmax,
+                                Bmax, bptt__arena_at(base, a, A_CORE), core,
+                                &ws->gcore);
     return ws;
 }
 
@@ -122,6 +133,7 @@ void X(elman_workspace_free)(X(elman_workspace) *ws)
     if (!ws)
         return;
     X(workspace_free)(ws->core); /* its threads; its memory is ours */
+    X(gated_workspace_free)(ws->gcore);
     /* alloc placed the struct at the start of its 64-aligned block. */
     if (ws->owned)
         free(ws);
@@ -135,7 +147,9 @@ bptt_status X(elman_workspace_set_threads)(X(elman_workspace) *ws,
         return bptt__fail(BPTT_ENULL, fn, "ws is NULL");
     /* The head's products use the core's pool too: hold the Elman flag. */
     CHECK(bptt__enter(fn, "ws", &ws->busy));
-    bptt_status st = X(workspace_set_threads)(ws->core, nthreads);
+    bptt_status st = ws->core ? X(workspace_set_threads)(ws->core, nthreads)
+                              : X(gated_workspace_set_threads)(ws->gcore,
+                                                               nthreads);
     bptt__leave(&ws->busy);
     return st;
 }
@@ -156,7 +170,10 @@ bptt_status X(elman_workspace_set_grad_hook)(X(elman_workspace) *ws,
 
 int X(elman_workspace_threads)(const X(elman_workspace) *ws)
 {
-    return ws ? X(workspace_threads)(ws->core) : 0;
+    if (!ws)
+        return 0;
+    return ws->core ? X(workspace_threads)(ws->core)
+                    : X(gated_workspace_threads)(ws->gcore);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -176,12 +193,16 @@ static bptt_status check_call(const char *fn, const bptt_elman *el, size_t T,
     if (ws->el != el)
         return bptt__fail(BPTT_EMISMATCH, fn,
                           "ws was made for another Elman descriptor");
-    if (ws->gen != el->gen || ws->core->gen != el->net->gen)
+    if (ws->gen != el->gen || (ws->core && ws->core->gen != el->net->gen))
         return bptt__fail(BPTT_EMISMATCH, fn,
                           "ws was made for a freed descriptor whose address "
                           "%s now reuses",
                           ws->gen != el->gen ? "el" : "el's core");
-    return bptt__check_shape(fn, T, B, ws->Tmax, ws->Bmax, algo);
+    CHECK(bptt__check_shape(fn, T, B, ws->Tmax, ws->Bmax, algo));
+    if (el->cell != BPTT_CELL_VANILLA && algo == BPTT_ALGO_GEMV_GER)
+        return bptt__fail(BPTT_EALGO, fn, "algo = gemv-ger: the %s cell runs "
+                          "naive or deferred", bptt_cell_name(el->cell));
+    return BPTT_OK;
 }
 
 static void copy_rows(size_t rows, size_t cols, const R *src, R *dst,
@@ -202,7 +223,7 @@ static bptt_status forward(const char *fn, const bptt_elman *el, size_t T,
 {
     const bptt_net *net = el->net;
     const size_t din = net->din, dh = net->dout, nout = el->nout, TB = T * B;
-    CHECK(XI(check_arg)(fn, "W", W, 1, dh, net->m, ldw));
+    CHECK(XI(check_arg)(fn, "W", W, 1, el->G * dh, net->m, ldw));
     CHECK(XI(check_arg)(fn, "Wo", Wo, 1, nout, dh, ldwo));
     CHECK(XI(check_arg)(fn, "x", x, 1, TB, din, ldx));
     CHECK(XI(check_arg)(fn, "h0", h0, 0, B, dh, ldh0));
@@ -224,8 +245,13 @@ static bptt_status forward(const char *fn, const bptt_elman *el, size_t T,
 
     /* The core: h̄_t = [Wi | Wh] [x_t; h_{t−1}] + bh, h_t = f1(h̄_t) — Network
      * A's forward, its outputs y(t+1) being our h_t. */
-    CHECK(X(forward)(net, T, B, W, ldw, bh, x, ldx, h0, ldh0, ws->H, dh, algo,
-                     ws->core));
+    if (ws->core)
+        CHECK(X(forward)(net, T, B, W, ldw, bh, x, ldx, h0, ldh0, ws->H, dh,
+                         algo, ws->core));
+    else /* the gated core: W = [W_ih | W_hh], bh its input-side bias */
+        CHECK(X(gated_forward)(T, B, W, ldw, W + din, ldw, bh, NULL, x, ldx,
+                               h0, ldh0, NULL, 0, ws->H, dh, NULL, 0, algo,
+                               ws->gcore));
     XI(head_forward)(el, TB, Wo, ldwo, bo, ws->H, labels, L, ldl,
                      algo == BPTT_ALGO_NAIVE, ws->Y, E);
     if (h)
@@ -266,9 +292,9 @@ static bptt_status backward(const char *fn, const bptt_elman *el, size_t T,
 {
     const bptt_net *net = el->net;
     const size_t din = net->din, dh = net->dout, nout = el->nout, TB = T * B;
-    CHECK(XI(check_arg)(fn, "W", W, 1, dh, net->m, ldw));
+    CHECK(XI(check_arg)(fn, "W", W, 1, el->G * dh, net->m, ldw));
     CHECK(XI(check_arg)(fn, "Wo", Wo, 1, nout, dh, ldwo));
-    CHECK(XI(check_arg)(fn, "dW", dW, 1, dh, net->m, lddw));
+    CHECK(XI(check_arg)(fn, "dW", dW, 1, el->G * dh, net->m, lddw));
     CHECK(XI(check_arg)(fn, "dWo", dWo, 1, nout, dh, lddwo));
     CHECK(XI(check_arg)(fn, "dx", dx, 0, TB, din, lddx));
     CHECK(XI(check_arg)(fn, "dh0", dh0, 0, B, dh, lddh0));
@@ -306,8 +332,13 @@ static bptt_status backward(const char *fn, const bptt_elman *el, size_t T,
      * ∂E/∂h_t = Woᵀ(y_t − l_t) + Whᵀ ∂E/∂h̄_{t+1}, ∂E/∂h̄_t = ∂E/∂h_t ⊙ f1'(h̄_t)
      * and dW = [dWi | dWh], dbh, dx, dh0 (docs/derivation.md §9,
      * eqs. (B6)-(B8)). */
-    return X(backward)(net, T, B, W, ldw, ws->dH, dh, beta, dW, lddw, dbh, dx,
-                       lddx, dh0, lddh0, algo, ws->core);
+    if (ws->core)
+        return X(backward)(net, T, B, W, ldw, ws->dH, dh, beta, dW, lddw, dbh,
+                           dx, lddx, dh0, lddh0, algo, ws->core);
+    /* The gated core (docs/gated.md): dW = [dW_ih | dW_hh], dbh = dbx. */
+    return X(gated_backward)(T, B, W, ldw, W + din, ldw, ws->dH, dh, NULL, 0,
+                             beta, dW, lddw, dW + din, lddw, dbh, NULL, dx,
+                             lddx, dh0, lddh0, NULL, 0, algo, ws->gcore);
 }
 
 bptt_status X(elman_backward)(const bptt_elman *el, size_t T, size_t B,

@@ -8,10 +8,12 @@
 #ifndef BPTT_ELMAN_IMPL_H
 #define BPTT_ELMAN_IMPL_H
 
+#include "cells/gated/gated.h"
 #include "cells/vanilla/core.h"
 
 /* One block: header, then Y, dYbar, H, dH (each 64-byte aligned, rows of
- * T*B), then the core's Network A workspace placed by workspace_init.
+ * T*B), then the core's workspace placed by its init: Network A's
+ * (core) or, for a gated cell, the LSTM's or GRU's (gcore).
  * Row k = t*B + b of Y is y_t (ld nout), of dYbar ∂E/∂ȳ_t (ld nout), of H
  * h_t (ld dh), of dH the core's dL/dh_t (ld dh). */
 struct X(elman_workspace) {
@@ -19,7 +21,8 @@ struct X(elman_workspace) {
     uint64_t gen;               /* el->gen when made (see Network A's) */
     size_t Tmax, Bmax;
     R *Y, *dYbar, *H, *dH;
-    X(workspace) *core;
+    X(workspace) *core;         /* vanilla cell; else NULL */
+    X(gated_workspace) *gcore;  /* gated cell; else NULL */
     size_t fwd_T, fwd_B;        /* shape of the kept forward; 0: none */
     const bptt_grad_hook *hook; /* set_grad_hook (also the core's); NULL */
     int owned;                  /* the library allocated the block */

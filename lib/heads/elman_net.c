@@ -6,10 +6,9 @@
 
 #include "internal.h"
 
-bptt_status bptt_elman_create(const bptt_net *net, size_t nout, bptt_head head,
-                              bptt_elman **el)
+static bptt_status create(const char *fn, bptt_cell cell, const bptt_net *net,
+                          size_t nout, bptt_head head, bptt_elman **el)
 {
-    static const char fn[] = "bptt_elman_create";
     if (!el)
         return bptt__fail(BPTT_ENULL, fn, "el is NULL");
     if (!net)
@@ -26,10 +25,34 @@ bptt_status bptt_elman_create(const bptt_net *net, size_t nout, bptt_head head,
     bptt_elman *e = malloc(sizeof *e);
     if (!e)
         return bptt__fail(BPTT_ENOMEM, fn, "allocating the descriptor");
-    *e = (bptt_elman){.net = net, .nout = nout, .head = head,
+    *e = (bptt_elman){.net = net, .nout = nout, .head = head, .cell = cell,
+                      .G = cell == BPTT_CELL_VANILLA ? 1
+                                                     : bptt_gated_gates(cell),
                       .gen = bptt__generation()};
     *el = e;
     return BPTT_OK;
+}
+
+bptt_status bptt_elman_create(const bptt_net *net, size_t nout, bptt_head head,
+                              bptt_elman **el)
+{
+    return create("bptt_elman_create", BPTT_CELL_VANILLA, net, nout, head, el);
+}
+
+bptt_status bptt_elman_create_cell(bptt_cell cell, const bptt_net *net,
+                                   size_t nout, bptt_head head,
+                                   bptt_elman **el)
+{
+    static const char fn[] = "bptt_elman_create_cell";
+    if ((unsigned)cell >= BPTT_NCELL)
+        return bptt__fail(BPTT_EINVAL, fn, "cell = %d is not a cell",
+                          (int)cell);
+    return create(fn, cell, net, nout, head, el);
+}
+
+bptt_cell bptt_elman_cell(const bptt_elman *el)
+{
+    return el ? el->cell : BPTT_NCELL;
 }
 
 void bptt_elman_free(bptt_elman *el)

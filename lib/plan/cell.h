@@ -46,5 +46,9 @@ struct X(plan) {
 
 /* The vanilla cell: Network A's core (cell_vanilla.c). */
 BPTT_HIDDEN extern const XI(cell) XI(cell_vanilla);
+/* The gated cells (cell_gated.c): net gives din and n (its dout); W is
+ * [W_ih | W_hh] as bptt/gated.h's W and U side by side. */
+BPTT_HIDDEN extern const XI(cell) XI(cell_lstm);
+BPTT_HIDDEN extern const XI(cell) XI(cell_gru);
 
 #endif /* BPTT_PLAN_CELL_H */

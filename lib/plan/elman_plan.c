@@ -40,12 +40,12 @@ bptt_status X(elman_plan_create)(const bptt_elman *el, size_t Tmax,
                           "overflows", Tmax, Bmax);
     /* The size table of bptt/elman.h's shapes. */
     const size_t din = el->net->din, dh = el->net->dout, m = el->net->m;
-    const size_t nout = el->nout;
+    const size_t nout = el->nout, Gdh = el->G * dh; /* rows of W */
     const bptt__ld_field f[] = {
-        FIELD(ldw, m, "din+dh", dh),       FIELD(ldwo, dh, "dh", nout),
+        FIELD(ldw, m, "din+dh", Gdh),      FIELD(ldwo, dh, "dh", nout),
         FIELD(ldx, din, "din", TB),        FIELD(ldh0, dh, "dh", Bmax),
         FIELD(ldl, nout, "nout", TB),      FIELD(ldh, dh, "dh", TB),
-        FIELD(ldy, nout, "nout", TB),      FIELD(lddw, m, "din+dh", dh),
+        FIELD(ldy, nout, "nout", TB),      FIELD(lddw, m, "din+dh", Gdh),
         FIELD(lddwo, dh, "dh", nout),      FIELD(lddx, din, "din", TB),
         FIELD(lddh0, dh, "dh", Bmax),
     };

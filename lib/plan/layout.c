@@ -9,7 +9,8 @@
 
 const char *bptt_cell_name(bptt_cell cell)
 {
-    static const char *const names[BPTT_NCELL] = {"vanilla"};
+    static const char *const names[BPTT_NCELL] = {"vanilla", "lstm",
+                                                     "gru"};
     return (unsigned)cell < BPTT_NCELL ? names[cell] : NULL;
 }
 

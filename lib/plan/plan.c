@@ -11,7 +11,8 @@
 #include "plan/cell.h"
 
 /* The cells a plan can run, by bptt_cell code. */
-static const XI(cell) *const cells[BPTT_NCELL] = {&XI(cell_vanilla)};
+static const XI(cell) *const cells[BPTT_NCELL] = {
+    &XI(cell_vanilla), &XI(cell_lstm), &XI(cell_gru)};
 
 /* Tmax·Bmax, the rows of the largest call, or BPTT_EOVERFLOW. */
 static bptt_status max_rows(const char *fn, size_t Tmax, size_t Bmax,
@@ -29,17 +30,19 @@ static bptt_status max_rows(const char *fn, size_t Tmax, size_t Bmax,
 /* Network A                                                                 */
 /* ------------------------------------------------------------------------ */
 
-bptt_status X(plan_create)(const bptt_net *net, size_t Tmax, size_t Bmax,
-                           const bptt_layout *layout, bptt_algo algo,
-                           X(plan) **plan)
+/* A plan of the cell kind for net (a valid code, checked by the caller). */
+static bptt_status create(const char *fn, bptt_cell kind, const bptt_net *net,
+                          size_t Tmax, size_t Bmax, const bptt_layout *layout,
+                          bptt_algo algo, X(plan) **plan)
 {
-    static const char fn[] = PREFIX "plan_create";
     if (!net)
         return bptt__fail(BPTT_ENULL, fn, "net is NULL");
     if (!plan)
         return bptt__fail(BPTT_ENULL, fn, "plan is NULL");
     CHECK(bptt__check_capacity(fn, Tmax, Bmax, (unsigned)algo, BPTT_NALGO));
-    const bptt_cell kind = BPTT_CELL_VANILLA; /* a bptt_net is one */
+    if (kind != BPTT_CELL_VANILLA && algo == BPTT_ALGO_GEMV_GER)
+        return bptt__fail(BPTT_EALGO, fn, "algo = gemv-ger: the %s cell runs "
+                          "naive or deferred", bptt_cell_name(kind));
     const XI(cell) *ops = cells[kind];
     size_t TB;
     CHECK(max_rows(fn, Tmax, Bmax, &TB));
@@ -59,6 +62,26 @@ bptt_status X(plan_create)(const bptt_net *net, size_t Tmax, size_t Bmax,
     }
     *plan = p;
     return BPTT_OK;
+}
+
+bptt_status X(plan_create)(const bptt_net *net, size_t Tmax, size_t Bmax,
+                           const bptt_layout *layout, bptt_algo algo,
+                           X(plan) **plan)
+{
+    return create(PREFIX "plan_create", BPTT_CELL_VANILLA, net, Tmax, Bmax,
+                  layout, algo, plan);
+}
+
+bptt_status X(plan_create_cell)(bptt_cell cell, const bptt_net *net,
+                                size_t Tmax, size_t Bmax,
+                                const bptt_layout *layout, bptt_algo algo,
+                                X(plan) **plan)
+{
+    static const char fn[] = PREFIX "plan_create_cell";
+    if ((unsigned)cell >= BPTT_NCELL)
+        return bptt__fail(BPTT_EINVAL, fn, "cell = %d is not a cell",
+                          (int)cell);
+    return create(fn, cell, net, Tmax, Bmax, layout, algo, plan);
 }
 
 void X(plan_destroy)(X(plan) *plan)
@@ -135,6 +158,11 @@ bptt_algo X(plan_algo)(const X(plan) *plan)
 X(workspace) *X(plan_workspace)(X(plan) *plan)
 {
     return plan && plan->cell == BPTT_CELL_VANILLA ? plan->ws : NULL;
+}
+
+X(gated_workspace) *X(plan_gated_workspace)(X(plan) *plan)
+{
+    return plan && plan->cell != BPTT_CELL_VANILLA ? plan->ws : NULL;
 }
 
 /* ------------------------------------------------------------------------ */
