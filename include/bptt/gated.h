@@ -69,7 +69,7 @@ BPTT_API size_t bptt_gated_gates(bptt_cell cell);
  * k bytes up to a multiple of 64, p = 128/r and kc = min(256, max(din,
  * G·n, R)):
  *
- *   bytes = 64 + up(header)
+ *   bytes = 256                             the header (the struct, alignment)
  *         + up(r·R·din)                     x(t), kept for dL/dW
  *         + up(r·(R+Bmax)·n)                h(0..T)
  *         + up(r·(R+Bmax)·n)  [LSTM only]   c(0..T)

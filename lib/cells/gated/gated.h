@@ -45,20 +45,12 @@ typedef struct X(gated_workspace) XI(gws);
 /* The logistic function and tanh in the working precision. */
 static inline R XI(sigm)(R a)
 {
-#ifdef BPTT_SINGLE
-    return 1.0f / (1.0f + expf(-a));
-#else
-    return 1.0 / (1.0 + exp(-a));
-#endif
+    return 1 / (1 + EXP(-a));
 }
 
 static inline R XI(tanh)(R a)
 {
-#ifdef BPTT_SINGLE
-    return tanhf(a);
-#else
-    return tanh(a);
-#endif
+    return TANH(a);
 }
 
 /* The gates' activations over k contiguous units (gates.c), vectorized

@@ -3,9 +3,11 @@
  * of a workspace's arrays in one block, owned by the library (alloc) or by
  * the caller (init); its threads and its non-finite switch.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "cells/gated/gated.h"
 
 #ifndef BPTT_SINGLE
@@ -18,15 +20,15 @@ size_t bptt_gated_gates(bptt_cell cell)
 /* The arrays of struct X(gated_workspace), in layout order. */
 enum { XS, H, C, Y, A, D, DN, GC, CC, P, GS, NARR };
 
-/* Bytes of the struct's slot: the struct rounded up to 64. */
-#define SLOT (((sizeof(struct X(gated_workspace))) + 63) & ~(size_t)63)
+static_assert(sizeof(struct X(gated_workspace)) <= BPTT_ARENA_SLOT,
+              "gated workspace header exceeds its slot");
 
-/* Offsets of the arrays from the end of the struct's slot, and the total
- * bytes (64 for aligning a caller's buffer included): the formula
- * documented at bptt_gated_workspace_size. */
+/* The arrays in one arena (arena.h): the formula documented at
+ * bptt_gated_workspace_size.  An array of no bytes (a cell's unused one)
+ * is placed as NULL. */
 static bptt_status layout(const char *fn, bptt_cell cell, size_t din,
-                          size_t n, size_t Tmax, size_t Bmax,
-                          size_t off[NARR + 1])
+                          size_t n, size_t Tmax, size_t Bmax, bptt__arena *a,
+                          size_t bytes[NARR])
 {
     const size_t G = bptt_gated_gates(cell);
     if (G == 0)
@@ -49,7 +51,6 @@ static bptt_status layout(const char *fn, bptt_cell cell, size_t din,
     const size_t wide = din > Gn ? din : Gn;
     size_t kc = wide > rows ? wide : rows;
     kc = kc < BPTT_GEMM_KC ? kc : BPTT_GEMM_KC;
-    size_t bytes[NARR];
     bytes[XS] = bptt__mul(bptt__mul(rows, din, &ok), r, &ok);
     bytes[H] = bptt__mul(bptt__mul(rows1, n, &ok), r, &ok);
     bytes[C] = lstm ? bytes[H] : 0;
@@ -65,14 +66,11 @@ static bptt_status layout(const char *fn, bptt_cell cell, size_t din,
         bptt__mul(kc, bptt__add(XI(rec_panels)(wide, nrmax) * nrmax, Gn, &ok),
                   &ok),
         r, &ok);
-    off[0] = 0;
-    for (int k = 0; k < NARR; k++)
-        off[k + 1] = bptt__add(off[k], bptt__up64(bytes[k], &ok), &ok);
+    bptt__arena_layout(a, NARR, bytes, &ok);
     /* The whole-sequence GEMMs take T·B·G·n and G·n·max(din, n) as the
      * BLAS's int dimensions and products. */
     const size_t cells = bptt__mul(rows, Gn, &ok);
     const size_t weights = bptt__mul(Gn, wide, &ok);
-    (void)bptt__add(off[NARR], 64 + SLOT, &ok);
     if (!ok || cells > BPTT_INT_MAX || weights > BPTT_INT_MAX)
         return bptt__fail(BPTT_EOVERFLOW, fn,
                           "a workspace for din = %zu, n = %zu, Tmax = %zu, "
@@ -84,22 +82,20 @@ bptt_status X(gated_workspace_size)(bptt_cell cell, size_t din, size_t n,
                                     size_t Tmax, size_t Bmax, size_t *bytes)
 {
     static const char fn[] = PREFIX "gated_workspace_size";
-    size_t off[NARR + 1];
+    bptt__arena a;
+    size_t len[NARR];
     if (!bytes)
         return bptt__fail(BPTT_ENULL, fn, "bytes is NULL");
-    CHECK(layout(fn, cell, din, n, Tmax, Bmax, off));
-    *bytes = 64 + SLOT + off[NARR];
+    CHECK(layout(fn, cell, din, n, Tmax, Bmax, &a, len));
+    *bytes = a.total;
     return BPTT_OK;
 }
 
 static XI(gws) *place(bptt_cell cell, size_t din, size_t n, size_t Tmax,
-                      size_t Bmax, const size_t off[NARR + 1], void *buf,
-                      int owned)
+                      size_t Bmax, const bptt__arena *a,
+                      const size_t len[NARR], unsigned char *base, int owned)
 {
-    unsigned char *base =
-        (unsigned char *)(((uintptr_t)buf + 63) & ~(uintptr_t)63);
     XI(gws) *ws = (XI(gws) *)base;
-    unsigned char *arrays = base + SLOT;
     memset(ws, 0, sizeof *ws);
     ws->cell = cell;
     ws->din = din;
@@ -110,7 +106,7 @@ static XI(gws) *place(bptt_cell cell, size_t din, size_t n, size_t Tmax,
     R **arr[NARR] = {&ws->Xs, &ws->H, &ws->C, &ws->Y, &ws->A, &ws->D,
                      &ws->DN, &ws->Gc, &ws->Cc, &ws->P, &ws->Gs};
     for (int k = 0; k < NARR; k++)
-        *arr[k] = off[k + 1] > off[k] ? (R *)(arrays + off[k]) : NULL;
+        *arr[k] = len[k] ? bptt__arena_at(base, a, (size_t)k) : NULL;
     ws->owned = owned;
     return ws;
 }
@@ -119,15 +115,14 @@ bptt_status X(gated_workspace_alloc)(bptt_cell cell, size_t din, size_t n,
                                      size_t Tmax, size_t Bmax, XI(gws) **ws)
 {
     static const char fn[] = PREFIX "gated_workspace_alloc";
-    size_t off[NARR + 1];
+    bptt__arena a;
+    size_t len[NARR];
+    unsigned char *base;
     if (!ws)
         return bptt__fail(BPTT_ENULL, fn, "ws is NULL");
-    CHECK(layout(fn, cell, din, n, Tmax, Bmax, off));
-    const size_t total = SLOT + off[NARR]; /* a multiple of 64 */
-    void *buf = aligned_alloc(64, total);
-    if (!buf)
-        return bptt__fail(BPTT_ENOMEM, fn, "allocating %zu bytes", total);
-    *ws = place(cell, din, n, Tmax, Bmax, off, buf, 1);
+    CHECK(layout(fn, cell, din, n, Tmax, Bmax, &a, len));
+    CHECK(bptt__arena_alloc(fn, &a, &base));
+    *ws = place(cell, din, n, Tmax, Bmax, &a, len, base, 1);
     return BPTT_OK;
 }
 
@@ -136,17 +131,16 @@ bptt_status X(gated_workspace_init)(bptt_cell cell, size_t din, size_t n,
                                     size_t bytes, XI(gws) **ws)
 {
     static const char fn[] = PREFIX "gated_workspace_init";
-    size_t off[NARR + 1];
+    bptt__arena a;
+    size_t len[NARR];
+    unsigned char *base;
     if (!ws)
         return bptt__fail(BPTT_ENULL, fn, "ws is NULL");
     if (!buf)
         return bptt__fail(BPTT_ENULL, fn, "buf is NULL");
-    CHECK(layout(fn, cell, din, n, Tmax, Bmax, off));
-    const size_t total = 64 + SLOT + off[NARR];
-    if (bytes < total)
-        return bptt__fail(BPTT_EBUFFER, fn, "bytes (%zu) < required (%zu)",
-                          bytes, total);
-    *ws = place(cell, din, n, Tmax, Bmax, off, buf, 0);
+    CHECK(layout(fn, cell, din, n, Tmax, Bmax, &a, len));
+    CHECK(bptt__arena_init(fn, &a, buf, bytes, &base));
+    *ws = place(cell, din, n, Tmax, Bmax, &a, len, base, 0);
     return BPTT_OK;
 }
 
