@@ -753,6 +753,50 @@ START_TEST(null_arguments)
 }
 END_TEST
 
+/* bptt_plan_set_threads, every cell: a plan on 2 threads gives bitwise
+ * what it gives on 1 (the shape, B·n² = 300², is above the size at which
+ * the loops are shared); NULL and a bad count are refused. */
+START_TEST(plan_threads_bitwise)
+{
+    const bptt_cell cells[] = {BPTT_CELL_VANILLA, BPTT_CELL_LSTM, BPTT_CELL_GRU};
+    const bptt_cell cell = cells[_i];
+    const size_t din = 5, n = 300, T = 4, B = 1;
+    const size_t G = cell == BPTT_CELL_VANILLA ? 1 : bptt_gated_gates(cell);
+    const size_t m = din + n, rows = G * n;
+    bptt_net *net;
+    ck_assert_int_eq(bptt_net_create_uniform(din, n, BPTT_ACT_TANH, NULL, &net),
+                     BPTT_OK);
+    tu_rng r = {41 + (unsigned long long)_i};
+    double *W = tu_random(rows * m, 0.05, &r), *x = tu_random(T * B * din, 1, &r);
+    double *dy = tu_random(T * B * n, 1, &r);
+    double *y[2], *dW[2];
+    ck_assert_int_eq(bptt_plan_set_threads(NULL, 2), BPTT_ENULL);
+    for (int k = 0; k < 2; k++) {
+        bptt_plan *plan;
+        ck_assert_int_eq(bptt_plan_create_cell(cell, net, T, B, NULL,
+                                               BPTT_ALGO_DEFERRED, &plan),
+                         BPTT_OK);
+        ck_assert_int_eq(bptt_plan_set_threads(plan, 0), BPTT_EINVAL);
+        ck_assert_int_eq(bptt_plan_set_threads(plan, k + 1), BPTT_OK);
+        y[k] = calloc(T * B * n, sizeof(double));
+        dW[k] = calloc(rows * m, sizeof(double));
+        const bptt_params prm = {W, NULL};
+        const bptt_grads g = {dW[k], NULL, NULL, NULL};
+        ck_assert_int_eq(bptt_plan_forward(plan, T, B, &prm, x, NULL, y[k]),
+                         BPTT_OK);
+        ck_assert_int_eq(bptt_plan_backward(plan, T, B, &prm, dy, 0.0, &g),
+                         BPTT_OK);
+        bptt_plan_destroy(plan);
+    }
+    ck_assert(memcmp(y[0], y[1], T * B * n * sizeof(double)) == 0);
+    ck_assert(memcmp(dW[0], dW[1], rows * m * sizeof(double)) == 0);
+    for (int k = 0; k < 2; k++)
+        free(y[k]), free(dW[k]);
+    free(W), free(x), free(dy);
+    bptt_net_free(net);
+}
+END_TEST
+
 static Suite *plan_suite(void)
 {
     Suite *s = suite_create("plan");
@@ -763,6 +807,7 @@ static Suite *plan_suite(void)
     tcase_add_test(tc, elman_plan_equals_expert_float);
     tcase_add_loop_test(tc, rtrl_plan_equals_expert, 0, 2);
     tcase_add_test(tc, rtrl_plan_equals_expert_float);
+    tcase_add_loop_test(tc, plan_threads_bitwise, 0, 3);
     suite_add_tcase(s, tc);
     TCase *trap = tcase_create("trap");
     tcase_add_test(trap, layout_refused_by_name);

@@ -246,6 +246,13 @@ BPTT_API bptt_algo bptt_plan_algo(const bptt_plan *plan);
  * cell (its workspace: bptt_plan_gated_workspace, bptt/gated.h). */
 BPTT_API bptt_workspace *bptt_plan_workspace(bptt_plan *plan);
 
+/* Run the plan's calls on nthreads threads of its workspace's own, of
+ * whichever cell: bptt_workspace_set_threads (or
+ * bptt_gated_workspace_set_threads) on the plan's workspace, with their
+ * range, guarantees (bitwise the same results for every count) and
+ * errors; BPTT_ENULL for a NULL plan. */
+BPTT_API bptt_status bptt_plan_set_threads(bptt_plan *plan, int nthreads);
+
 /* ------------------------------------------------------------------------ */
 /* Network B                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -397,6 +404,7 @@ BPTT_API size_t bpttf_plan_tmax(const bpttf_plan *plan);
 BPTT_API size_t bpttf_plan_bmax(const bpttf_plan *plan);
 BPTT_API bptt_algo bpttf_plan_algo(const bpttf_plan *plan);
 BPTT_API bpttf_workspace *bpttf_plan_workspace(bpttf_plan *plan);
+BPTT_API bptt_status bpttf_plan_set_threads(bpttf_plan *plan, int nthreads);
 
 BPTT_API bptt_status bpttf_elman_plan_create(const bptt_elman *el,
                                              size_t Tmax, size_t Bmax,

@@ -165,6 +165,16 @@ X(gated_workspace) *X(plan_gated_workspace)(X(plan) *plan)
     return plan && plan->cell != BPTT_CELL_VANILLA ? plan->ws : NULL;
 }
 
+bptt_status X(plan_set_threads)(X(plan) *plan, int nthreads)
+{
+    if (!plan)
+        return bptt__fail(BPTT_ENULL, PREFIX "plan_set_threads",
+                          "plan is NULL");
+    return plan->cell == BPTT_CELL_VANILLA
+               ? X(workspace_set_threads)(plan->ws, nthreads)
+               : X(gated_workspace_set_threads)(plan->ws, nthreads);
+}
+
 /* ------------------------------------------------------------------------ */
 /* RTRL                                                                      */
 /* ------------------------------------------------------------------------ */
