@@ -34,6 +34,10 @@ const char *bptt_strerror(bptt_status status)
         [BPTT_ENONFINITE] = "a value is NaN or infinite",
         [BPTT_ELAPACK] = "a LAPACK routine failed",
         [BPTT_ETHREAD] = "a thread could not be started",
+        [BPTT_EIO] = "the file system refused a read or write",
+        [BPTT_EFORMAT] = "not a bptt checkpoint, or of the other byte order",
+        [BPTT_EVERSION] = "a checkpoint of another format version",
+        [BPTT_ECORRUPT] = "a checkpoint is truncated or fails its CRC-32C",
     };
     if ((unsigned)status >= BPTT_NSTATUS)
         return "unknown status";

@@ -46,6 +46,10 @@ typedef enum bptt_status {
     BPTT_ENONFINITE,  /* a value is NaN or infinite */
     BPTT_ELAPACK,     /* a LAPACK routine failed (its info is in the detail) */
     BPTT_ETHREAD,     /* the system refused to start a thread */
+    BPTT_EIO,         /* the file system refused a read or write */
+    BPTT_EFORMAT,     /* not a bptt checkpoint, or of the other byte order */
+    BPTT_EVERSION,    /* a checkpoint of another format version */
+    BPTT_ECORRUPT,    /* a checkpoint truncated or failing its CRC-32C */
     BPTT_NSTATUS      /* number of codes; not a status */
 } bptt_status;
 
