@@ -326,6 +326,9 @@ void op_clip(bytes *r);
 void op_plan(bytes *r);
 void op_plan_elman(bytes *r);
 void op_plan_rtrl(bytes *r);
+/* ops_trainkit.c */
+void op_optim(bytes *r);
+void op_checkpoint(bytes *r);
 /* fuzz_main.c */
 void op_misc(bytes *r);
 

@@ -910,6 +910,8 @@ static const op ops[] = {
     {"plan", op_plan},
     {"plan_elman", op_plan_elman},
     {"plan_rtrl", op_plan_rtrl},
+    {"optim", op_optim},
+    {"checkpoint", op_checkpoint},
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 

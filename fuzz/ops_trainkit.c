@@ -1,0 +1,212 @@
+/*
+ * ops_trainkit.c — the fuzz ops of the training kit (bptt/train.h): the
+ * optimizers, the parameter layouts and checkpoints (fuzz/README.md).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <unistd.h>
+
+#include "fuzz.h"
+
+/* A value for an optimizer's hyper-parameter or rate: mostly in range,
+ * sometimes at or past its edges. */
+static double pick_hyper(bytes *r, double lo, double hi)
+{
+    static const double odd[] = {-1, 1, NAN, INFINITY, -0.0, 1e300, 0.999999,
+                                 1e-300};
+    const unsigned v = u8(r);
+    if (v >= 232)
+        return odd[v % 8];
+    return lo + (hi - lo) * (v % 232) / 232.0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* op: optimizers                                                            */
+/* ------------------------------------------------------------------------ */
+
+void op_optim(bytes *r)
+{
+    const int fl = u8(r) & 1;
+    const size_t elem = fl ? sizeof(float) : sizeof(double);
+    bptt_optim_config c;
+    bptt_optim_defaults((bptt_optim_kind)(u8(r) % BPTT_NOPTIM), &c);
+    const unsigned mode = u8(r);
+    if (mode & 1)
+        c.momentum = pick_hyper(r, 0, 1);
+    if (mode & 2)
+        c.nesterov = 1;
+    if (mode & 4)
+        c.beta1 = pick_hyper(r, 0, 1);
+    if (mode & 8)
+        c.beta2 = pick_hyper(r, 0, 1);
+    if (mode & 16)
+        c.eps = pick_hyper(r, 0, 1e-3);
+    if (mode & 32)
+        c.weight_decay = pick_hyper(r, 0, 0.1);
+    if (mode & 64)
+        c.kind = (bptt_optim_kind)(BPTT_NOPTIM + (u8(r) & 3));
+    const size_t n = u8(r) % 9;
+    /* the harness's rule for a valid configuration */
+    int valid = n > 0 && (unsigned)c.kind < BPTT_NOPTIM &&
+                c.weight_decay >= 0 && isfinite(c.weight_decay);
+    if (c.kind == BPTT_OPTIM_SGD)
+        valid &= c.momentum >= 0 && c.momentum < 1 &&
+                 !(c.nesterov && c.momentum == 0);
+    else
+        valid &= c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1 &&
+                 c.eps > 0 && isfinite(c.eps);
+    bptt_optim *o = (bptt_optim *)&c; /* a sentinel: must stay as it is */
+    mark_detail();
+    bptt_status st = bptt_optim_create(&c, n, &o);
+    if (!valid) {
+        REQUIRE(st == (n == 0 ? BPTT_ESIZE : BPTT_EINVAL) &&
+                    o == (bptt_optim *)&c,
+                "optim_create: invalid config accepted or *opt written (%d)",
+                (int)st);
+        return;
+    }
+    REQUIRE(st == BPTT_OK, "optim_create: %s", bptt_error_detail());
+    size_t bytes = 0;
+    st = fl ? bpttf_optim_state_size(o, &bytes)
+            : bptt_optim_state_size(o, &bytes);
+    const size_t k = c.kind == BPTT_OPTIM_SGD ? c.momentum > 0 : 2;
+    REQUIRE(st == BPTT_OK && bytes == 64 + k * n * elem,
+            "optim_state_size: %zu", bytes);
+    arena a = {0};
+    unsigned char *state = arena_new(&a, bytes);
+    void *p = arena_new(&a, n * elem), *g = arena_new(&a, n * elem);
+    /* one byte short is refused */
+    arena_snapshot(&a);
+    mark_detail();
+    st = fl ? bpttf_optim_state_init(o, state, bytes - 1)
+            : bptt_optim_state_init(o, state, bytes - 1);
+    require_rejected(st, BIT(BPTT_EBUFFER),
+                     fl ? "bpttf_optim_state_init" : "bptt_optim_state_init",
+                     &a);
+    st = fl ? bpttf_optim_state_init(o, state, bytes)
+            : bptt_optim_state_init(o, state, bytes);
+    REQUIRE(st == BPTT_OK, "optim_state_init");
+    const int steps = 1 + u8(r) % 4;
+    for (int s = 0; s < steps; s++) {
+        int finite = 1;
+        for (size_t i = 0; i < n; i++) {
+            const unsigned v = u8(r);
+            const double x = v >= 240 ? (v & 1 ? NAN : -INFINITY)
+                                      : ((double)v - 120) / 60;
+            finite &= isfinite(x);
+            if (fl)
+                ((float *)g)[i] = (float)x, ((float *)p)[i] = (float)(x / 3);
+            else
+                ((double *)g)[i] = x, ((double *)p)[i] = x / 3;
+        }
+        const double lr = pick_hyper(r, 0, 0.5);
+        const int lr_ok = isfinite(lr) && lr >= 0;
+        const unsigned long long before = bptt_optim_state_steps(state);
+        arena_snapshot(&a);
+        mark_detail();
+        st = fl ? bpttf_optim_step(o, lr, p, g, state)
+                : bptt_optim_step(o, lr, p, g, state);
+        const char *fn = fl ? "bpttf_optim_step" : "bptt_optim_step";
+        if (!lr_ok || !finite) {
+            require_rejected(st, BIT(BPTT_EINVAL) | BIT(BPTT_ENONFINITE), fn,
+                             &a);
+            continue;
+        }
+        REQUIRE(st == BPTT_OK, "%s: %s", fn, bptt_error_detail());
+        REQUIRE(bptt_optim_state_steps(state) == before + 1, "%s: steps", fn);
+        REQUIRE(arena_changed(&a, p, state) < 0, "%s wrote g", fn);
+    }
+    /* a state of the other precision is another optimizer's */
+    arena_snapshot(&a);
+    mark_detail();
+    st = fl ? bptt_optim_step(o, 0.1, p, g, state)
+            : bpttf_optim_step(o, 0.1, p, g, state);
+    require_rejected(st, BIT(BPTT_EMISMATCH),
+                     fl ? "bptt_optim_step" : "bpttf_optim_step", &a);
+    bptt_optim_free(o);
+    arena_free(&a);
+}
+
+/* ------------------------------------------------------------------------ */
+/* op: checkpoints                                                           */
+/* ------------------------------------------------------------------------ */
+
+/* Save a small model, then parse its image whole, truncated or with one
+ * byte changed: whole it loads bitwise; changed it is refused with nothing
+ * written (CRC-32C detects every single-byte error).  */
+void op_checkpoint(bytes *r)
+{
+    const int fl = u8(r) & 1, B = u8(r) & 1, with_state = u8(r) & 1;
+    const size_t elem = fl ? sizeof(float) : sizeof(double);
+    const size_t din = 1 + u8(r) % 3, dh = 1 + u8(r) % 3, nout = 1 + u8(r) % 3;
+    bptt_net *net;
+    REQUIRE(bptt_net_create_uniform(din, dh, (bptt_activation)(u8(r) % 5),
+                                    NULL, &net) == BPTT_OK, "net");
+    bptt_elman *el = NULL;
+    if (B)
+        REQUIRE(bptt_elman_create(net, nout, (bptt_head)(u8(r) & 1), &el) ==
+                    BPTT_OK, "elman");
+    bptt_param_layout lay;
+    REQUIRE((B ? bptt_elman_param_layout(el, &lay)
+               : bptt_net_param_layout(net, &lay)) == BPTT_OK, "layout");
+    arena a = {0};
+    unsigned char *p = arena_new(&a, lay.count * elem);
+    for (size_t i = 0; i < lay.count * elem; i++)
+        p[i] = (unsigned char)u8(r);
+    bptt_optim_config c;
+    bptt_optim_defaults((bptt_optim_kind)(u8(r) % BPTT_NOPTIM), &c);
+    bptt_optim *o;
+    REQUIRE(bptt_optim_create(&c, lay.count, &o) == BPTT_OK, "optim");
+    size_t sb;
+    (fl ? bpttf_optim_state_size : bptt_optim_state_size)(o, &sb);
+    unsigned char *state = arena_new(&a, sb);
+    (fl ? bpttf_optim_state_init : bptt_optim_state_init)(o, state, sb);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/bptt-fuzz-%ld.ckpt", (long)getpid());
+    const bptt_net *an = B ? NULL : net;
+    bptt_status st =
+        fl ? bpttf_checkpoint_save(path, an, el, (float *)p,
+                                   with_state ? state : NULL, sb)
+           : bptt_checkpoint_save(path, an, el, (double *)p,
+                                  with_state ? state : NULL, sb);
+    REQUIRE(st == BPTT_OK, "checkpoint_save: %s", bptt_error_detail());
+    FILE *f = fopen(path, "rb");
+    REQUIRE(f, "open %s", path);
+    unsigned char img[4096];
+    const size_t n = fread(img, 1, sizeof img, f);
+    fclose(f);
+    unlink(path);
+    unsigned char *q = arena_new(&a, lay.count * elem);
+    unsigned char *s2 = arena_new(&a, sb);
+    (fl ? bpttf_optim_state_init : bptt_optim_state_init)(o, s2, sb);
+    int *has = arena_new(&a, sizeof *has);
+    const unsigned how = u8(r) % 3;
+    const size_t at = ((size_t)u8(r) << 8 | u8(r)) % n;
+    const unsigned char flip = (unsigned char)(1 + u8(r) % 255);
+    size_t len = n;
+    if (how == 1)
+        len = at;
+    else if (how == 2)
+        img[at] ^= flip;
+    arena_snapshot(&a);
+    mark_detail();
+    st = fl ? bpttf_checkpoint_parse(img, len, an, el, (float *)q, s2, sb, has)
+            : bptt_checkpoint_parse(img, len, an, el, (double *)q, s2, sb, has);
+    const char *fn = fl ? "bpttf_checkpoint_parse" : "bptt_checkpoint_parse";
+    if (how == 0) {
+        REQUIRE(st == BPTT_OK, "%s: intact image refused: %s", fn,
+                bptt_error_detail());
+        REQUIRE(memcmp(p, q, lay.count * elem) == 0, "%s: params differ", fn);
+        REQUIRE(*has == with_state &&
+                    (!with_state || memcmp(state, s2, sb) == 0),
+                "%s: state differs", fn);
+    } else {
+        require_rejected(st, BIT(BPTT_ECORRUPT) | BIT(BPTT_EFORMAT) |
+                                 BIT(BPTT_EVERSION) | BIT(BPTT_EMISMATCH),
+                         fn, &a);
+    }
+    bptt_optim_free(o);
+    arena_free(&a);
+    bptt_elman_free(el);
+    bptt_net_free(net);
+}
