@@ -189,6 +189,7 @@ bptt_status X(elman_forward)(const bptt_elman *el, size_t T, size_t B,
 
     /* The core: h̄_t = [Wi | Wh] [x_t; h_{t−1}] + bh, h_t = f1(h̄_t) — Network
      * A's forward, its outputs y(t+1) being our h_t. */
+    CHECK(XI(elman_finite_inputs)(fn, ws, NULL, 0, Wo, ldwo, bo));
     CHECK(X(forward)(net, T, B, W, ldw, bh, x, ldx, h0, ldh0, ws->H, dh, algo,
                      ws->core));
     XI(head_forward)(el, TB, Wo, ldwo, bo, ws->H, labels, L, ldl,
@@ -199,7 +200,7 @@ bptt_status X(elman_forward)(const bptt_elman *el, size_t T, size_t B,
         copy_rows(TB, nout, ws->Y, y, ldy);
     ws->fwd_T = T;
     ws->fwd_B = B;
-    return BPTT_OK;
+    return XI(elman_finite_results)(fn, ws, TB, E, NULL, 0, NULL);
 }
 
 bptt_status X(elman_backward)(const bptt_elman *el, size_t T, size_t B,
@@ -232,6 +233,8 @@ bptt_status X(elman_backward)(const bptt_elman *el, size_t T, size_t B,
     if (!isfinite(beta))
         return bptt__fail(BPTT_EINVAL, fn, "beta is not finite");
 
+    CHECK(XI(elman_finite_inputs)(fn, ws, W, ldw, Wo, ldwo, NULL));
+
     /* The head: ∂E/∂ȳ, dWo, dbo, and dL/dh_t = Woᵀ ∂E/∂ȳ_t in ws->dH. */
     XI(scale)(nout, dh, beta, dWo, lddwo);
     if (dbo)
@@ -243,6 +246,7 @@ bptt_status X(elman_backward)(const bptt_elman *el, size_t T, size_t B,
      * ∂E/∂h_t = Woᵀ(y_t − l_t) + Whᵀ ∂E/∂h̄_{t+1}, ∂E/∂h̄_t = ∂E/∂h_t ⊙ f1'(h̄_t)
      * and dW = [dWi | dWh], dbh, dx, dh0 (docs/derivation.md §9,
      * eqs. (B6)-(B8)). */
-    return X(backward)(net, T, B, W, ldw, ws->dH, dh, beta, dW, lddw, dbh, dx,
-                       lddx, dh0, lddh0, algo, ws->core);
+    CHECK(X(backward)(net, T, B, W, ldw, ws->dH, dh, beta, dW, lddw, dbh, dx,
+                      lddx, dh0, lddh0, algo, ws->core));
+    return XI(elman_finite_results)(fn, ws, TB, NULL, dWo, lddwo, dbo);
 }
