@@ -11,6 +11,8 @@
 #ifndef BPTT_TRAIN_H
 #define BPTT_TRAIN_H
 
+#include <stdint.h>
+
 #include "bptt/common.h"
 #include "bptt/elman.h"
 
@@ -254,6 +256,27 @@ BPTT_API bptt_status bpttf_checkpoint_parse(const void *image, size_t bytes,
  * bytes.  data may be NULL when n is 0. */
 BPTT_API unsigned long bptt_crc32c(unsigned long crc, const void *data,
                                    size_t n);
+
+/* ------------------------------------------------------------------------ */
+/* Token inputs                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* The one-hot rows of n token ids for the x of Network A or B (din =
+ * vocab): row k of x (ld ldx >= vocab) becomes e_{tokens[k]}, the padding
+ * past vocab untouched.  For T steps of B sequences, n = T·B and
+ * tokens[t·B + b] is step t of sequence b.  Every id is checked before any
+ * row is written.
+ *
+ * Errors: BPTT_ENULL (tokens or x NULL), BPTT_ESIZE (n or vocab 0),
+ * BPTT_ELD (ldx < vocab), BPTT_EOVERFLOW (the extent of x), BPTT_EINVAL
+ * (an id outside [0, vocab): the detail names its position k and value).
+ * On error nothing is written. */
+BPTT_API bptt_status bptt_tokens_onehot(size_t n, size_t vocab,
+                                        const int32_t *tokens, double *x,
+                                        size_t ldx);
+BPTT_API bptt_status bpttf_tokens_onehot(size_t n, size_t vocab,
+                                         const int32_t *tokens, float *x,
+                                         size_t ldx);
 
 /* ------------------------------------------------------------------------ */
 /* Gradient check (double only: central differences need its digits)        */
