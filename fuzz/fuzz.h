@@ -329,6 +329,8 @@ void op_plan_rtrl(bytes *r);
 /* ops_trainkit.c */
 void op_optim(bytes *r);
 void op_checkpoint(bytes *r);
+void op_tokens(bytes *r);
+void op_gradcheck(bytes *r);
 /* fuzz_main.c */
 void op_misc(bytes *r);
 

@@ -912,6 +912,8 @@ static const op ops[] = {
     {"plan_rtrl", op_plan_rtrl},
     {"optim", op_optim},
     {"checkpoint", op_checkpoint},
+    {"tokens", op_tokens},
+    {"gradcheck", op_gradcheck},
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 

@@ -210,3 +210,154 @@ void op_checkpoint(bytes *r)
     bptt_elman_free(el);
     bptt_net_free(net);
 }
+
+/* ------------------------------------------------------------------------ */
+/* op: token ids to one-hot rows                                             */
+/* ------------------------------------------------------------------------ */
+
+void op_tokens(bytes *r)
+{
+    const int fl = u8(r) & 1;
+    const size_t elem = fl ? sizeof(float) : sizeof(double);
+    const size_t n = u8(r) % 7, vocab = u8(r) % 6;
+    const unsigned ldsel = u8(r);
+    /* vocab, one or two more, one less (for vocab 0: SIZE_MAX), or huge */
+    const size_t ld = ldsel >= 250 ? SIZE_MAX / 2
+                                   : vocab + ldsel % 3 - (ldsel % 5 == 4);
+    const unsigned nulls = u8(r);
+    arena a = {0};
+    int32_t *tok = arena_new(&a, (n ? n : 1) * sizeof *tok);
+    int bad_id = 0;
+    for (size_t k = 0; k < n; k++) {
+        const unsigned v = u8(r);
+        tok[k] = v >= 250 ? (v & 1 ? INT32_MIN : INT32_MAX)
+                          : (int32_t)(v % 8) - 1;
+        bad_id |= tok[k] < 0 || (size_t)tok[k] >= vocab;
+    }
+    const int small = ld <= 8 && n > 0;
+    void *x = arena_new(&a, small ? ((n - 1) * ld + (vocab ? vocab : 1)) * elem
+                                  : elem);
+    const int32_t *ct = nulls & 1 ? NULL : tok;
+    void *cx = nulls & 2 ? NULL : x;
+    unsigned faults = 0;
+    if (!ct)
+        faults |= BIT(BPTT_ENULL);
+    if (!n || !vocab)
+        faults |= BIT(BPTT_ESIZE);
+    else {
+        if (!cx)
+            faults |= BIT(BPTT_ENULL);
+        if (ld < vocab)
+            faults |= BIT(BPTT_ELD);
+        if (!small)
+            faults |= BIT(BPTT_EOVERFLOW) | BIT(BPTT_ELD);
+        if (bad_id)
+            faults |= BIT(BPTT_EINVAL);
+    }
+    if (!small && !faults)
+        faults = BIT(BPTT_EOVERFLOW);
+    arena_snapshot(&a);
+    mark_detail();
+    bptt_status st = fl ? bpttf_tokens_onehot(n, vocab, ct, cx, ld)
+                        : bptt_tokens_onehot(n, vocab, ct, cx, ld);
+    const char *fn = fl ? "bpttf_tokens_onehot" : "bptt_tokens_onehot";
+    if (faults) {
+        require_rejected(st, faults, fn, &a);
+    } else {
+        REQUIRE(st == BPTT_OK, "%s: %s", fn, bptt_error_detail());
+        const unsigned char *old = arena_snap_of(&a, x);
+        for (size_t k = 0; k < n; k++)
+            for (size_t j = 0; j < ld && (k + 1 < n || j < vocab); j++) {
+                const size_t i = k * ld + j;
+                const double v = fl ? ((float *)x)[i] : ((double *)x)[i];
+                if (j < vocab)
+                    REQUIRE(v == (j == (size_t)tok[k]), "%s: x[%zu]", fn, i);
+                else
+                    REQUIRE(memcmp((unsigned char *)x + i * elem,
+                                   old + i * elem, elem) == 0,
+                            "%s: padding x[%zu] written", fn, i);
+            }
+    }
+    arena_free(&a);
+}
+
+/* ------------------------------------------------------------------------ */
+/* op: parameter layouts and the gradient check                              */
+/* ------------------------------------------------------------------------ */
+
+void op_gradcheck(bytes *r)
+{
+    const int B_net = u8(r) & 1;
+    const size_t din = 1 + u8(r) % 2, dh = 1 + u8(r) % 3, nout = 1 + u8(r) % 2;
+    const size_t T = u8(r) % 3, B = 1 + u8(r) % 2;
+    const unsigned nulls = u8(r);
+    static const double hs[] = {0, 1e-5, 1e-4, -1, NAN, INFINITY, 1e-7, 0};
+    const double h = hs[u8(r) % 8];
+    bptt_net *net;
+    const bptt_activation act = (bptt_activation)(u8(r) % 5);
+    REQUIRE(bptt_net_create_uniform(din, dh, act, NULL, &net) == BPTT_OK,
+            "net");
+    bptt_elman *el = NULL;
+    const bptt_head head = (bptt_head)(u8(r) & 1);
+    if (B_net)
+        REQUIRE(bptt_elman_create(net, nout, head, &el) == BPTT_OK, "el");
+    bptt_param_layout lay;
+    REQUIRE((B_net ? bptt_elman_param_layout(el, &lay)
+                   : bptt_net_param_layout(net, &lay)) == BPTT_OK, "layout");
+    size_t sum = 0;
+    for (size_t v = 0; v < lay.nviews; v++) {
+        REQUIRE(lay.view[v].offset == sum &&
+                    lay.view[v].ld == lay.view[v].cols,
+                "layout: view %zu not packed", v);
+        sum += lay.view[v].rows * lay.view[v].cols;
+    }
+    REQUIRE(sum == lay.count, "layout: count");
+    arena a = {0};
+    const size_t TB = (T ? T : 1) * B;
+    double *p = arena_new(&a, lay.count * sizeof *p);
+    double *x = arena_new(&a, TB * din * sizeof *x);
+    double *tg = arena_new(&a, TB * (B_net ? nout : dh) * sizeof *tg);
+    int *labels = arena_new(&a, TB * sizeof *labels);
+    bptt_gradcheck_result *res = arena_new(&a, sizeof *res);
+    for (size_t i = 0; i < lay.count; i++)
+        p[i] = ((double)u8(r) - 128) / 256;
+    for (size_t i = 0; i < TB * din; i++)
+        x[i] = ((double)u8(r) - 128) / 128;
+    for (size_t i = 0; i < TB * (B_net ? nout : dh); i++)
+        tg[i] = (double)(u8(r) % 4) / 4;
+    for (size_t i = 0; i < TB; i++)
+        labels[i] = (int)(u8(r) % (nout + 1)) - 1;
+    const int use_labels = B_net && head == BPTT_HEAD_SOFTMAX && (nulls & 8);
+    unsigned faults = 0;
+    if (nulls & 1 || nulls & 2 || (nulls & 4 && !use_labels) || nulls & 16)
+        faults |= BIT(BPTT_ENULL);
+    if (T == 0)
+        faults |= BIT(BPTT_ESIZE);
+    if (!(h >= 0) || !isfinite(h))
+        faults |= BIT(BPTT_EINVAL);
+    double *cp = nulls & 1 ? NULL : p, *cx = nulls & 2 ? NULL : x;
+    double *ct = nulls & 4 || use_labels ? NULL : tg;
+    bptt_gradcheck_result *cr = nulls & 16 ? NULL : res;
+    arena_snapshot(&a);
+    mark_detail();
+    bptt_status st =
+        B_net ? bptt_gradcheck_elman(el, T, B, cp, cx, NULL,
+                                     use_labels ? labels : NULL, ct, h, cr)
+              : bptt_gradcheck_net(net, T, B, cp, cx, NULL, ct, h, cr);
+    const char *fn = B_net ? "bptt_gradcheck_elman" : "bptt_gradcheck_net";
+    if (faults) {
+        require_rejected(st, faults, fn, &a);
+    } else {
+        /* an ignored label everywhere still gives a loss (0); a kink of a
+         * ReLU may give any error, but a finite one at a valid place */
+        REQUIRE(st == BPTT_OK, "%s: %s", fn, bptt_error_detail());
+        REQUIRE(isfinite(res->max_relerr) && res->max_relerr >= 0 &&
+                    res->index < lay.count && res->view,
+                "%s: result", fn);
+        REQUIRE(arena_changed(&a, res, NULL) < 0, "%s: params not restored",
+                fn);
+    }
+    arena_free(&a);
+    bptt_elman_free(el);
+    bptt_net_free(net);
+}
