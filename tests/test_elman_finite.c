@@ -146,7 +146,8 @@ START_TEST(flow_at_the_last_step)
         for (int j = 0; j < DH; j++) {
             double v = 0; /* (Woᵀ (y − l))_j */
             for (int k = 0; k < NOUT; k++)
-                v += p.Wo[k * DH + j] * (y[row * NOUT + k] - p.L[row * NOUT + k]);
+                v += p.Wo[k * DH + j] *
+                     (y[row * NOUT + k] - p.L[row * NOUT + k]);
             s += v * v;
         }
         ck_assert_double_le(fabs(g[row] - sqrt(s)), 1e-14 * sqrt(s));
