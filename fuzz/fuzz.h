@@ -331,6 +331,7 @@ void op_optim(bytes *r);
 void op_checkpoint(bytes *r);
 void op_tokens(bytes *r);
 void op_gradcheck(bytes *r);
+void op_elman_finite(bytes *r);
 /* fuzz_main.c */
 void op_misc(bytes *r);
 

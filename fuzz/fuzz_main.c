@@ -914,6 +914,7 @@ static const op ops[] = {
     {"checkpoint", op_checkpoint},
     {"tokens", op_tokens},
     {"gradcheck", op_gradcheck},
+    {"elman_finite", op_elman_finite},
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 

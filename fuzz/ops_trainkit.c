@@ -361,3 +361,109 @@ void op_gradcheck(bytes *r)
     bptt_elman_free(el);
     bptt_net_free(net);
 }
+
+/* ------------------------------------------------------------------------ */
+/* op: the Elman workspace's non-finite check and error flow                 */
+/* ------------------------------------------------------------------------ */
+
+/* A tiny Network B with the check on: a NaN or ±Inf in an input of
+ * forward (W, bh, Wo, bo, x, h0) or backward (W, Wo) is refused with
+ * nothing written; finite inputs are accepted, and the flow recorded at
+ * the last step is ‖Woᵀ(y − l)‖ (linear head) computed here. */
+void op_elman_finite(bytes *r)
+{
+    const size_t din = 1 + u8(r) % 2, dh = 1 + u8(r) % 3, nout = 1 + u8(r) % 2;
+    const size_t T = 1 + u8(r) % 3, B = 1 + u8(r) % 2, TB = T * B;
+    const unsigned poison = u8(r), at = u8(r);
+    bptt_net *net;
+    bptt_elman *el;
+    bptt_elman_workspace *ws;
+    REQUIRE(bptt_net_create_uniform(din, dh, BPTT_ACT_TANH, NULL, &net) ==
+                BPTT_OK, "net");
+    REQUIRE(bptt_elman_create(net, nout, BPTT_HEAD_LINEAR, &el) == BPTT_OK,
+            "el");
+    REQUIRE(bptt_elman_workspace_alloc(el, T, B, &ws) == BPTT_OK, "ws");
+    REQUIRE(bptt_elman_workspace_check_finite(ws, 1) == BPTT_OK, "check");
+    arena a = {0};
+    const size_t m = din + dh;
+    double *W = arena_new(&a, dh * m * sizeof *W);
+    double *bh = arena_new(&a, dh * sizeof *bh);
+    double *Wo = arena_new(&a, nout * dh * sizeof *Wo);
+    double *bo = arena_new(&a, nout * sizeof *bo);
+    double *x = arena_new(&a, TB * din * sizeof *x);
+    double *h0 = arena_new(&a, B * dh * sizeof *h0);
+    double *L = arena_new(&a, TB * nout * sizeof *L);
+    double *y = arena_new(&a, TB * nout * sizeof *y);
+    double *E = arena_new(&a, sizeof *E);
+    double *dW = arena_new(&a, dh * m * sizeof *dW);
+    double *dWo = arena_new(&a, nout * dh * sizeof *dWo);
+    double *gn = arena_new(&a, TB * sizeof *gn);
+    struct {
+        double *p;
+        size_t n;
+        int bwd; /* read by backward too */
+    } in[] = {{W, dh * m, 1}, {bh, dh, 0}, {Wo, nout * dh, 1},
+              {bo, nout, 0},  {x, TB * din, 0}, {h0, B * dh, 0}};
+    for (size_t k = 0; k < 6; k++)
+        for (size_t i = 0; i < in[k].n; i++)
+            in[k].p[i] = ((double)u8(r) - 128) / 256;
+    for (size_t i = 0; i < TB * nout; i++)
+        L[i] = ((double)u8(r) - 128) / 128;
+    static const double bad[] = {NAN, INFINITY, -INFINITY};
+    const int poisoned = poison >= 128;
+    const size_t which = poison % 6;
+    if (poisoned)
+        in[which].p[at % in[which].n] = bad[poison % 3];
+    REQUIRE(bptt_elman_workspace_record_flow(ws, gn, NULL) == BPTT_OK,
+            "record_flow");
+    arena_snapshot(&a);
+    mark_detail();
+    bptt_status st = bptt_elman_forward(el, T, B, W, m, bh, Wo, dh, bo, x, din,
+                                        h0, dh, NULL, L, nout, E, NULL, 0, y,
+                                        nout, BPTT_ALGO_AUTO, ws);
+    if (poisoned) {
+        /* the core's scans name bptt_forward */
+        REQUIRE(st == BPTT_ENONFINITE && arena_changed(&a, NULL, NULL) < 0,
+                "elman_forward with a non-finite input: %d, %s", (int)st,
+                bptt_error_detail());
+        if (!in[which].bwd)
+            goto done;
+        /* a clean forward, then backward with the poison */
+        const double keep = in[which].p[at % in[which].n];
+        in[which].p[at % in[which].n] = 0;
+        REQUIRE(bptt_elman_forward(el, T, B, W, m, bh, Wo, dh, bo, x, din, h0,
+                                   dh, NULL, L, nout, E, NULL, 0, y, nout,
+                                   BPTT_ALGO_AUTO, ws) == BPTT_OK,
+                "clean forward");
+        in[which].p[at % in[which].n] = keep;
+        arena_snapshot(&a);
+        mark_detail();
+        st = bptt_elman_backward(el, T, B, W, m, Wo, dh, NULL, L, nout, 0, dW,
+                                 m, NULL, dWo, dh, NULL, NULL, 0, NULL, 0,
+                                 BPTT_ALGO_AUTO, ws);
+        require_rejected(st, BIT(BPTT_ENONFINITE), "bptt_elman_backward", &a);
+        goto done;
+    }
+    REQUIRE(st == BPTT_OK, "elman_forward: %s", bptt_error_detail());
+    st = bptt_elman_backward(el, T, B, W, m, Wo, dh, NULL, L, nout, 0, dW, m,
+                             NULL, dWo, dh, NULL, NULL, 0, NULL, 0,
+                             BPTT_ALGO_AUTO, ws);
+    REQUIRE(st == BPTT_OK, "elman_backward: %s", bptt_error_detail());
+    for (size_t b = 0; b < B; b++) {
+        const size_t row = (T - 1) * B + b;
+        double s = 0;
+        for (size_t j = 0; j < dh; j++) {
+            double v = 0;
+            for (size_t k = 0; k < nout; k++)
+                v += Wo[k * dh + j] * (y[row * nout + k] - L[row * nout + k]);
+            s += v * v;
+        }
+        REQUIRE(fabs(gn[row] - sqrt(s)) <= 1e-12 * (1 + sqrt(s)),
+                "flow at the last step: %g, want %g", gn[row], sqrt(s));
+    }
+done:
+    arena_free(&a);
+    bptt_elman_workspace_free(ws);
+    bptt_elman_free(el);
+    bptt_net_free(net);
+}
