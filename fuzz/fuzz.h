@@ -331,6 +331,12 @@ void op_alias(bytes *r);
 void op_stale(bytes *r);
 /* ops_gated.c */
 void op_gated(bytes *r);
+/* ops_trainkit.c */
+void op_optim(bytes *r);
+void op_checkpoint(bytes *r);
+void op_tokens(bytes *r);
+void op_gradcheck(bytes *r);
+void op_elman_finite(bytes *r);
 /* fuzz_main.c */
 void op_misc(bytes *r);
 

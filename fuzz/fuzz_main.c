@@ -913,6 +913,11 @@ static const op ops[] = {
     {"alias", op_alias},
     {"stale", op_stale},
     {"gated", op_gated},
+    {"optim", op_optim},
+    {"checkpoint", op_checkpoint},
+    {"tokens", op_tokens},
+    {"gradcheck", op_gradcheck},
+    {"elman_finite", op_elman_finite},
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 

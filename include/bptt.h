@@ -20,6 +20,9 @@
  *   - global-norm gradient clipping                     (bptt/clip.h)
  *   - forward-mode gradients, real-time recurrent learning (RTRL), for
  *     online learning and long streams, in both precisions (bptt/rtrl.h)
+ *   - the training kit: one parameter buffer with named views, SGD with
+ *     momentum, Adam and AdamW over it, checkpoints saved and loaded
+ *     safely, a public gradient check                   (bptt/train.h)
  *   - plans: Network A, Network B and RTRL made once from the descriptor,
  *     the largest T and B and the arrays' layout, then run with a few
  *     arguments; the calls above are the expert layer they forward to
@@ -61,5 +64,6 @@
 #include "bptt/rtrl.h"
 #include "bptt/plan.h"
 #include "bptt/gated.h"
+#include "bptt/train.h"
 
 #endif /* BPTT_H */

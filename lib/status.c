@@ -36,6 +36,10 @@ const char *bptt_strerror(bptt_status status)
         [BPTT_ETHREAD] = "a thread could not be started",
         [BPTT_EOVERLAP] = "an output overlaps an input or another output",
         [BPTT_EBUSY] = "the workspace is in use by another call",
+        [BPTT_EIO] = "the file system refused a read or write",
+        [BPTT_EFORMAT] = "not a bptt checkpoint, or of the other byte order",
+        [BPTT_EVERSION] = "a checkpoint of another format version",
+        [BPTT_ECORRUPT] = "a checkpoint is truncated or fails its CRC-32C",
     };
     if ((unsigned)status >= BPTT_NSTATUS)
         return "unknown status";

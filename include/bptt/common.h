@@ -49,6 +49,10 @@ typedef enum bptt_status {
     BPTT_ETHREAD,     /* the system refused to start a thread */
     BPTT_EOVERLAP,    /* an output overlaps an input or another output */
     BPTT_EBUSY,       /* the workspace is in use by another call */
+    BPTT_EIO,         /* the file system refused a read or write */
+    BPTT_EFORMAT,     /* not a bptt checkpoint, or of the other byte order */
+    BPTT_EVERSION,    /* a checkpoint of another format version */
+    BPTT_ECORRUPT,    /* a checkpoint truncated or failing its CRC-32C */
     BPTT_NSTATUS      /* number of codes; not a status */
 } bptt_status;
 

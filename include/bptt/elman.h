@@ -286,6 +286,49 @@ BPTT_API bptt_status bpttf_elman_backward(const bptt_elman *el, size_t T,
                                           bptt_algo algo,
                                           bpttf_elman_workspace *ws);
 
+/* ------------------------------------------------------------------------ */
+/* Non-finite check and error flow, as for Network A                        */
+/* ------------------------------------------------------------------------ */
+
+/* Turn the non-finite check of bptt_elman_forward and bptt_elman_backward
+ * on (on != 0) or off (the default) for calls made with ws: the scans of
+ * bptt_workspace_check_finite on the core, plus the head's arrays.  In
+ * order, a call scans
+ *
+ *   forward:  Wo, bo, then the core's W, bh, h0, x, before it writes
+ *             anything; then its results: the core's h_t, the loss E (if
+ *             asked for) and y;
+ *   backward: W, Wo before it writes anything; then the core's dL/dh_t
+ *             (Woᵀ ∂E/∂ȳ_t, formed by the head: a non-finite one means an
+ *             overflow inside the call, and dWo and dbo are already
+ *             written), its results dx, dh0, dW, dbh, then dWo, dbo;
+ *
+ * and returns BPTT_ENONFINITE at the first NaN or ±Inf, with a detail
+ * naming it.  The core's scans name the arrays by Network A's names (the
+ * detail names bptt_forward or bptt_backward): y0 is h0, y(t+1) is h_t, dy
+ * is dL/dh_t, dy0 is dh0 and db is dbh.  As for Network A, an input scan
+ * means nothing was written; a result scan means the call ran to the end
+ * and its outputs hold the non-finite values.
+ *
+ * Errors: BPTT_ENULL (ws NULL). */
+BPTT_API bptt_status bptt_elman_workspace_check_finite(bptt_elman_workspace *ws,
+                                                       int on);
+
+/* Record the error flow of later bptt_elman_backward calls on ws, as
+ * bptt_workspace_record_flow on the core: gnorm[t·B + b] = ‖∂E/∂h_t‖₂ (the
+ * head's Woᵀ ∂E/∂ȳ_t plus the recurrent term) and dnorm[t·B + b] =
+ * ‖∂E/∂h̄_t‖₂, for t = 0..T−1; each array (or NULL) of Tmax·Bmax doubles
+ * owned by the caller; both NULL switch recording off.
+ * Errors: BPTT_ENULL (ws NULL). */
+BPTT_API bptt_status bptt_elman_workspace_record_flow(bptt_elman_workspace *ws,
+                                                      double *gnorm,
+                                                      double *dnorm);
+
+BPTT_API bptt_status bpttf_elman_workspace_check_finite(
+    bpttf_elman_workspace *ws, int on);
+BPTT_API bptt_status bpttf_elman_workspace_record_flow(
+    bpttf_elman_workspace *ws, double *gnorm, double *dnorm);
+
 #ifdef __cplusplus
 }
 #endif

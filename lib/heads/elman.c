@@ -236,12 +236,13 @@ static bptt_status forward(const char *fn, const bptt_elman *el, size_t T,
                                 {"E", E, 1, 1, 1, sizeof(double)}};
     /* The targets are read only when E is asked for. */
     const bptt__region in[] = {
-        RREG("W", W, dh, net->m, ldw), RREG("bh", bh, 1, dh, dh),
+        RREG("W", W, el->G * dh, net->m, ldw), RREG("bh", bh, 1, dh, dh),
         RREG("Wo", Wo, nout, dh, ldwo), RREG("bo", bo, 1, nout, nout),
         RREG("x", x, TB, din, ldx), RREG("h0", h0, B, dh, ldh0),
         {"labels", E ? labels : NULL, 1, TB, TB, sizeof(int)},
         RREG("L", E ? L : NULL, TB, nout, ldl)};
     CHECK(bptt__check_overlap(fn, out, 3, in, 8));
+    CHECK(XI(elman_finite_inputs)(fn, ws, NULL, 0, Wo, ldwo, bo));
 
     /* The core: h̄_t = [Wi | Wh] [x_t; h_{t−1}] + bh, h_t = f1(h̄_t) — Network
      * A's forward, its outputs y(t+1) being our h_t. */
@@ -306,10 +307,10 @@ static bptt_status backward(const char *fn, const bptt_elman *el, size_t T,
                           "T = %zu, B = %zu", ws->fwd_T, ws->fwd_B, T, B);
     CHECK(XI(head_check_targets)(fn, el, TB, labels, L, ldl));
     const bptt__region out[] = {
-        RREG("dW", dW, dh, net->m, lddw), RREG("dbh", dbh, 1, dh, dh),
+        RREG("dW", dW, el->G * dh, net->m, lddw), RREG("dbh", dbh, 1, dh, dh),
         RREG("dWo", dWo, nout, dh, lddwo), RREG("dbo", dbo, 1, nout, nout),
         RREG("dx", dx, TB, din, lddx), RREG("dh0", dh0, B, dh, lddh0)};
-    const bptt__region in[] = {RREG("W", W, dh, net->m, ldw),
+    const bptt__region in[] = {RREG("W", W, el->G * dh, net->m, ldw),
                                RREG("Wo", Wo, nout, dh, ldwo),
                                {"labels", labels, 1, TB, TB, sizeof(int)},
                                RREG("L", L, TB, nout, ldl)};
@@ -318,6 +319,8 @@ static bptt_status backward(const char *fn, const bptt_elman *el, size_t T,
      * has scaled dWo and dbo by it. */
     if (!isfinite(beta))
         return bptt__fail(BPTT_EINVAL, fn, "beta is not finite");
+
+    CHECK(XI(elman_finite_inputs)(fn, ws, W, ldw, Wo, ldwo, NULL));
 
     /* The head: ∂E/∂ȳ, dWo, dbo, and dL/dh_t = Woᵀ ∂E/∂ȳ_t in ws->dH. */
     XI(scale)(nout, dh, beta, dWo, lddwo);
@@ -333,12 +336,14 @@ static bptt_status backward(const char *fn, const bptt_elman *el, size_t T,
      * and dW = [dWi | dWh], dbh, dx, dh0 (docs/derivation.md §9,
      * eqs. (B6)-(B8)). */
     if (ws->core)
-        return X(backward)(net, T, B, W, ldw, ws->dH, dh, beta, dW, lddw, dbh,
-                           dx, lddx, dh0, lddh0, algo, ws->core);
-    /* The gated core (docs/gated.md): dW = [dW_ih | dW_hh], dbh = dbx. */
-    return X(gated_backward)(T, B, W, ldw, W + din, ldw, ws->dH, dh, NULL, 0,
-                             beta, dW, lddw, dW + din, lddw, dbh, NULL, dx,
-                             lddx, dh0, lddh0, NULL, 0, algo, ws->gcore);
+        CHECK(X(backward)(net, T, B, W, ldw, ws->dH, dh, beta, dW, lddw, dbh,
+                          dx, lddx, dh0, lddh0, algo, ws->core));
+    else /* the gated core (docs/gated.md): dW = [dW_ih | dW_hh], dbh = dbx */
+        CHECK(X(gated_backward)(T, B, W, ldw, W + din, ldw, ws->dH, dh, NULL,
+                                0, beta, dW, lddw, dW + din, lddw, dbh, NULL,
+                                dx, lddx, dh0, lddh0, NULL, 0, algo,
+                                ws->gcore));
+    return XI(elman_finite_results)(fn, ws, TB, NULL, dWo, lddwo, dbo);
 }
 
 bptt_status X(elman_backward)(const bptt_elman *el, size_t T, size_t B,

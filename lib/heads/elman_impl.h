@@ -56,4 +56,19 @@ BPTT_HIDDEN void XI(head_backward)(const bptt_elman *el, size_t rows,
                                    size_t ldl, int naive, R *dYbar, R *dWo,
                                    size_t lddwo, R *dbo, R *dH);
 
+/* The non-finite check of the head's arrays (elman_finite.c), on when the
+ * core's is: the inputs Wo, bo (and W, for backward: pass NULL in forward,
+ * whose core scans it) before anything is written; the results after —
+ * forward (dWo NULL): the loss E (if asked for) and y; backward: dWo, dbo. */
+BPTT_HIDDEN bptt_status XI(elman_finite_inputs)(const char *fn,
+                                                const X(elman_workspace) *ws,
+                                                const R *W, size_t ldw,
+                                                const R *Wo, size_t ldwo,
+                                                const R *bo);
+BPTT_HIDDEN bptt_status XI(elman_finite_results)(const char *fn,
+                                                 const X(elman_workspace) *ws,
+                                                 size_t TB, const double *E,
+                                                 const R *dWo, size_t lddwo,
+                                                 const R *dbo);
+
 #endif /* BPTT_ELMAN_IMPL_H */
