@@ -87,6 +87,48 @@ static inline void XI(rec_pack)(int trans, size_t K, size_t N, const R *M,
     }
 }
 
+/* Units per block of a time loop's element-wise work (activations, gates):
+ * a thread's share of the units starts on a multiple of it, so that a
+ * vectorised element-wise loop splits every block the same way whatever
+ * the thread count (bitwise identical results). */
+enum { BPTT_UNIT_BLOCK = 16 };
+
+/* Work (multiply-adds per step) below which a time loop runs on one
+ * thread: a barrier costs about as much as the product of a 128 x 128
+ * block. */
+#define BPTT_MIN_SHARED_WORK ((double)(1 << 16))
+
+/* Threads for a time loop over n units in panels of nr, doing work
+ * multiply-adds per step, with a pool of pool_threads: one below
+ * BPTT_MIN_SHARED_WORK, else at most one per group of panels. */
+static inline int XI(rec_threads)(int pool_threads, double work, size_t n,
+                                  size_t nr)
+{
+    if (pool_threads <= 1 || work < BPTT_MIN_SHARED_WORK)
+        return 1;
+    const size_t g = nr >= BPTT_UNIT_BLOCK ? 1 : BPTT_UNIT_BLOCK / nr;
+    const size_t groups = (XI(rec_panels)(n, nr) + g - 1) / g;
+    return groups < (size_t)pool_threads ? (int)groups : pool_threads;
+}
+
+/* Thread tid's panels q0 .. q1-1 and units c0 .. c1-1 of n units in
+ * panels of nr, among nth threads: whole panels, in groups that start on a
+ * multiple of BPTT_UNIT_BLOCK units. */
+static inline void XI(rec_share)(size_t n, size_t nr, int tid, int nth,
+                                 size_t *q0, size_t *q1, size_t *c0,
+                                 size_t *c1)
+{
+    const size_t panels = XI(rec_panels)(n, nr);
+    const size_t g = nr >= BPTT_UNIT_BLOCK ? 1 : BPTT_UNIT_BLOCK / nr;
+    const size_t groups = (panels + g - 1) / g;
+    const size_t a = groups * (size_t)tid / (size_t)nth * g;
+    const size_t b = groups * (size_t)(tid + 1) / (size_t)nth * g;
+    *q0 = a < panels ? a : panels;
+    *q1 = b < panels ? b : panels;
+    *c0 = *q0 * nr < n ? *q0 * nr : n;
+    *c1 = *q1 * nr < n ? *q1 * nr : n;
+}
+
 /* The kernels per level (recurrence.c, compiled once per level). */
 BPTT_HIDDEN void XI(rec_run_sse)(size_t B, size_t K, size_t N, size_t q0,
                                  size_t q1, const R *A, size_t lda,

@@ -57,7 +57,7 @@ static inline R XI(tanh)(R a)
  * where libmvec is: a = σ(a) in place; out = tanh(a) (out may be a).  A
  * unit's result does not depend on where its run starts as long as runs
  * start on multiples of GATE_BLOCK units (the thread split keeps that). */
-enum { GATE_BLOCK = 16 };
+enum { GATE_BLOCK = BPTT_UNIT_BLOCK };
 BPTT_HIDDEN void XI(gate_sigm)(size_t k, R *a);
 BPTT_HIDDEN void XI(gate_tanh)(size_t k, const R *a, R *out);
 
@@ -76,11 +76,7 @@ BPTT_HIDDEN void XI(gated_record)(const XI(gws) *ws, size_t row, const R *g,
  * unless a step is too small to share (a barrier costs about a 128 x 128
  * product) or the panels too few for one each. */
 BPTT_HIDDEN int XI(gated_threads)(const XI(gws) *ws, size_t B, size_t nr);
-
-/* Thread tid's panels q0 .. q1-1 of nr columns and units c0 .. c1-1. */
-BPTT_HIDDEN void XI(gated_share)(size_t n, size_t nr, int tid, int nth,
-                                 size_t *q0, size_t *q1, size_t *c0,
-                                 size_t *c1);
+/* A thread's share of the units: XI(rec_share) (kernels/recurrence.h). */
 
 /* The kernels.  Forward: h (ld ldh) and the arrays of ws above; Xs and
  * H's block 0 (h(0)) and, for the LSTM, C's block 0 are staged by gated.c.

@@ -221,31 +221,9 @@ void XI(gated_record)(const XI(gws) *ws, size_t row, const R *g, const R *d)
         ws->flow_d[row] = XI(norm2)(1, ws->G * ws->n, d, ws->G * ws->n);
 }
 
-/* B·n·G·n below which a step's product is too short to share. */
-#define MIN_SHARED_WORK ((double)(1 << 16))
-
 int XI(gated_threads)(const XI(gws) *ws, size_t B, size_t nr)
 {
-    int nth = bptt__pool_threads(ws->pool);
-    const double work = (double)B * (double)ws->n * (double)(ws->G * ws->n);
-    if (nth <= 1 || work < MIN_SHARED_WORK)
-        return 1;
-    const size_t g = nr >= GATE_BLOCK ? 1 : GATE_BLOCK / nr;
-    const size_t groups = (XI(rec_panels)(ws->n, nr) + g - 1) / g;
-    return groups < (size_t)nth ? (int)groups : nth;
-}
-
-void XI(gated_share)(size_t n, size_t nr, int tid, int nth, size_t *q0,
-                     size_t *q1, size_t *c0, size_t *c1)
-{
-    /* whole panels, in groups that start on a multiple of GATE_BLOCK */
-    const size_t panels = XI(rec_panels)(n, nr);
-    const size_t g = nr >= GATE_BLOCK ? 1 : GATE_BLOCK / nr;
-    const size_t groups = (panels + g - 1) / g;
-    const size_t a = groups * (size_t)tid / (size_t)nth * g;
-    const size_t b = groups * (size_t)(tid + 1) / (size_t)nth * g;
-    *q0 = a < panels ? a : panels;
-    *q1 = b < panels ? b : panels;
-    *c0 = *q0 * nr < n ? *q0 * nr : n;
-    *c1 = *q1 * nr < n ? *q1 * nr : n;
+    return XI(rec_threads)(bptt__pool_threads(ws->pool),
+                           (double)B * (double)ws->n * (double)(ws->G * ws->n),
+                           ws->n, nr);
 }

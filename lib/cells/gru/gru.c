@@ -41,7 +41,7 @@ static void forward_loop(void *arg, int tid, int nth)
     const size_t n = ws->n, Gn = G * n, B = L->B, nr = L->kernel->nr;
     const size_t blk = XI(rec_panels)(n, nr) * n * nr;
     size_t q0, q1, c0, c1;
-    XI(gated_share)(n, nr, tid, nth, &q0, &q1, &c0, &c1);
+    XI(rec_share)(n, nr, tid, nth, &q0, &q1, &c0, &c1);
     for (size_t k = 0; k < G; k++)
         XI(rec_pack)(1, n, n, L->U + k * n * L->ldu, L->ldu, nr, q0, q1,
                      ws->P + k * blk);
@@ -104,7 +104,7 @@ static void backward_loop(void *arg, int tid, int nth)
     XI(gws) *ws = L->ws;
     const size_t n = ws->n, Gn = G * n, B = L->B, nr = L->kernel->nr;
     size_t q0, q1, c0, c1;
-    XI(gated_share)(n, nr, tid, nth, &q0, &q1, &c0, &c1);
+    XI(rec_share)(n, nr, tid, nth, &q0, &q1, &c0, &c1);
     XI(rec_pack)(0, Gn, n, L->U, L->ldu, nr, q0, q1, ws->P); /* P = U */
     R *gc = ws->Gc, *zc = ws->Cc; /* g(t); z(t+1) ⊙ g(t+1) carried down */
     for (size_t b = 0; b < B; b++)

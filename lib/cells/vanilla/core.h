@@ -117,7 +117,7 @@ BPTT_HIDDEN void XI(activate)(const bptt_net *net, size_t B, R *zd,
 /* The same for the units c0 <= i < c1 only (a thread's share of a step;
  * c0 a multiple of ACT_BLOCK, c1 too or dout): each unit's result is then
  * bitwise the same as in a whole-row call. */
-enum { ACT_BLOCK = 16 };
+enum { ACT_BLOCK = BPTT_UNIT_BLOCK };
 BPTT_HIDDEN void XI(activate_cols)(const bptt_net *net, size_t B, size_t c0,
                                    size_t c1, R *zd, R *y, size_t ldy);
 

@@ -24,11 +24,6 @@
 
 #include "cells/vanilla/core.h"
 
-/* B·n·n below which a step's product is too short to share between
- * threads: a barrier costs about as much as the product of a 128 x 128
- * block. */
-#define MIN_SHARED_WORK ((double)(1 << 16))
-
 /* What a thread of a time loop needs; filled by the calling thread. */
 typedef struct loop {
     const bptt_net *net;
@@ -43,31 +38,13 @@ typedef struct loop {
     X(workspace) *ws;
 } loop;
 
-/* Threads to use for a loop over n units: the workspace's, unless the
- * step is too small to share or the units too few for one ACT_BLOCK each. */
+/* Threads for a loop over n units: the workspace's, unless the step is
+ * too small to share or the units too few. */
 static int loop_threads(const X(workspace) *ws, size_t B, size_t n)
 {
-    int nth = bptt__pool_threads(ws->pool);
-    if (nth <= 1 || (double)B * (double)n * (double)n < MIN_SHARED_WORK)
-        return 1;
-    size_t blocks = (n + ACT_BLOCK - 1) / ACT_BLOCK;
-    return blocks < (size_t)nth ? (int)blocks : nth;
-}
-
-/* Thread tid's panels q0 .. q1-1 and units c0 .. c1-1: whole panels, in
- * groups that start on a multiple of ACT_BLOCK units (activate_cols). */
-static void share(size_t n, size_t nr, int tid, int nth, size_t *q0,
-                  size_t *q1, size_t *c0, size_t *c1)
-{
-    const size_t panels = XI(rec_panels)(n, nr);
-    const size_t g = nr >= ACT_BLOCK ? 1 : ACT_BLOCK / nr;
-    const size_t groups = (panels + g - 1) / g;
-    size_t a = groups * (size_t)tid / (size_t)nth * g;
-    size_t b = groups * (size_t)(tid + 1) / (size_t)nth * g;
-    *q0 = a < panels ? a : panels;
-    *q1 = b < panels ? b : panels;
-    *c0 = *q0 * nr < n ? *q0 * nr : n;
-    *c1 = *q1 * nr < n ? *q1 * nr : n;
+    return XI(rec_threads)(bptt__pool_threads(ws->pool),
+                           (double)B * (double)n * (double)n, n,
+                           XI(rec_kernel_get)()->nr);
 }
 
 /* Panels per call of the kernel when a step walks its panels backwards. */
@@ -104,7 +81,7 @@ static void forward_loop(void *arg, int tid, int nth)
     const size_t nr = L->kernel->nr;
     X(workspace) *ws = L->ws;
     size_t q0, q1, c0, c1;
-    share(dout, nr, tid, nth, &q0, &q1, &c0, &c1);
+    XI(rec_share)(dout, nr, tid, nth, &q0, &q1, &c0, &c1);
     XI(rec_pack)(1, dout, dout, L->W + din, L->ldw, nr, q0, q1, ws->P);
     for (size_t t = 0; t < L->T; t++) {
         R *z = ws->D + t * B * dout;
@@ -148,7 +125,7 @@ static void backward_loop(void *arg, int tid, int nth)
     const size_t dout = L->net->dout, B = L->B, nr = L->kernel->nr;
     X(workspace) *ws = L->ws;
     size_t q0, q1, c0, c1;
-    share(dout, nr, tid, nth, &q0, &q1, &c0, &c1);
+    XI(rec_share)(dout, nr, tid, nth, &q0, &q1, &c0, &c1);
     XI(rec_pack)(0, dout, dout, L->W + L->net->din, L->ldw, nr, q0, q1,
                  ws->P);
     for (size_t t = L->T; t >= 1; t--) {
