@@ -280,6 +280,48 @@ START_TEST(overlap_rtrl)
 }
 END_TEST
 
+/* The gated cells' workspaces refuse overlapping outputs too. */
+START_TEST(overlap_gated)
+{
+    enum { GD = 3, GN = 4, GT = 3, GB = 2, GG = 16 /* 4·n */ };
+    bptt_gated_workspace *ws;
+    ck_assert_int_eq(bptt_gated_workspace_alloc(BPTT_CELL_LSTM, GD, GN, GT, GB,
+                                                &ws), BPTT_OK);
+    tu_rng r = {77};
+    double *buf = tu_random(2048, 0.3, &r);
+    double *W = buf, *U = W + GG * GD, *x = U + GG * GN, *h = x + GT * GB * GD;
+    double *dh = h + GT * GB * GN, *dW = dh + GT * GB * GN, *dU = dW + GG * GD;
+    double *dx = dU + GG * GN;
+    tu_snap s = {0};
+    tu_snap_add(&s, buf, 2048 * sizeof *buf);
+    TU_REFUSED(bptt_gated_forward(GT, GB, W, GD, U, GN, NULL, NULL, x, GD, NULL,
+                                  0, NULL, 0, x + 1, GN, NULL, 0,
+                                  BPTT_ALGO_DEFERRED, ws),
+               BPTT_EOVERLAP, &s);
+    assert_detail_names("h", "x");
+    ck_assert_int_eq(bptt_gated_forward(GT, GB, W, GD, U, GN, NULL, NULL, x, GD,
+                                        NULL, 0, NULL, 0, h, GN, NULL, 0,
+                                        BPTT_ALGO_DEFERRED, ws), BPTT_OK);
+    tu_snap_retake(&s);
+    TU_REFUSED(bptt_gated_backward(GT, GB, W, GD, U, GN, dh, GN, NULL, 0, 0,
+                                   dW, GD, U, GN, NULL, NULL, dx, GD, NULL, 0,
+                                   NULL, 0, BPTT_ALGO_DEFERRED, ws),
+               BPTT_EOVERLAP, &s);
+    assert_detail_names("dU", "U");
+    TU_REFUSED(bptt_gated_backward(GT, GB, W, GD, U, GN, dh, GN, NULL, 0, 0,
+                                   dW, GD, dU, GN, NULL, NULL, dW + 2, GD, NULL,
+                                   0, NULL, 0, BPTT_ALGO_DEFERRED, ws),
+               BPTT_EOVERLAP, &s);
+    ck_assert_int_eq(bptt_gated_backward(GT, GB, W, GD, U, GN, dh, GN, NULL, 0,
+                                         0, dW, GD, dU, GN, NULL, NULL, dx, GD,
+                                         NULL, 0, NULL, 0, BPTT_ALGO_DEFERRED,
+                                         ws), BPTT_OK);
+    tu_snap_free(&s);
+    free(buf);
+    bptt_gated_workspace_free(ws);
+}
+END_TEST
+
 START_TEST(overlap_loss_sgd_plan)
 {
     arena *a = new_arena(6);
@@ -869,6 +911,7 @@ int main(void)
     tcase_add_test(tc, interleaved_blocks_allowed);
     tcase_add_test(tc, overlap_elman);
     tcase_add_test(tc, overlap_rtrl);
+    tcase_add_test(tc, overlap_gated);
     tcase_add_test(tc, overlap_loss_sgd_plan);
     tcase_add_test(tc, overlap_clip_blocks);
     suite_add_tcase(s, tc);

@@ -154,6 +154,21 @@ bptt_status bptt__pool_create(const char *fn, int nthreads, bptt__pool **out)
     return BPTT_OK;
 }
 
+bptt_status bptt__pool_set(const char *fn, bptt__pool **pool, int nthreads)
+{
+    if (nthreads < 1 || nthreads > BPTT_MAX_THREADS)
+        return bptt__fail(BPTT_EINVAL, fn, "nthreads (%d) is not in 1..%d",
+                          nthreads, BPTT_MAX_THREADS);
+    if (nthreads == bptt__pool_threads(*pool))
+        return BPTT_OK;
+    bptt__pool *fresh = NULL;
+    if (nthreads > 1)
+        CHECK(bptt__pool_create(fn, nthreads, &fresh));
+    bptt__pool_destroy(*pool);
+    *pool = fresh;
+    return BPTT_OK;
+}
+
 void bptt__pool_destroy(bptt__pool *pool)
 {
     if (!pool)

@@ -22,6 +22,14 @@ typedef struct bptt__pool bptt__pool;
 BPTT_HIDDEN bptt_status bptt__pool_create(const char *fn, int nthreads,
                                           bptt__pool **pool);
 
+/* A workspace's thread count set to nthreads (1 .. BPTT_MAX_THREADS,
+ * else BPTT_EINVAL naming fn): *pool replaced by a pool of that many
+ * threads (NULL for 1) once the new one runs, so that a failure
+ * (BPTT_ETHREAD, BPTT_ENOMEM) keeps the old.  The caller holds the
+ * workspace's busy flag. */
+BPTT_HIDDEN bptt_status bptt__pool_set(const char *fn, bptt__pool **pool,
+                                       int nthreads);
+
 /* Stop and join the workers, free the pool.  NULL is ignored. */
 BPTT_HIDDEN void bptt__pool_destroy(bptt__pool *pool);
 

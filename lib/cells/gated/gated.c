@@ -58,14 +58,17 @@ static bptt_status finite(const char *fn, const char *name, const R *a,
     return BPTT_OK;
 }
 
-bptt_status X(gated_forward)(size_t T, size_t B, const R *W, size_t ldw,
-                             const R *U, size_t ldu, const R *bx, const R *bh,
-                             const R *x, size_t ldx, const R *h0, size_t ldh0,
-                             const R *c0, size_t ldc0, R *h, size_t ldh,
-                             R *cT, size_t ldcT, bptt_algo algo, XI(gws) *ws)
+/* A rows x cols array of R for the overlap check. */
+#define GREG(name, p, rows, cols, ld)                                          \
+    (bptt__region) { (name), (p), (rows), (cols), (ld), sizeof(R) }
+
+static bptt_status forward(const char *fn, size_t T, size_t B, const R *W,
+                           size_t ldw, const R *U, size_t ldu, const R *bx,
+                           const R *bh, const R *x, size_t ldx, const R *h0,
+                           size_t ldh0, const R *c0, size_t ldc0, R *h,
+                           size_t ldh, R *cT, size_t ldcT, bptt_algo algo,
+                           XI(gws) *ws)
 {
-    static const char fn[] = PREFIX "gated_forward";
-    CHECK(check_call(fn, T, B, algo, ws));
     const size_t din = ws->din, n = ws->n, Gn = ws->G * n, TB = T * B;
     const int lstm = ws->cell == BPTT_CELL_LSTM;
     CHECK(arg(fn, "W", W, 1, Gn, din, ldw));
@@ -79,6 +82,14 @@ bptt_status X(gated_forward)(size_t T, size_t B, const R *W, size_t ldw,
         return bptt__fail(BPTT_EINVAL, fn, "cT is given to a GRU");
     CHECK(arg(fn, "c0", c0, 0, B, n, ldc0));
     CHECK(arg(fn, "cT", cT, 0, B, n, ldcT));
+    const bptt__region out[] = {GREG("h", h, TB, n, ldh),
+                                GREG("cT", cT, B, n, ldcT)};
+    const bptt__region in[] = {
+        GREG("W", W, Gn, din, ldw), GREG("U", U, Gn, n, ldu),
+        GREG("bx", bx, 1, Gn, Gn),  GREG("bh", bh, 1, Gn, Gn),
+        GREG("x", x, TB, din, ldx), GREG("h0", h0, B, n, ldh0),
+        GREG("c0", c0, B, n, ldc0)};
+    CHECK(bptt__check_overlap(fn, out, 2, in, 7));
     if (ws->check_finite) {
         CHECK(finite(fn, "W", W, Gn, din, ldw));
         CHECK(finite(fn, "U", U, Gn, n, ldu));
@@ -123,16 +134,28 @@ bptt_status X(gated_forward)(size_t T, size_t B, const R *W, size_t ldw,
     return BPTT_OK;
 }
 
-bptt_status X(gated_backward)(size_t T, size_t B, const R *W, size_t ldw,
-                              const R *U, size_t ldu, const R *dh,
-                              size_t lddh, const R *dcT, size_t lddcT, R beta,
-                              R *dW, size_t lddw, R *dU, size_t lddu, R *dbx,
-                              R *dbh, R *dx, size_t lddx, R *dh0,
-                              size_t lddh0, R *dc0, size_t lddc0,
-                              bptt_algo algo, XI(gws) *ws)
+bptt_status X(gated_forward)(size_t T, size_t B, const R *W, size_t ldw,
+                             const R *U, size_t ldu, const R *bx, const R *bh,
+                             const R *x, size_t ldx, const R *h0, size_t ldh0,
+                             const R *c0, size_t ldc0, R *h, size_t ldh,
+                             R *cT, size_t ldcT, bptt_algo algo, XI(gws) *ws)
 {
-    static const char fn[] = PREFIX "gated_backward";
+    static const char fn[] = PREFIX "gated_forward";
     CHECK(check_call(fn, T, B, algo, ws));
+    CHECK(bptt__enter(fn, "ws", &ws->busy));
+    bptt_status st = forward(fn, T, B, W, ldw, U, ldu, bx, bh, x, ldx, h0,
+                             ldh0, c0, ldc0, h, ldh, cT, ldcT, algo, ws);
+    bptt__leave(&ws->busy);
+    return st;
+}
+
+static bptt_status backward(const char *fn, size_t T, size_t B, const R *W,
+                            size_t ldw, const R *U, size_t ldu, const R *dh,
+                            size_t lddh, const R *dcT, size_t lddcT, R beta,
+                            R *dW, size_t lddw, R *dU, size_t lddu, R *dbx,
+                            R *dbh, R *dx, size_t lddx, R *dh0, size_t lddh0,
+                            R *dc0, size_t lddc0, bptt_algo algo, XI(gws) *ws)
+{
     const size_t din = ws->din, n = ws->n, Gn = ws->G * n, TB = T * B;
     const int lstm = ws->cell == BPTT_CELL_LSTM;
     CHECK(arg(fn, "W", W, 1, Gn, din, ldw));
@@ -156,6 +179,15 @@ bptt_status X(gated_backward)(size_t T, size_t B, const R *W, size_t ldw,
                           "T = %zu, B = %zu", ws->fwd_T, ws->fwd_B, T, B);
     if (!isfinite(beta))
         return bptt__fail(BPTT_EINVAL, fn, "beta is not finite");
+    const bptt__region out[] = {
+        GREG("dW", dW, Gn, din, lddw), GREG("dU", dU, Gn, n, lddu),
+        GREG("dbx", dbx, 1, Gn, Gn),   GREG("dbh", dbh, 1, Gn, Gn),
+        GREG("dx", dx, TB, din, lddx), GREG("dh0", dh0, B, n, lddh0),
+        GREG("dc0", dc0, B, n, lddc0)};
+    const bptt__region in[] = {
+        GREG("W", W, Gn, din, ldw), GREG("U", U, Gn, n, ldu),
+        GREG("dh", dh, TB, n, lddh), GREG("dcT", dcT, B, n, lddcT)};
+    CHECK(bptt__check_overlap(fn, out, 7, in, 4));
     if (ws->check_finite) {
         CHECK(finite(fn, "W", W, Gn, din, ldw));
         CHECK(finite(fn, "U", U, Gn, n, ldu));
@@ -205,4 +237,22 @@ bptt_status X(gated_backward)(size_t T, size_t B, const R *W, size_t ldw,
         CHECK(finite(fn, "dbh", dbh, 1, Gn, Gn));
     }
     return BPTT_OK;
+}
+
+bptt_status X(gated_backward)(size_t T, size_t B, const R *W, size_t ldw,
+                              const R *U, size_t ldu, const R *dh,
+                              size_t lddh, const R *dcT, size_t lddcT, R beta,
+                              R *dW, size_t lddw, R *dU, size_t lddu, R *dbx,
+                              R *dbh, R *dx, size_t lddx, R *dh0,
+                              size_t lddh0, R *dc0, size_t lddc0,
+                              bptt_algo algo, XI(gws) *ws)
+{
+    static const char fn[] = PREFIX "gated_backward";
+    CHECK(check_call(fn, T, B, algo, ws));
+    CHECK(bptt__enter(fn, "ws", &ws->busy));
+    bptt_status st = backward(fn, T, B, W, ldw, U, ldu, dh, lddh, dcT, lddcT,
+                              beta, dW, lddw, dU, lddu, dbx, dbh, dx, lddx,
+                              dh0, lddh0, dc0, lddc0, algo, ws);
+    bptt__leave(&ws->busy);
+    return st;
 }

@@ -39,6 +39,7 @@ struct X(gated_workspace) {
     double *flow_g, *flow_d; /* the caller's error-flow arrays; NULL: off */
     int owned;
     int check_finite;
+    bptt__busy busy; /* a call is running on it (internal.h) */
 };
 typedef struct X(gated_workspace) XI(gws);
 

@@ -108,6 +108,7 @@ static XI(gws) *place(bptt_cell cell, size_t din, size_t n, size_t Tmax,
     for (int k = 0; k < NARR; k++)
         *arr[k] = len[k] ? bptt__arena_at(base, a, (size_t)k) : NULL;
     ws->owned = owned;
+    atomic_init(&ws->busy, 0);
     return ws;
 }
 
@@ -159,18 +160,11 @@ bptt_status X(gated_workspace_set_threads)(XI(gws) *ws, int nthreads)
     static const char fn[] = PREFIX "gated_workspace_set_threads";
     if (!ws)
         return bptt__fail(BPTT_ENULL, fn, "ws is NULL");
-    if (nthreads < 1 || nthreads > BPTT_MAX_THREADS)
-        return bptt__fail(BPTT_EINVAL, fn, "nthreads (%d) is not in 1..%d",
-                          nthreads, BPTT_MAX_THREADS);
-    if (nthreads == bptt__pool_threads(ws->pool))
-        return BPTT_OK;
-    bptt__pool *pool = NULL;
-    if (nthreads > 1)
-        CHECK(bptt__pool_create(fn, nthreads, &pool));
-    /* Only now that the new pool runs: a failure keeps the old one. */
-    bptt__pool_destroy(ws->pool);
-    ws->pool = pool;
-    return BPTT_OK;
+    /* A call running on ws uses its pool: never swap it under one. */
+    CHECK(bptt__enter(fn, "ws", &ws->busy));
+    bptt_status st = bptt__pool_set(fn, &ws->pool, nthreads);
+    bptt__leave(&ws->busy);
+    return st;
 }
 
 int X(gated_workspace_threads)(const XI(gws) *ws)

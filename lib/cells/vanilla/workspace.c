@@ -133,22 +133,9 @@ bptt_status X(workspace_set_threads)(X(workspace) *ws, int nthreads)
     static const char fn[] = PREFIX "workspace_set_threads";
     if (!ws)
         return bptt__fail(BPTT_ENULL, fn, "ws is NULL");
-    if (nthreads < 1 || nthreads > BPTT_MAX_THREADS)
-        return bptt__fail(BPTT_EINVAL, fn, "nthreads (%d) is not in 1..%d",
-                          nthreads, BPTT_MAX_THREADS);
     /* A call running on ws uses its pool: never swap it under one. */
     CHECK(bptt__enter(fn, "ws", &ws->busy));
-    bptt_status st = BPTT_OK;
-    if (nthreads != bptt__pool_threads(ws->pool)) {
-        bptt__pool *pool = NULL;
-        if (nthreads > 1)
-            st = bptt__pool_create(fn, nthreads, &pool);
-        /* Only now that the new pool runs: a failure keeps the old one. */
-        if (st == BPTT_OK) {
-            bptt__pool_destroy(ws->pool);
-            ws->pool = pool;
-        }
-    }
+    bptt_status st = bptt__pool_set(fn, &ws->pool, nthreads);
     bptt__leave(&ws->busy);
     return st;
 }
