@@ -58,5 +58,6 @@
 #include "bptt/clip.h"
 #include "bptt/rtrl.h"
 #include "bptt/plan.h"
+#include "bptt/schedule.h"
 
 #endif /* BPTT_H */
