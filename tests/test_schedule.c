@@ -516,6 +516,147 @@ START_TEST(planner_targets)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* Truncated BPTT(h; h')                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Squared error against a stream's targets (rows from t0), as a callback;
+ * fails with `fail` if set. */
+typedef struct sq {
+    const double *target;
+    size_t ldt, dout;
+    bptt_status fail;
+} sq;
+
+static bptt_status sq_dy(void *ctx, size_t t0, size_t n, size_t B,
+                         const double *y, size_t ldy, double *dy, size_t lddy,
+                         double *loss)
+{
+    const sq *q = ctx;
+    if (q->fail != BPTT_OK)
+        return q->fail;
+    double l;
+    bptt_status st = bptt_loss_squared(n, B, q->dout, y, ldy,
+                                       q->target + t0 * B * q->ldt, q->ldt,
+                                       NULL, &l, dy, lddy);
+    *loss += l;
+    return st;
+}
+
+/* h = h' = T: one step after a reset is full BPTT, bitwise. */
+START_TEST(tbptt_identity)
+{
+    const size_t T = 11, B = 2;
+    tu_problem *p = tu_problem_new(tu_mixed_net(DIN, DOUT), T, B, 1,
+                                   TU_BIAS | TU_Y0, 12);
+    tu_grads g;
+    ck_assert_int_eq(tu_gradients(p, BPTT_ALGO_AUTO, &g), BPTT_OK);
+    bptt_tbptt *tb;
+    ck_assert_int_eq(bptt_tbptt_alloc(p->net, T, T, B, &tb), BPTT_OK);
+    ck_assert_int_eq(bptt_tbptt_reset(tb, p->y0, p->ldy0), BPTT_OK);
+    double *dW = calloc(p->dout * p->ldw, 8), db[DOUT], loss;
+    double *y = calloc(T * B * p->ldy, 8);
+    sq q = {p->target, p->ldy, p->dout, BPTT_OK};
+    ck_assert_int_eq(bptt_tbptt_step(tb, T, p->W, p->ldw, p->b, p->x, p->ldx,
+                                     sq_dy, &q, 0, dW, p->ldw, db, y, p->ldy,
+                                     &loss), BPTT_OK);
+    ck_assert(loss == g.loss);
+    ck_assert(tu_relerr(p->dout, p->m, dW, p->ldw, g.dW, p->ldw) == 0);
+    ck_assert(tu_relerr(1, p->dout, db, p->dout, g.db, p->dout) == 0);
+    ck_assert(tu_relerr(T * B, p->dout, y, p->ldy, g.y, p->ldy) == 0);
+    bptt_tbptt_free(tb);
+    free(dW);
+    free(y);
+    tu_grads_free(&g);
+    tu_problem_free(p);
+}
+END_TEST
+
+/* h = 6, h' = 4 over 12 steps: each call's gradient is that of its window
+ * from the state at the window's start, the older steps without loss; the
+ * states are those of one forward over the stream; a failing callback
+ * leaves the stream where it was. */
+START_TEST(tbptt_stream)
+{
+    const size_t T = 12, B = 2, h = 6, hp = 4, dout = DOUT, m = DIN + DOUT;
+    tu_problem *p = tu_problem_new(tu_mixed_net(DIN, DOUT), T, B, 0, TU_BIAS,
+                                   21);
+    tu_grads g; /* its y: the states of one forward over the stream */
+    ck_assert_int_eq(tu_gradients(p, BPTT_ALGO_AUTO, &g), BPTT_OK);
+    bptt_tbptt *tb;
+    ck_assert_int_eq(bptt_tbptt_alloc(p->net, h, hp, B, &tb), BPTT_OK);
+    bptt_workspace *ws;
+    ck_assert_int_eq(bptt_workspace_alloc(p->net, h, B, &ws), BPTT_OK);
+    double dW[DOUT * (DIN + DOUT)], db[DOUT], ref[DOUT * (DIN + DOUT)];
+    double y[4 * 2 * DOUT], yw[6 * 2 * DOUT], dy[6 * 2 * DOUT], loss;
+    sq q = {p->target, dout, dout, BPTT_OK};
+    for (size_t c = 0; c < T / hp; c++) {
+        const size_t e = (c + 1) * hp, s0 = e > h ? e - h : 0, w = e - s0;
+        /* a failing callback first: nothing written, no advance */
+        q.fail = BPTT_EINVAL;
+        tu_snap sn = {0};
+        tu_snap_add(&sn, dW, sizeof dW);
+        tu_snap_add(&sn, y, sizeof y);
+        tu_snap_add(&sn, &loss, sizeof loss);
+        TU_REFUSED(bptt_tbptt_step(tb, hp, p->W, m, p->b,
+                                   p->x + c * hp * B * DIN, DIN, sq_dy, &q, 0,
+                                   dW, m, db, y, dout, &loss),
+                   BPTT_EINVAL, &sn);
+        tu_snap_free(&sn);
+        q.fail = BPTT_OK;
+        ck_assert_int_eq(bptt_tbptt_step(tb, hp, p->W, m, p->b,
+                                         p->x + c * hp * B * DIN, DIN, sq_dy,
+                                         &q, 0, dW, m, db, y, dout, &loss),
+                         BPTT_OK);
+        ck_assert(tu_relerr(hp * B, dout, y, dout, g.y + c * hp * B * dout,
+                            dout) <= 1e-13);
+        /* the reference: the window from y(s0) of the one forward */
+        ck_assert_int_eq(bptt_forward(p->net, w, B, p->W, m, p->b,
+                                      p->x + s0 * B * DIN, DIN,
+                                      s0 ? g.y + (s0 - 1) * B * dout : NULL,
+                                      dout, yw, dout, BPTT_ALGO_AUTO, ws),
+                         BPTT_OK);
+        memset(dy, 0, sizeof dy);
+        double l = 0;
+        ck_assert_int_eq(sq_dy(&q, e - hp, hp, B, yw + (w - hp) * B * dout,
+                               dout, dy + (w - hp) * B * dout, dout, &l),
+                         BPTT_OK);
+        ck_assert_int_eq(bptt_backward(p->net, w, B, p->W, m, dy, dout, 0, ref,
+                                       m, NULL, NULL, 0, NULL, 0,
+                                       BPTT_ALGO_AUTO, ws), BPTT_OK);
+        ck_assert(tu_relerr(dout, m, dW, m, ref, m) <= 1e-13);
+        ck_assert(fabs(loss - l) <= 1e-13 * l);
+    }
+    /* traps */
+    bptt_tbptt *keep = tb, *t2 = tb;
+    TU_REFUSED(bptt_tbptt_alloc(p->net, 3, 4, B, &t2), BPTT_EINVAL, NULL);
+    TU_REFUSED(bptt_tbptt_alloc(p->net, 3, 0, B, &t2), BPTT_ESIZE, NULL);
+    TU_REFUSED(bptt_tbptt_alloc(NULL, 3, 1, B, &t2), BPTT_ENULL, NULL);
+    ck_assert_ptr_eq(t2, keep);
+    tu_snap sn = {0};
+    tu_snap_add(&sn, dW, sizeof dW);
+    TU_REFUSED(bptt_tbptt_step(tb, hp + 1, p->W, m, NULL, p->x, DIN, sq_dy,
+                               &q, 0, dW, m, NULL, NULL, 0, NULL),
+               BPTT_ECAPACITY, &sn);
+    TU_REFUSED(bptt_tbptt_step(tb, 0, p->W, m, NULL, p->x, DIN, sq_dy, &q, 0,
+                               dW, m, NULL, NULL, 0, NULL), BPTT_ESIZE, &sn);
+    TU_REFUSED(bptt_tbptt_step(tb, 1, NULL, m, NULL, p->x, DIN, sq_dy, &q, 0,
+                               dW, m, NULL, NULL, 0, NULL), BPTT_ENULL, &sn);
+    TU_REFUSED(bptt_tbptt_step(tb, 1, p->W, m, NULL, p->x, DIN, NULL, &q, 0,
+                               dW, m, NULL, NULL, 0, NULL), BPTT_ENULL, &sn);
+    TU_REFUSED(bptt_tbptt_step(tb, 1, p->W, m, NULL, p->x, DIN, sq_dy, &q,
+                               NAN, dW, m, NULL, NULL, 0, NULL), BPTT_EINVAL,
+               &sn);
+    TU_REFUSED(bptt_tbptt_reset(NULL, NULL, 0), BPTT_ENULL, NULL);
+    tu_snap_free(&sn);
+    bptt_tbptt_free(tb);
+    bptt_tbptt_free(NULL);
+    bptt_workspace_free(ws);
+    tu_grads_free(&g);
+    tu_problem_free(p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("schedule");
@@ -529,6 +670,8 @@ int main(void)
     tcase_add_test(tc, callback_loss);
     tcase_add_test(tc, traps);
     tcase_add_test(tc, planner_targets);
+    tcase_add_test(tc, tbptt_identity);
+    tcase_add_test(tc, tbptt_stream);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

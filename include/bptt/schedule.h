@@ -168,6 +168,67 @@ BPTT_API bptt_status bptt_schedule_run_squared(
     size_t lddy0, double *yT, size_t ldyT, double *loss);
 
 /* ------------------------------------------------------------------------ */
+/* Truncated BPTT(h; h') for streams                                          */
+/* ------------------------------------------------------------------------ */
+
+/* Opaque stream states, one per precision. */
+typedef struct bptt_tbptt bptt_tbptt;
+typedef struct bpttf_tbptt bpttf_tbptt;
+
+/* Allocate the state of a stream of B sequences for truncated BPTT(h; h')
+ * (Williams & Peng 1990): each call of bptt_tbptt_step brings n <= h' new
+ * steps and takes the gradient of their loss back through the last h steps
+ * of the stream (1 <= h' <= h).  The state keeps the last h steps' inputs
+ * and states and an inner workspace of h steps:
+ *
+ *   bytes = 256 + up(ws(h)) + 2·up(r·h·B·din) + 3·up(r·h·B·dout)
+ *               + up(r·B·dout),   ws(h) = bptt_workspace_size(net, h, B),
+ *
+ * independent of the stream's length.  The stream starts from y(0) = 0
+ * (see bptt_tbptt_reset).  net must outlive the state; free it with
+ * bptt_tbptt_free().
+ *
+ * Errors: BPTT_ENULL (net or tb NULL), BPTT_ESIZE (h, h' or B is 0),
+ * BPTT_EINVAL (h' > h), BPTT_EOVERFLOW, BPTT_ENOMEM. */
+BPTT_API bptt_status bptt_tbptt_alloc(const bptt_net *net, size_t h,
+                                      size_t hp, size_t B, bptt_tbptt **tb);
+
+/* Release a stream state (NULL is a no-op). */
+BPTT_API void bptt_tbptt_free(bptt_tbptt *tb);
+
+/* Start a new stream from y(0) = y0 (B x dout, ld ldy0; NULL: 0),
+ * forgetting the history.  Errors: BPTT_ENULL (tb NULL), BPTT_ELD. */
+BPTT_API bptt_status bptt_tbptt_reset(bptt_tbptt *tb, const double *y0,
+                                      size_t ldy0);
+
+/* The next n steps of the stream (1 <= n <= h'): x (n*B x din, ld ldx)
+ * their inputs.  The window is the last w = min(h, steps so far) steps,
+ * ending with the new ones; it is run forward from the stored state at its
+ * start (its older w - n steps again, with this call's W and b), dyfn
+ * gives dL/dy of the n new steps (t0 counts from the stream's start; the
+ * older steps of the window get no loss), and
+ *
+ *   dW = beta·dW + dL/dW,  db = beta·db + dL/db   over the window,
+ *
+ * each optional.  y (optional, n*B x dout, ld ldy) receives y of the new
+ * steps; *loss (optional) the callback's loss.  With h = h' = T, one call
+ * after a reset is bptt_forward + bptt_backward over the T steps (the
+ * same arithmetic: bitwise equal).  Inputs and states are kept in tb, so
+ * x may be reused by the caller after the call.
+ *
+ * Errors: BPTT_ENULL (tb, W, x or dyfn NULL), BPTT_ESIZE (n is 0),
+ * BPTT_ECAPACITY (n > h'), BPTT_ELD, BPTT_EINVAL (beta not finite), or the
+ * status the callback returned.  On every error nothing is written and the
+ * stream does not advance. */
+BPTT_API bptt_status bptt_tbptt_step(bptt_tbptt *tb, size_t n,
+                                     const double *W, size_t ldw,
+                                     const double *b, const double *x,
+                                     size_t ldx, bptt_dy_fn dyfn, void *ctx,
+                                     double beta, double *dW, size_t lddw,
+                                     double *db, double *y, size_t ldy,
+                                     double *loss);
+
+/* ------------------------------------------------------------------------ */
 /* Single precision: the same functions with float (documented above).      */
 /* ------------------------------------------------------------------------ */
 
@@ -197,6 +258,19 @@ BPTT_API bptt_status bpttf_schedule_run_squared(
     const float *target, size_t ldt, const unsigned char *mask, float beta,
     float *dW, size_t lddw, float *db, float *dx, size_t lddx, float *dy0,
     size_t lddy0, float *yT, size_t ldyT, double *loss);
+
+BPTT_API bptt_status bpttf_tbptt_alloc(const bptt_net *net, size_t h,
+                                       size_t hp, size_t B, bpttf_tbptt **tb);
+BPTT_API void bpttf_tbptt_free(bpttf_tbptt *tb);
+BPTT_API bptt_status bpttf_tbptt_reset(bpttf_tbptt *tb, const float *y0,
+                                       size_t ldy0);
+BPTT_API bptt_status bpttf_tbptt_step(bpttf_tbptt *tb, size_t n,
+                                      const float *W, size_t ldw,
+                                      const float *b, const float *x,
+                                      size_t ldx, bpttf_dy_fn dyfn, void *ctx,
+                                      float beta, float *dW, size_t lddw,
+                                      float *db, float *y, size_t ldy,
+                                      double *loss);
 
 #ifdef __cplusplus
 }
