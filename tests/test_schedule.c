@@ -587,8 +587,8 @@ START_TEST(tbptt_stream)
     ck_assert_int_eq(bptt_tbptt_alloc(p->net, h, hp, B, &tb), BPTT_OK);
     bptt_workspace *ws;
     ck_assert_int_eq(bptt_workspace_alloc(p->net, h, B, &ws), BPTT_OK);
-    double dW[DOUT * (DIN + DOUT)], db[DOUT], ref[DOUT * (DIN + DOUT)];
-    double y[4 * 2 * DOUT], yw[6 * 2 * DOUT], dy[6 * 2 * DOUT], loss;
+    double dW[DOUT * (DIN + DOUT)] = {0}, db[DOUT], ref[DOUT * (DIN + DOUT)];
+    double y[4 * 2 * DOUT] = {0}, yw[6 * 2 * DOUT], dy[6 * 2 * DOUT], loss = 0;
     sq q = {p->target, dout, dout, BPTT_OK};
     for (size_t c = 0; c < T / hp; c++) {
         const size_t e = (c + 1) * hp, s0 = e > h ? e - h : 0, w = e - s0;
