@@ -517,6 +517,108 @@ START_TEST(planner_targets)
 END_TEST
 
 /* ------------------------------------------------------------------------ */
+/* Network B                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Both heads, every few (L, M): the gradients of bptt_elman_forward and
+ * _backward with full storage. */
+START_TEST(elman_schedule)
+{
+    const bptt_head head = _i ? BPTT_HEAD_LINEAR : BPTT_HEAD_SOFTMAX;
+    const size_t T = 14, B = 2, din = DIN, dh = DOUT, nout = 4, m = din + dh;
+    bptt_net *net = tu_mixed_net(din, dh);
+    bptt_elman *el;
+    ck_assert_int_eq(bptt_elman_create(net, nout, head, &el), BPTT_OK);
+    tu_rng r = {99 + (unsigned long long)_i};
+    double *W = tu_random(dh * m, 0.5, &r), *bh = tu_random(dh, 0.3, &r);
+    double *Wo = tu_random(nout * dh, 0.5, &r), *bo = tu_random(nout, 0.3, &r);
+    double *x = tu_random(T * B * din, 1.0, &r), *h0 = tu_random(B * dh, 0.5, &r);
+    double *Lt = head ? tu_random(T * B * nout, 1.0, &r) : NULL;
+    int *labels = NULL;
+    if (!head) {
+        labels = malloc(T * B * sizeof *labels);
+        for (size_t k = 0; k < T * B; k++)
+            labels[k] = k % 5 == 3 ? BPTT_IGNORE_LABEL : (int)(k * 7 % nout);
+    }
+    double *g[2][6];
+    const size_t len[6] = {dh * m, dh, nout * dh, nout, T * B * din, B * dh};
+    for (int k = 0; k < 2; k++)
+        for (int a = 0; a < 6; a++)
+            g[k][a] = calloc(len[a], sizeof(double));
+    double E0, E1;
+    bptt_elman_workspace *ws;
+    ck_assert_int_eq(bptt_elman_workspace_alloc(el, T, B, &ws), BPTT_OK);
+    ck_assert_int_eq(bptt_elman_forward(el, T, B, W, m, bh, Wo, dh, bo, x, din,
+                                        h0, dh, labels, Lt, nout, &E0, NULL, 0,
+                                        NULL, 0, BPTT_ALGO_AUTO, ws), BPTT_OK);
+    ck_assert_int_eq(bptt_elman_backward(el, T, B, W, m, Wo, dh, labels, Lt,
+                                         nout, 0, g[0][0], m, g[0][1], g[0][2],
+                                         dh, g[0][3], g[0][4], din, g[0][5], dh,
+                                         BPTT_ALGO_AUTO, ws), BPTT_OK);
+    bptt_elman_workspace_free(ws);
+    const size_t rows[6] = {dh, 1, nout, 1, T * B, B},
+                 cols[6] = {m, dh, dh, nout, din, dh};
+    for (size_t L = 1; L <= T; L += 3)
+        for (size_t M = 0; M <= 4; M += 2) {
+            bptt_schedule *s;
+            ck_assert_int_eq(bptt_schedule_elman_plan_fixed(el, T, B, L, M, &s),
+                             BPTT_OK);
+            ck_assert_int_eq(bptt_schedule_elman_run(
+                                 s, el, W, m, bh, Wo, dh, bo, x, din, h0, dh,
+                                 labels, Lt, nout, 0, g[1][0], m, g[1][1],
+                                 g[1][2], dh, g[1][3], g[1][4], din, g[1][5],
+                                 dh, &E1), BPTT_OK);
+            ck_assert_msg(fabs(E1 - E0) <= 1e-13 * fabs(E0), "L=%zu E", L);
+            for (int a = 0; a < 6; a++)
+                ck_assert_msg(tu_relerr(rows[a], cols[a], g[1][a], cols[a],
+                                        g[0][a], cols[a]) <= 1e-13,
+                              "L=%zu M=%zu array %d: %g", L, M, a,
+                              tu_relerr(rows[a], cols[a], g[1][a], cols[a],
+                                        g[0][a], cols[a]));
+            /* a Network A run or another descriptor: refused */
+            if (L == 1 && M == 0) {
+                bptt_elman *el2;
+                ck_assert_int_eq(bptt_elman_create(net, nout + 1, head, &el2),
+                                 BPTT_OK);
+                tu_snap sn = {0};
+                tu_snap_add(&sn, g[1][0], len[0] * 8);
+                TU_REFUSED(bptt_schedule_elman_run(
+                               s, el2, W, m, bh, Wo, dh, bo, x, din, h0, dh,
+                               labels, Lt, nout, 0, g[1][0], m, NULL, NULL, 0,
+                               NULL, NULL, 0, NULL, 0, NULL),
+                           BPTT_EMISMATCH, &sn);
+                TU_REFUSED(bptt_schedule_elman_run(
+                               s, el, W, m, bh, NULL, dh, bo, x, din, h0, dh,
+                               labels, Lt, nout, 0, g[1][0], m, NULL, NULL, 0,
+                               NULL, NULL, 0, NULL, 0, NULL),
+                           BPTT_ENULL, &sn);
+                tu_snap_free(&sn);
+                bptt_elman_free(el2);
+            }
+            bptt_schedule_free(s);
+        }
+    size_t minb;
+    bptt_schedule *s;
+    ck_assert_int_eq(bptt_schedule_elman_min_bytes(el, T, B, &minb), BPTT_OK);
+    TU_REFUSED(bptt_schedule_elman_plan(el, T, B, minb - 1, &s), BPTT_EBUFFER,
+               NULL);
+    ck_assert_int_eq(bptt_schedule_elman_plan(el, T, B, minb, &s), BPTT_OK);
+    bptt_schedule_info info;
+    ck_assert_int_eq(bptt_schedule_info_get(s, &info), BPTT_OK);
+    ck_assert_uint_eq(info.bytes, formula(net, 8, T, B, 1, 0) +
+                                      up(8 * (2 * B * nout + nout * (dh + 1))));
+    bptt_schedule_free(s);
+    for (int k = 0; k < 2; k++)
+        for (int a = 0; a < 6; a++)
+            free(g[k][a]);
+    free(W); free(bh); free(Wo); free(bo); free(x); free(h0); free(Lt);
+    free(labels);
+    bptt_elman_free(el);
+    bptt_net_free(net);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
 /* Truncated BPTT(h; h')                                                     */
 /* ------------------------------------------------------------------------ */
 
@@ -670,6 +772,7 @@ int main(void)
     tcase_add_test(tc, callback_loss);
     tcase_add_test(tc, traps);
     tcase_add_test(tc, planner_targets);
+    tcase_add_loop_test(tc, elman_schedule, 0, 2);
     tcase_add_test(tc, tbptt_identity);
     tcase_add_test(tc, tbptt_stream);
     suite_add_tcase(s, tc);

@@ -40,6 +40,7 @@
 #ifndef BPTT_SCHEDULE_H
 #define BPTT_SCHEDULE_H
 
+#include "bptt/elman.h"
 #include "bptt/network.h"
 
 #ifdef __cplusplus
@@ -65,11 +66,12 @@ typedef struct bptt_schedule_info {
 
 /* The loss callback of bptt_schedule_run: given y(t0+1) .. y(t0+n) of B
  * sequences (rows k*B + b of y, k = 0..n-1, ld ldy), write dL/dy of those
- * rows into dy (ld lddy) and, if loss is not NULL, ADD the loss of those
- * steps to *loss.  It is called once per segment, from the last segment
- * down to the first, and again for a segment each time it is run: return
- * BPTT_OK, or any other status to stop the run (bptt_schedule_run returns
- * it).  ctx is the run's ctx. */
+ * rows into dy (ld lddy) and ADD the loss of those steps to *loss (never
+ * NULL).  It is called exactly once per segment, from the last segment
+ * down to the first (recomputations that only advance the state do not
+ * call it), so it may accumulate its own gradients, as Network B's head
+ * does.  Return BPTT_OK, or any other status to stop the run
+ * (bptt_schedule_run returns it).  ctx is the run's ctx. */
 typedef bptt_status (*bptt_dy_fn)(void *ctx, size_t t0, size_t n, size_t B,
                                   const double *y, size_t ldy, double *dy,
                                   size_t lddy, double *loss);
@@ -168,6 +170,53 @@ BPTT_API bptt_status bptt_schedule_run_squared(
     size_t lddy0, double *yT, size_t ldyT, double *loss);
 
 /* ------------------------------------------------------------------------ */
+/* Network B (bptt/elman.h)                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* The same for Network B, el's core with its head (softmax and cross-
+ * entropy against labels or soft labels L, or the linear head's squared
+ * error against L).  Each segment's head runs on its rows as in
+ * bptt_elman_forward/backward; the head's arrays add
+ *
+ *   up(r·(2·L·B·nout + nout·(dout+1)))
+ *
+ * bytes to the formula above (its ȳ and dȳ rows, and the accumulated dWo
+ * and dbo).  bptt_schedule_info_get, bptt_schedule_free and the other
+ * calls take the result as any schedule; run it with
+ * bptt_schedule_elman_run only.  el must outlive the schedule.
+ *
+ * Errors: as bptt_schedule_min_bytes, bptt_schedule_plan and
+ * bptt_schedule_plan_fixed, with BPTT_ENULL for el NULL. */
+BPTT_API bptt_status bptt_schedule_elman_min_bytes(const bptt_elman *el,
+                                                   size_t T, size_t B,
+                                                   size_t *bytes);
+BPTT_API bptt_status bptt_schedule_elman_plan(const bptt_elman *el, size_t T,
+                                              size_t B, size_t budget,
+                                              bptt_schedule **s);
+BPTT_API bptt_status bptt_schedule_elman_plan_fixed(const bptt_elman *el,
+                                                    size_t T, size_t B,
+                                                    size_t L, size_t M,
+                                                    bptt_schedule **s);
+
+/* Run a Network B schedule: the exact gradient of the head's loss over the
+ * T steps, as bptt_elman_forward + bptt_elman_backward with full storage
+ * would give it (to rounding).  Arguments as bptt_elman_forward/backward
+ * (h0: the initial hidden state, NULL 0; labels or L as the head needs),
+ * with every gradient optional and beta as bptt_schedule_run; *E
+ * (optional) the loss.
+ *
+ * Errors: BPTT_ENULL (s, el, W, Wo or x NULL, targets missing),
+ * BPTT_EMISMATCH (s not planned for el), BPTT_ELD, BPTT_EINVAL (beta, or a
+ * target, as bptt_elman_forward).  On error nothing is written. */
+BPTT_API bptt_status bptt_schedule_elman_run(
+    bptt_schedule *s, const bptt_elman *el, const double *W, size_t ldw,
+    const double *bh, const double *Wo, size_t ldwo, const double *bo,
+    const double *x, size_t ldx, const double *h0, size_t ldh0,
+    const int *labels, const double *L, size_t ldl, double beta, double *dW,
+    size_t lddw, double *dbh, double *dWo, size_t lddwo, double *dbo,
+    double *dx, size_t lddx, double *dh0, size_t lddh0, double *E);
+
+/* ------------------------------------------------------------------------ */
 /* Truncated BPTT(h; h') for streams                                          */
 /* ------------------------------------------------------------------------ */
 
@@ -259,6 +308,23 @@ BPTT_API bptt_status bpttf_schedule_run_squared(
     float *dW, size_t lddw, float *db, float *dx, size_t lddx, float *dy0,
     size_t lddy0, float *yT, size_t ldyT, double *loss);
 
+BPTT_API bptt_status bpttf_schedule_elman_min_bytes(const bptt_elman *el,
+                                                    size_t T, size_t B,
+                                                    size_t *bytes);
+BPTT_API bptt_status bpttf_schedule_elman_plan(const bptt_elman *el, size_t T,
+                                               size_t B, size_t budget,
+                                               bpttf_schedule **s);
+BPTT_API bptt_status bpttf_schedule_elman_plan_fixed(const bptt_elman *el,
+                                                     size_t T, size_t B,
+                                                     size_t L, size_t M,
+                                                     bpttf_schedule **s);
+BPTT_API bptt_status bpttf_schedule_elman_run(
+    bpttf_schedule *s, const bptt_elman *el, const float *W, size_t ldw,
+    const float *bh, const float *Wo, size_t ldwo, const float *bo,
+    const float *x, size_t ldx, const float *h0, size_t ldh0,
+    const int *labels, const float *L, size_t ldl, float beta, float *dW,
+    size_t lddw, float *dbh, float *dWo, size_t lddwo, float *dbo,
+    float *dx, size_t lddx, float *dh0, size_t lddh0, double *E);
 BPTT_API bptt_status bpttf_tbptt_alloc(const bptt_net *net, size_t h,
                                        size_t hp, size_t B, bpttf_tbptt **tb);
 BPTT_API void bpttf_tbptt_free(bpttf_tbptt *tb);

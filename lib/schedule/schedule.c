@@ -11,12 +11,13 @@
 #include <string.h>
 
 #include "arena.h"
-#include "cells/vanilla/core.h"
+#include "heads/elman_impl.h"
 #include "schedule/revolve.h"
 
 struct X(schedule) {
     const bptt_net *net;
-    size_t T, B, L, n, M, steps, bytes;
+    size_t T, B, L, n, M;
+    size_t nout;               /* Network B's outputs; 0: Network A */
     size_t ps;                 /* elements between the three states */
     X(workspace) *ws;          /* the inner workspace, L steps */
     R *Y, *DY;                 /* a segment's y and dL/dy, L*B x dout */
@@ -24,16 +25,18 @@ struct X(schedule) {
     R *state;                  /* running state, carried dL/dy, y(T) */
     R *dW;                     /* accumulated dW (dout x m), then db */
     uint32_t *C;               /* the planner's table */
+    R *head;                   /* Network B: ȳ rows, dȳ rows, dWo, dbo */
 };
 
 static_assert(sizeof(struct X(schedule)) <= BPTT_ARENA_SLOT,
               "schedule header exceeds its slot");
 
 /* The arrays of the formula documented in bptt/schedule.h. */
-enum { A_WS, A_Y, A_DY, A_SLOTS, A_STATE, A_DW, A_C, A_N };
+enum { A_WS, A_Y, A_DY, A_SLOTS, A_STATE, A_DW, A_C, A_HEAD, A_N };
 
-static bptt_status layout(const char *fn, const bptt_net *net, size_t T,
-                          size_t B, size_t L, size_t M, bptt__arena *a)
+static bptt_status layout(const char *fn, const bptt_net *net, size_t nout,
+                          size_t T, size_t B, size_t L, size_t M,
+                          bptt__arena *a)
 {
     size_t wsb;
     CHECK(X(workspace_size)(net, L, B, &wsb));
@@ -49,6 +52,10 @@ static bptt_status layout(const char *fn, const bptt_net *net, size_t T,
         [A_STATE] = bptt__mul(bptt__up64(row, &ok), 3, &ok),
         [A_DW] = bptt__mul(bptt__mul(net->dout, net->m + 1, &ok), r, &ok),
         [A_C] = bptt__mul(bptt__mul(n + 1, M + 1, &ok), sizeof(uint32_t), &ok),
+        [A_HEAD] = bptt__mul(bptt__add(bptt__mul(bptt__mul(2 * L, B, &ok),
+                                                 nout, &ok),
+                                       bptt__mul(nout, net->dout + 1, &ok),
+                                       &ok), r, &ok),
     };
     bptt__arena_layout(a, A_N, bytes, &ok);
     if (!ok)
@@ -68,31 +75,50 @@ static bptt_status check_sizes(const char *fn, const bptt_net *net, size_t T,
     return BPTT_OK;
 }
 
-bptt_status X(schedule_min_bytes)(const bptt_net *net, size_t T, size_t B,
-                                  size_t *bytes)
+/* The smallest L that keeps n within the planner's table. */
+static size_t min_seg(size_t T)
 {
-    static const char fn[] = PREFIX "schedule_min_bytes";
+    return T / BPTT__MAX_SEGMENTS + (T % BPTT__MAX_SEGMENTS != 0);
+}
+
+static bptt_status min_bytes(const char *fn, const bptt_net *net, size_t nout,
+                             size_t T, size_t B, size_t *bytes)
+{
     CHECK(check_sizes(fn, net, T, B));
     if (!bytes)
         return bptt__fail(BPTT_ENULL, fn, "bytes is NULL");
-    /* One step per segment, or the fewest that keep n within the table. */
-    const size_t L = T / BPTT__MAX_SEGMENTS + (T % BPTT__MAX_SEGMENTS != 0);
     bptt__arena a;
-    CHECK(layout(fn, net, T, B, L, 0, &a));
+    CHECK(layout(fn, net, nout, T, B, min_seg(T), 0, &a));
     *bytes = a.total;
     return BPTT_OK;
 }
 
+bptt_status X(schedule_min_bytes)(const bptt_net *net, size_t T, size_t B,
+                                  size_t *bytes)
+{
+    return min_bytes(PREFIX "schedule_min_bytes", net, 0, T, B, bytes);
+}
+
+bptt_status X(schedule_elman_min_bytes)(const bptt_elman *el, size_t T,
+                                        size_t B, size_t *bytes)
+{
+    static const char fn[] = PREFIX "schedule_elman_min_bytes";
+    if (!el)
+        return bptt__fail(BPTT_ENULL, fn, "el is NULL");
+    return min_bytes(fn, el->net, el->nout, T, B, bytes);
+}
+
 /* Allocate and fill a schedule of segment length L and M slots. */
-static bptt_status make(const char *fn, const bptt_net *net, size_t T,
-                        size_t B, size_t L, size_t M, X(schedule) **out)
+static bptt_status make(const char *fn, const bptt_net *net, size_t nout,
+                        size_t T, size_t B, size_t L, size_t M,
+                        X(schedule) **out)
 {
     const size_t n = T / L + (T % L != 0);
     if (M > n - 1)
         M = n - 1;
     bptt__arena a;
     unsigned char *base;
-    CHECK(layout(fn, net, T, B, L, M, &a));
+    CHECK(layout(fn, net, nout, T, B, L, M, &a));
     CHECK(bptt__arena_alloc(fn, &a, &base));
     X(schedule) *s = (X(schedule) *)base;
     memset(s, 0, sizeof *s);
@@ -102,7 +128,7 @@ static bptt_status make(const char *fn, const bptt_net *net, size_t T,
     s->L = L;
     s->n = n;
     s->M = M;
-    s->bytes = a.total;
+    s->nout = nout;
     s->Y = bptt__arena_at(base, &a, A_Y);
     s->DY = bptt__arena_at(base, &a, A_DY);
     s->slots = bptt__arena_at(base, &a, A_SLOTS);
@@ -110,6 +136,7 @@ static bptt_status make(const char *fn, const bptt_net *net, size_t T,
     s->ps = (a.off[A_DW] - a.off[A_STATE]) / 3 / sizeof(R);
     s->dW = bptt__arena_at(base, &a, A_DW);
     s->C = bptt__arena_at(base, &a, A_C);
+    s->head = bptt__arena_at(base, &a, A_HEAD);
     size_t wsb = a.off[A_Y] - a.off[A_WS];
     bptt_status st = X(workspace_init)(net, L, B,
                                        bptt__arena_at(base, &a, A_WS), wsb,
@@ -119,15 +146,14 @@ static bptt_status make(const char *fn, const bptt_net *net, size_t T,
         return st;
     }
     bptt__revolve_fill(n, M, s->C);
-    s->steps = bptt__revolve_steps(s->C, T, L, M);
     *out = s;
     return BPTT_OK;
 }
 
-bptt_status X(schedule_plan_fixed)(const bptt_net *net, size_t T, size_t B,
-                                   size_t L, size_t M, X(schedule) **s)
+static bptt_status plan_fixed(const char *fn, const bptt_net *net,
+                              size_t nout, size_t T, size_t B, size_t L,
+                              size_t M, X(schedule) **s)
 {
-    static const char fn[] = PREFIX "schedule_plan_fixed";
     CHECK(check_sizes(fn, net, T, B));
     if (!s)
         return bptt__fail(BPTT_ENULL, fn, "s is NULL");
@@ -138,38 +164,42 @@ bptt_status X(schedule_plan_fixed)(const bptt_net *net, size_t T, size_t B,
     if (T / L + (T % L != 0) > BPTT__MAX_SEGMENTS)
         return bptt__fail(BPTT_EOVERFLOW, fn, "more than %zu segments",
                           BPTT__MAX_SEGMENTS);
-    return make(fn, net, T, B, L, M, s);
+    return make(fn, net, nout, T, B, L, M, s);
+}
+
+bptt_status X(schedule_plan_fixed)(const bptt_net *net, size_t T, size_t B,
+                                   size_t L, size_t M, X(schedule) **s)
+{
+    return plan_fixed(PREFIX "schedule_plan_fixed", net, 0, T, B, L, M, s);
 }
 
 /* The planner's own work per segment length: n²·M cells·splits. */
 #define PLAN_WORK 30000000.0
 
-bptt_status X(schedule_plan)(const bptt_net *net, size_t T, size_t B,
-                             size_t budget, X(schedule) **s)
+static bptt_status plan(const char *fn, const bptt_net *net, size_t nout,
+                        size_t T, size_t B, size_t budget, X(schedule) **s)
 {
-    static const char fn[] = PREFIX "schedule_plan";
     CHECK(check_sizes(fn, net, T, B));
     if (!s)
         return bptt__fail(BPTT_ENULL, fn, "s is NULL");
     size_t minb;
-    CHECK(X(schedule_min_bytes)(net, T, B, &minb));
+    CHECK(min_bytes(fn, net, nout, T, B, &minb));
     if (budget < minb)
         return bptt__fail(BPTT_EBUFFER, fn,
                           "budget (%zu bytes) is below the minimum of %zu "
                           "(one stored state and one step)", budget, minb);
     size_t bestL = 0, bestM = 0, bestSteps = SIZE_MAX;
-    size_t L = T / BPTT__MAX_SEGMENTS + (T % BPTT__MAX_SEGMENTS != 0);
-    for (;;) {
+    for (size_t L = min_seg(T);;) {
         const size_t n = T / L + (T % L != 0);
         bptt__arena a;
-        CHECK(layout(fn, net, T, B, L, 0, &a));
+        CHECK(layout(fn, net, nout, T, B, L, 0, &a));
         if (a.total <= budget) {
             /* The most slots that fit (bytes grow with M), then the
              * planner's work bound. */
             size_t lo = 0, hi = n - 1;
             while (lo < hi) {
                 const size_t mid = lo + (hi - lo + 1) / 2;
-                CHECK(layout(fn, net, T, B, L, mid, &a));
+                CHECK(layout(fn, net, nout, T, B, L, mid, &a));
                 if (a.total <= budget)
                     lo = mid;
                 else
@@ -198,7 +228,32 @@ bptt_status X(schedule_plan)(const bptt_net *net, size_t T, size_t B,
             L = T;
     }
     /* The minimum budget fits the first L tried. */
-    return make(fn, net, T, B, bestL, bestM, s);
+    return make(fn, net, nout, T, B, bestL, bestM, s);
+}
+
+bptt_status X(schedule_plan)(const bptt_net *net, size_t T, size_t B,
+                             size_t budget, X(schedule) **s)
+{
+    return plan(PREFIX "schedule_plan", net, 0, T, B, budget, s);
+}
+
+bptt_status X(schedule_elman_plan)(const bptt_elman *el, size_t T, size_t B,
+                                   size_t budget, X(schedule) **s)
+{
+    static const char fn[] = PREFIX "schedule_elman_plan";
+    if (!el)
+        return bptt__fail(BPTT_ENULL, fn, "el is NULL");
+    return plan(fn, el->net, el->nout, T, B, budget, s);
+}
+
+bptt_status X(schedule_elman_plan_fixed)(const bptt_elman *el, size_t T,
+                                         size_t B, size_t L, size_t M,
+                                         X(schedule) **s)
+{
+    static const char fn[] = PREFIX "schedule_elman_plan_fixed";
+    if (!el)
+        return bptt__fail(BPTT_ENULL, fn, "el is NULL");
+    return plan_fixed(fn, el->net, el->nout, T, B, L, M, s);
 }
 
 void X(schedule_free)(X(schedule) *s)
@@ -218,10 +273,13 @@ bptt_status X(schedule_info_get)(const X(schedule) *s,
     if (!info)
         return bptt__fail(BPTT_ENULL, fn, "info is NULL");
     size_t full;
+    bptt__arena a;
     CHECK(X(workspace_size)(s->net, s->T, s->B, &full));
+    CHECK(layout(fn, s->net, s->nout, s->T, s->B, s->L, s->M, &a));
     *info = (bptt_schedule_info){
         .T = s->T, .B = s->B, .seg = s->L, .segments = s->n, .slots = s->M,
-        .forward_steps = s->steps, .bytes = s->bytes, .full_bytes = full};
+        .forward_steps = bptt__revolve_steps(s->C, s->T, s->L, s->M),
+        .bytes = a.total, .full_bytes = full};
     return BPTT_OK;
 }
 
@@ -422,4 +480,74 @@ bptt_status X(schedule_run_squared)(X(schedule) *s, const R *W, size_t ldw,
     return X(schedule_run)(s, W, ldw, b, x, ldx, y0, ldy0, squared_dy, &q,
                            beta, dW, lddw, db, dx, lddx, dy0, lddy0, yT, ldyT,
                            loss);
+}
+
+/* Network B's head as the loss callback: per segment, ȳ = H Woᵀ + bo and
+ * its loss (head_forward), then dȳ, dWo += dȳᵀ H, dbo += Σ dȳ and the
+ * core's dL/dh = dȳ Wo (head_backward) — the same arithmetic as
+ * bptt_elman_forward/backward on the segment's rows. */
+typedef struct head_ctx {
+    const X(schedule) *s;
+    const bptt_elman *el;
+    const R *Wo, *bo, *L;
+    size_t ldwo, ldl;
+    const int *labels;
+} head_ctx;
+
+static bptt_status head_dy(void *ctx, size_t t0, size_t n, size_t B,
+                           const R *y, size_t ldy, R *dy, size_t lddy,
+                           double *loss)
+{
+    (void)ldy;
+    (void)lddy; /* both dout: the schedule's own segment arrays */
+    const head_ctx *h = ctx;
+    const X(schedule) *s = h->s;
+    const size_t rows = n * B, nout = s->nout, dh = s->net->dout;
+    R *Yh = s->head, *dYbar = Yh + s->L * B * nout, *dWo = dYbar + s->L * B * nout;
+    const int *labels = h->labels ? h->labels + t0 * B : NULL;
+    const R *L = h->L ? h->L + t0 * B * h->ldl : NULL;
+    double e = 0;
+    XI(head_forward)(h->el, rows, h->Wo, h->ldwo, h->bo, y, labels, L, h->ldl,
+                     0, Yh, &e);
+    XI(head_backward)(h->el, rows, h->Wo, h->ldwo, y, Yh, labels, L, h->ldl, 0,
+                      dYbar, dWo, dh, dWo + nout * dh, dy);
+    *loss += e;
+    return BPTT_OK;
+}
+
+bptt_status X(schedule_elman_run)(X(schedule) *s, const bptt_elman *el,
+                                  const R *W, size_t ldw, const R *bh,
+                                  const R *Wo, size_t ldwo, const R *bo,
+                                  const R *x, size_t ldx, const R *h0,
+                                  size_t ldh0, const int *labels, const R *L,
+                                  size_t ldl, R beta, R *dW, size_t lddw,
+                                  R *dbh, R *dWo, size_t lddwo, R *dbo, R *dx,
+                                  size_t lddx, R *dh0, size_t lddh0, double *E)
+{
+    static const char fn[] = PREFIX "schedule_elman_run";
+    if (!s)
+        return bptt__fail(BPTT_ENULL, fn, "s is NULL");
+    if (!el)
+        return bptt__fail(BPTT_ENULL, fn, "el is NULL");
+    if (el->net != s->net || el->nout != s->nout)
+        return bptt__fail(BPTT_EMISMATCH, fn,
+                          "s was planned for another descriptor");
+    const size_t nout = el->nout, dh = s->net->dout;
+    CHECK(XI(check_arg)(fn, "Wo", Wo, 1, nout, dh, ldwo));
+    CHECK(XI(check_arg)(fn, "dWo", dWo, 0, nout, dh, lddwo));
+    CHECK(XI(head_check_targets)(fn, el, s->T * s->B, labels, L, ldl));
+    if (!isfinite(beta))
+        return bptt__fail(BPTT_EINVAL, fn, "beta is not finite");
+    R *acc = s->head + 2 * s->L * s->B * nout;
+    memset(acc, 0, nout * (dh + 1) * sizeof(R));
+    head_ctx h = {s, el, Wo, bo, L, ldwo, ldl, labels};
+    CHECK(X(schedule_run)(s, W, ldw, bh, x, ldx, h0, ldh0, head_dy, &h, beta,
+                          dW, lddw, dbh, dx, lddx, dh0, lddh0, NULL, 0, E));
+    for (size_t i = 0; dWo && i < nout; i++)
+        for (size_t j = 0; j < dh; j++)
+            dWo[i * lddwo + j] = (beta == 0 ? 0 : beta * dWo[i * lddwo + j]) +
+                                 acc[i * dh + j];
+    for (size_t i = 0; dbo && i < nout; i++)
+        dbo[i] = (beta == 0 ? 0 : beta * dbo[i]) + acc[nout * dh + i];
+    return BPTT_OK;
 }
