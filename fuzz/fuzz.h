@@ -326,6 +326,8 @@ void op_clip(bytes *r);
 void op_plan(bytes *r);
 void op_plan_elman(bytes *r);
 void op_plan_rtrl(bytes *r);
+/* ops_schedule.c */
+void op_schedule(bytes *r);
 /* fuzz_main.c */
 void op_misc(bytes *r);
 

@@ -910,6 +910,7 @@ static const op ops[] = {
     {"plan", op_plan},
     {"plan_elman", op_plan_elman},
     {"plan_rtrl", op_plan_rtrl},
+    {"schedule", op_schedule},
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 
