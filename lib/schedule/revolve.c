@@ -80,7 +80,7 @@ bptt_status bptt__revolve_walk(const uint32_t *C, size_t n, size_t M,
 
 /* Counting actions: the steps of segments a..a+k-1. */
 typedef struct count {
-    size_t T, L, steps;
+    size_t T, L, steps, calls;
 } count;
 
 static size_t span(const count *c, size_t a, size_t k)
@@ -96,6 +96,7 @@ static bptt_status count_advance(void *ctx, int from, size_t a, size_t k,
     (void)to;
     count *c = ctx;
     c->steps += span(c, a, k);
+    c->calls += k;
     return BPTT_OK;
 }
 
@@ -104,14 +105,18 @@ static bptt_status count_leaf(void *ctx, int from, size_t a)
     (void)from;
     count *c = ctx;
     c->steps += span(c, a, 1);
+    c->calls += 2;
     return BPTT_OK;
 }
 
-size_t bptt__revolve_steps(const uint32_t *C, size_t T, size_t L, size_t M)
+size_t bptt__revolve_steps(const uint32_t *C, size_t T, size_t L, size_t M,
+                           size_t *calls)
 {
-    count c = {T, L, 0};
+    count c = {T, L, 0, 0};
     const bptt__walk_ops ops = {&c, count_advance, count_leaf};
     (void)bptt__revolve_walk(C, (T + L - 1) / L, M, &ops);
+    if (calls)
+        *calls = c.calls;
     return c.steps;
 }
 
@@ -134,7 +139,7 @@ bptt_status bptt_schedule_cost(size_t T, size_t L, size_t M, size_t *steps)
     if (!C)
         return bptt__fail(BPTT_ENOMEM, fn, "no memory for the table");
     bptt__revolve_fill(n, M, C);
-    *steps = bptt__revolve_steps(C, T, L, M);
+    *steps = bptt__revolve_steps(C, T, L, M, NULL);
     free(C);
     return BPTT_OK;
 }

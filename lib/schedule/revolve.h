@@ -43,8 +43,9 @@ BPTT_HIDDEN bptt_status bptt__revolve_walk(const uint32_t *C, size_t n,
                                            size_t M, const bptt__walk_ops *ops);
 
 /* Forward steps of the walk for T steps in segments of L (the last
- * shorter). */
+ * shorter); *calls (if not NULL) the forward and backward calls it makes
+ * (one per segment advanced over, two per leaf). */
 BPTT_HIDDEN size_t bptt__revolve_steps(const uint32_t *C, size_t T, size_t L,
-                                       size_t M);
+                                       size_t M, size_t *calls);
 
 #endif /* BPTT_SCHEDULE_REVOLVE_H */

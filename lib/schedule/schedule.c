@@ -176,6 +176,10 @@ bptt_status X(schedule_plan_fixed)(const bptt_net *net, size_t T, size_t B,
 /* The planner's own work per segment length: n²·M cells·splits. */
 #define PLAN_WORK 30000000.0
 
+/* The cost of a forward or backward call in forward steps, over its steps:
+ * packing Wy, the whole-segment GEMMs' fixed part, the loss callback. */
+#define PLAN_CALL 16
+
 static bptt_status plan(const char *fn, const bptt_net *net, size_t nout,
                         size_t T, size_t B, size_t budget, X(schedule) **s)
 {
@@ -188,7 +192,7 @@ static bptt_status plan(const char *fn, const bptt_net *net, size_t nout,
         return bptt__fail(BPTT_EBUFFER, fn,
                           "budget (%zu bytes) is below the minimum of %zu "
                           "(one stored state and one step)", budget, minb);
-    size_t bestL = 0, bestM = 0, bestSteps = SIZE_MAX;
+    size_t bestL = 0, bestM = 0, bestCost = SIZE_MAX;
     for (size_t L = min_seg(T);;) {
         const size_t n = T / L + (T % L != 0);
         bptt__arena a;
@@ -213,10 +217,15 @@ static bptt_status plan(const char *fn, const bptt_net *net, size_t nout,
             if (!C)
                 return bptt__fail(BPTT_ENOMEM, fn, "no memory for the table");
             bptt__revolve_fill(n, M, C);
-            const size_t steps = bptt__revolve_steps(C, T, L, M);
+            size_t calls;
+            const size_t steps = bptt__revolve_steps(C, T, L, M, &calls);
             free(C);
-            if (steps <= bestSteps) {
-                bestSteps = steps;
+            /* The time model: a forward step, plus PLAN_CALL steps for each
+             * forward or backward call (short segments cost more than
+             * their steps: measured in bench/schedule.sh). */
+            const size_t cost = steps + PLAN_CALL * calls;
+            if (cost <= bestCost) {
+                bestCost = cost;
                 bestL = L;
                 bestM = M;
             }
@@ -278,7 +287,7 @@ bptt_status X(schedule_info_get)(const X(schedule) *s,
     CHECK(layout(fn, s->net, s->nout, s->T, s->B, s->L, s->M, &a));
     *info = (bptt_schedule_info){
         .T = s->T, .B = s->B, .seg = s->L, .segments = s->n, .slots = s->M,
-        .forward_steps = bptt__revolve_steps(s->C, s->T, s->L, s->M),
+        .forward_steps = bptt__revolve_steps(s->C, s->T, s->L, s->M, NULL),
         .bytes = a.total, .full_bytes = full};
     return BPTT_OK;
 }
