@@ -102,8 +102,11 @@ BPTT_API bptt_status bptt_schedule_min_bytes(const bptt_net *net, size_t T,
 /* Plan T steps of B sequences for net within budget bytes and allocate
  * the schedule (its bytes, see above, never exceed budget).  Among the
  * segment lengths L tried (1, 2, 3, 4, 5, 6, 8, ... growing by about a
- * quarter, and T), each with as many slots as the budget leaves, the one
- * with the fewest forward steps wins, the longer segment on a tie.  The
+ * quarter, and T), each with as many slots as the budget leaves and the
+ * schedule of fewest forward steps for them (bptt_schedule_cost), the one
+ * of least forward steps + 16 x (forward and backward calls) wins, the
+ * longer segment on a tie: a call on a short segment costs more than its
+ * steps (packing Wy, the fixed part of the segment's GEMMs).  The
  * planner's own work is bounded (n²·M ≤ 3·10^7 per L: a larger M is cut,
  * which keeps the plan valid and within budget).  The schedule refers to
  * net, which must outlive it; one thread at a time.  Free it with
