@@ -4,8 +4,11 @@
 # 100% of the full-storage workspace and full storage itself, T = 1000 and
 # 10,000, shapes (256,256,·,32) and (512,512,·,1), both precisions; one
 # process per configuration (its peak memory is its own).  T = 10,000 at
-# (256,256,·,32) runs once per configuration, the rest three times.
+# (256,256,·,32) runs once per configuration, the rest three times.  One
+# BLAS thread: OpenBLAS's threads yielding on a loaded machine took a third
+# of the time of short segments (perf), which says nothing about the plan.
 set -eu
+export OPENBLAS_NUM_THREADS=1
 build=${1:?usage: schedule.sh BUILD [OUT]}
 out=${2:-/dev/stdout}
 exe=$build/bench/bptt-bench-schedule
