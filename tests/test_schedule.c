@@ -759,6 +759,92 @@ START_TEST(tbptt_stream)
 }
 END_TEST
 
+/* Single precision: Network B's schedule and truncated BPTT(T; T) against
+ * bpttf_elman_forward/backward and bpttf_forward/backward. */
+static bptt_status sqf_dy(void *ctx, size_t t0, size_t n, size_t B,
+                          const float *y, size_t ldy, float *dy, size_t lddy,
+                          double *loss)
+{
+    const float *tg = ctx;
+    double l;
+    bptt_status st = bpttf_loss_squared(n, B, DOUT, y, ldy, tg + t0 * B * DOUT,
+                                        DOUT, NULL, &l, dy, lddy);
+    *loss += l;
+    return st;
+}
+
+START_TEST(single_precision_elman_tbptt)
+{
+    const size_t T = 9, B = 2, din = DIN, dh = DOUT, nout = 3, m = din + dh;
+    bptt_net *net = tu_mixed_net(din, dh);
+    bptt_elman *el;
+    ck_assert_int_eq(bptt_elman_create(net, nout, BPTT_HEAD_SOFTMAX, &el),
+                     BPTT_OK);
+    tu_rng r = {5};
+    double *Wd = tu_random(dh * m, 0.5, &r), *Wod = tu_random(nout * dh, 0.5, &r);
+    double *xd = tu_random(T * B * din, 1, &r), *tgd = tu_random(T * B * dh, 1, &r);
+    float *W = tu_to_float(Wd, dh * m), *Wo = tu_to_float(Wod, nout * dh);
+    float *x = tu_to_float(xd, T * B * din), *tg = tu_to_float(tgd, T * B * dh);
+    int labels[9 * 2];
+    for (size_t k = 0; k < T * B; k++)
+        labels[k] = (int)(k % nout);
+    float dW[2][DOUT * (DIN + DOUT)], dWo[2][3 * DOUT];
+    double E[2];
+    bpttf_elman_workspace *ews;
+    ck_assert_int_eq(bpttf_elman_workspace_alloc(el, T, B, &ews), BPTT_OK);
+    ck_assert_int_eq(bpttf_elman_forward(el, T, B, W, m, NULL, Wo, dh, NULL, x,
+                                         din, NULL, 0, labels, NULL, 0, &E[0],
+                                         NULL, 0, NULL, 0, BPTT_ALGO_AUTO, ews),
+                     BPTT_OK);
+    ck_assert_int_eq(bpttf_elman_backward(el, T, B, W, m, Wo, dh, labels, NULL,
+                                          0, 0, dW[0], m, NULL, dWo[0], dh,
+                                          NULL, NULL, 0, NULL, 0,
+                                          BPTT_ALGO_AUTO, ews), BPTT_OK);
+    bpttf_elman_workspace_free(ews);
+    bpttf_schedule *s;
+    ck_assert_int_eq(bpttf_schedule_elman_plan_fixed(el, T, B, 2, 1, &s),
+                     BPTT_OK);
+    ck_assert_int_eq(bpttf_schedule_elman_run(s, el, W, m, NULL, Wo, dh, NULL,
+                                              x, din, NULL, 0, labels, NULL, 0,
+                                              0, dW[1], m, NULL, dWo[1], dh,
+                                              NULL, NULL, 0, NULL, 0, &E[1]),
+                     BPTT_OK);
+    bpttf_schedule_free(s);
+    double a[DOUT * (DIN + DOUT)], c[DOUT * (DIN + DOUT)];
+    tu_from_float(dW[0], dh * m, a);
+    tu_from_float(dW[1], dh * m, c);
+    ck_assert(tu_relerr(dh, m, c, m, a, m) <= 1e-5);
+    tu_from_float(dWo[0], nout * dh, a);
+    tu_from_float(dWo[1], nout * dh, c);
+    ck_assert(tu_relerr(nout, dh, c, dh, a, dh) <= 1e-5);
+    ck_assert(fabs(E[1] - E[0]) <= 1e-5 * E[0]);
+
+    /* bpttf_tbptt with h = h' = T: bitwise bpttf_forward + backward */
+    bpttf_workspace *ws;
+    float y[9 * 2 * DOUT], dy[9 * 2 * DOUT];
+    double l[2];
+    ck_assert_int_eq(bpttf_workspace_alloc(net, T, B, &ws), BPTT_OK);
+    ck_assert_int_eq(bpttf_forward(net, T, B, W, m, NULL, x, din, NULL, 0, y,
+                                   dh, BPTT_ALGO_AUTO, ws), BPTT_OK);
+    l[0] = 0;
+    ck_assert_int_eq(sqf_dy(tg, 0, T, B, y, dh, dy, dh, &l[0]), BPTT_OK);
+    ck_assert_int_eq(bpttf_backward(net, T, B, W, m, dy, dh, 0, dW[0], m, NULL,
+                                    NULL, 0, NULL, 0, BPTT_ALGO_AUTO, ws),
+                     BPTT_OK);
+    bpttf_workspace_free(ws);
+    bpttf_tbptt *tb;
+    ck_assert_int_eq(bpttf_tbptt_alloc(net, T, T, B, &tb), BPTT_OK);
+    ck_assert_int_eq(bpttf_tbptt_step(tb, T, W, m, NULL, x, din, sqf_dy, tg, 0,
+                                      dW[1], m, NULL, NULL, 0, &l[1]), BPTT_OK);
+    bpttf_tbptt_free(tb);
+    ck_assert(memcmp(dW[0], dW[1], sizeof dW[0]) == 0 && l[0] == l[1]);
+    free(Wd); free(Wod); free(xd); free(tgd); free(W); free(Wo); free(x);
+    free(tg);
+    bptt_elman_free(el);
+    bptt_net_free(net);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("schedule");
@@ -773,6 +859,7 @@ int main(void)
     tcase_add_test(tc, traps);
     tcase_add_test(tc, planner_targets);
     tcase_add_loop_test(tc, elman_schedule, 0, 2);
+    tcase_add_test(tc, single_precision_elman_tbptt);
     tcase_add_test(tc, tbptt_identity);
     tcase_add_test(tc, tbptt_stream);
     suite_add_tcase(s, tc);
