@@ -201,6 +201,34 @@ static void check_against(bptt_schedule *s, const tu_problem *p,
     free(yT);
 }
 
+/* With one segment the schedule runs full BPTT's operations: dW, db, dx,
+ * dy0 and the loss bitwise equal. */
+static void check_bitwise(bptt_schedule *s, const tu_problem *p,
+                          const tu_grads *g)
+{
+    const size_t T = p->T, B = p->B;
+    double *dW = calloc(p->dout * p->ldw, sizeof *dW);
+    double *db = calloc(p->dout, sizeof *db);
+    double *dx = calloc(T * B * p->ldx, sizeof *dx);
+    double *dy0 = calloc(B * p->ldy0, sizeof *dy0);
+    double loss;
+    ck_assert_int_eq(bptt_schedule_run_squared(s, p->W, p->ldw, p->b, p->x,
+                                               p->ldx, p->y0, p->ldy0,
+                                               p->target, p->ldy, p->mask, 0,
+                                               dW, p->ldw, db, dx, p->ldx, dy0,
+                                               p->ldy0, NULL, 0, &loss),
+                     BPTT_OK);
+    ck_assert(loss == g->loss);
+    ck_assert(tu_relerr(p->dout, p->m, dW, p->ldw, g->dW, p->ldw) == 0);
+    ck_assert(tu_relerr(1, p->dout, db, p->dout, g->db, p->dout) == 0);
+    ck_assert(tu_relerr(T * B, p->din, dx, p->ldx, g->dx, p->ldx) == 0);
+    ck_assert(tu_relerr(B, p->dout, dy0, p->ldy0, g->dy0, p->ldy0) == 0);
+    free(dW);
+    free(db);
+    free(dx);
+    free(dy0);
+}
+
 /* Every segment length and slot count of a T = 13 problem. */
 START_TEST(every_schedule)
 {
@@ -226,6 +254,8 @@ START_TEST(every_schedule)
             char what[64];
             snprintf(what, sizeof what, "B=%zu L=%zu M=%zu", B, L, M);
             check_against(s, p, &g, (L + M) % 2 ? 1.0 : 0.0, what);
+            if (L == T) /* one segment: full BPTT's operations, bitwise */
+                check_bitwise(s, p, &g);
             bptt_schedule_free(s);
         }
     tu_grads_free(&g);
