@@ -83,8 +83,9 @@ typedef bptt_status (*bpttf_dy_fn)(void *ctx, size_t t0, size_t n, size_t B,
  * in the schedule bptt_schedule_plan would run (the dynamic program over
  * n = ceil(T/L) segments: with M slots and a segment's start stored, the
  * best first store point y minimises y + C(n-y, M-1) + C(y, M), C(1, ·) = 1,
- * C(k, 0) = k(k+1)/2, in segments; the count is then taken in steps).  A
- * pure query: allocates and frees its table.
+ * C(k, 0) = k(k+1)/2, in segments; the count is then taken in steps).  M
+ * is cut as bptt_schedule_plan_fixed cuts it.  A pure query: allocates and
+ * frees its table.
  *
  * Errors: BPTT_ENULL (steps NULL), BPTT_ESIZE (T or L is 0),
  * BPTT_EOVERFLOW (the table or the count does not fit), BPTT_ENOMEM. */
@@ -120,7 +121,8 @@ BPTT_API bptt_status bptt_schedule_plan(const bptt_net *net, size_t T,
                                         bptt_schedule **s);
 
 /* The same with the segment length L and the slot count M given (M is cut
- * to n - 1, beyond which slots are of no use): for tests and benchmarks.
+ * to n - 1, beyond which slots are of no use, and to the planner's work
+ * bound n²·M ≤ 3·10^7): for tests and benchmarks.
  * Errors: as bptt_schedule_plan, and BPTT_EINVAL (L > T); no budget. */
 BPTT_API bptt_status bptt_schedule_plan_fixed(const bptt_net *net, size_t T,
                                               size_t B, size_t L, size_t M,

@@ -9,6 +9,14 @@
 
 #include "schedule/revolve.h"
 
+size_t bptt__revolve_cap(size_t n, size_t M)
+{
+    if (M > n - 1)
+        M = n - 1;
+    const double cap = 3e7 / ((double)n * (double)n);
+    return (double)M > cap ? (size_t)cap : M;
+}
+
 void bptt__revolve_fill(size_t n, size_t M, uint32_t *C)
 {
     const size_t w = M + 1;
@@ -133,8 +141,7 @@ bptt_status bptt_schedule_cost(size_t T, size_t L, size_t M, size_t *steps)
         return bptt__fail(BPTT_EOVERFLOW, fn,
                           "%zu segments exceed the planner's %zu", n,
                           BPTT__MAX_SEGMENTS);
-    if (M > n - 1)
-        M = n - 1;
+    M = bptt__revolve_cap(n, M);
     uint32_t *C = malloc((n + 1) * (M + 1) * sizeof *C);
     if (!C)
         return bptt__fail(BPTT_ENOMEM, fn, "no memory for the table");

@@ -14,6 +14,11 @@
  * C(n, 0) = n(n+1)/2 must fit). */
 #define BPTT__MAX_SEGMENTS ((size_t)65535)
 
+/* M cut to n - 1 (more slots are of no use) and to the planner's work
+ * bound, n²·M <= 3·10^7 (the fill's cells times splits; the walk's
+ * recursion is at most M deep). */
+BPTT_HIDDEN size_t bptt__revolve_cap(size_t n, size_t M);
+
 /* States named by the walk: the caller's y0, the running state, or a
  * slot k >= 0. */
 enum { BPTT__STATE_Y0 = -1, BPTT__STATE_CUR = -2 };

@@ -164,7 +164,8 @@ static bptt_status plan_fixed(const char *fn, const bptt_net *net,
     if (T / L + (T % L != 0) > BPTT__MAX_SEGMENTS)
         return bptt__fail(BPTT_EOVERFLOW, fn, "more than %zu segments",
                           BPTT__MAX_SEGMENTS);
-    return make(fn, net, nout, T, B, L, M, s);
+    const size_t n = T / L + (T % L != 0);
+    return make(fn, net, nout, T, B, L, bptt__revolve_cap(n, M), s);
 }
 
 bptt_status X(schedule_plan_fixed)(const bptt_net *net, size_t T, size_t B,
@@ -173,8 +174,6 @@ bptt_status X(schedule_plan_fixed)(const bptt_net *net, size_t T, size_t B,
     return plan_fixed(PREFIX "schedule_plan_fixed", net, 0, T, B, L, M, s);
 }
 
-/* The planner's own work per segment length: n²·M cells·splits. */
-#define PLAN_WORK 30000000.0
 
 /* The cost of a forward or backward call in forward steps, over its steps:
  * packing Wy, the whole-segment GEMMs' fixed part, the loss callback. */
@@ -209,10 +208,7 @@ static bptt_status plan(const char *fn, const bptt_net *net, size_t nout,
                 else
                     hi = mid - 1;
             }
-            size_t M = lo;
-            const double cap = PLAN_WORK / ((double)n * (double)n);
-            if ((double)M > cap)
-                M = (size_t)cap;
+            const size_t M = bptt__revolve_cap(n, lo);
             uint32_t *C = malloc((n + 1) * (M + 1) * sizeof *C);
             if (!C)
                 return bptt__fail(BPTT_ENOMEM, fn, "no memory for the table");
