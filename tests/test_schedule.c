@@ -875,6 +875,75 @@ START_TEST(single_precision_elman_tbptt)
 }
 END_TEST
 
+/* Network B: truncated BPTT(T; T) is bptt_elman_forward + backward,
+ * bitwise; the state's and the descriptor's checks. */
+START_TEST(tbptt_elman)
+{
+    const size_t T = 6, B = 2, din = DIN, dh = DOUT, nout = 3, m = din + dh;
+    bptt_net *net = tu_mixed_net(din, dh);
+    bptt_elman *el;
+    ck_assert_int_eq(bptt_elman_create(net, nout, BPTT_HEAD_SOFTMAX, &el),
+                     BPTT_OK);
+    tu_rng r = {8};
+    double *W = tu_random(dh * m, 0.5, &r), *bh = tu_random(dh, 0.2, &r);
+    double *Wo = tu_random(nout * dh, 0.5, &r), *bo = tu_random(nout, 0.2, &r);
+    double *x = tu_random(T * B * din, 1, &r);
+    int labels[6 * 2];
+    for (size_t k = 0; k < T * B; k++)
+        labels[k] = k == 4 ? BPTT_IGNORE_LABEL : (int)(k * 5 % nout);
+    double dW[2][DOUT * (DIN + DOUT)], dbh[2][DOUT], dWo[2][3 * DOUT],
+        dbo[2][3], E[2], hh[2][6 * 2 * DOUT];
+    bptt_elman_workspace *ws;
+    ck_assert_int_eq(bptt_elman_workspace_alloc(el, T, B, &ws), BPTT_OK);
+    ck_assert_int_eq(bptt_elman_forward(el, T, B, W, m, bh, Wo, dh, bo, x, din,
+                                        NULL, 0, labels, NULL, 0, &E[0], hh[0],
+                                        dh, NULL, 0, BPTT_ALGO_AUTO, ws),
+                     BPTT_OK);
+    ck_assert_int_eq(bptt_elman_backward(el, T, B, W, m, Wo, dh, labels, NULL,
+                                         0, 0, dW[0], m, dbh[0], dWo[0], dh,
+                                         dbo[0], NULL, 0, NULL, 0,
+                                         BPTT_ALGO_AUTO, ws), BPTT_OK);
+    bptt_elman_workspace_free(ws);
+    bptt_tbptt *tb;
+    ck_assert_int_eq(bptt_tbptt_elman_alloc(el, T, T, B, &tb), BPTT_OK);
+    ck_assert_int_eq(bptt_tbptt_elman_step(tb, el, T, W, m, bh, Wo, dh, bo, x,
+                                           din, labels, NULL, 0, 0, dW[1], m,
+                                           dbh[1], dWo[1], dh, dbo[1], hh[1],
+                                           dh, &E[1]), BPTT_OK);
+    ck_assert(E[0] == E[1]);
+    ck_assert(memcmp(dW[0], dW[1], sizeof dW[0]) == 0);
+    ck_assert(memcmp(dbh[0], dbh[1], sizeof dbh[0]) == 0);
+    ck_assert(memcmp(dWo[0], dWo[1], sizeof dWo[0]) == 0);
+    ck_assert(memcmp(dbo[0], dbo[1], sizeof dbo[0]) == 0);
+    ck_assert(memcmp(hh[0], hh[1], sizeof hh[0]) == 0);
+    /* traps: a Network A state, another descriptor, n past h' */
+    bptt_tbptt *ta;
+    ck_assert_int_eq(bptt_tbptt_alloc(net, T, T, B, &ta), BPTT_OK);
+    tu_snap sn = {0};
+    tu_snap_add(&sn, dW[1], sizeof dW[1]);
+    tu_snap_add(&sn, dWo[1], sizeof dWo[1]);
+    TU_REFUSED(bptt_tbptt_elman_step(ta, el, T, W, m, bh, Wo, dh, bo, x, din,
+                                     labels, NULL, 0, 0, dW[1], m, NULL,
+                                     dWo[1], dh, NULL, NULL, 0, NULL),
+               BPTT_EMISMATCH, &sn);
+    TU_REFUSED(bptt_tbptt_elman_step(tb, el, T + 1, W, m, bh, Wo, dh, bo, x,
+                                     din, labels, NULL, 0, 0, dW[1], m, NULL,
+                                     dWo[1], dh, NULL, NULL, 0, NULL),
+               BPTT_ECAPACITY, &sn);
+    TU_REFUSED(bptt_tbptt_elman_step(tb, el, T, W, m, bh, Wo, dh, bo, x, din,
+                                     NULL, NULL, 0, 0, dW[1], m, NULL, dWo[1],
+                                     dh, NULL, NULL, 0, NULL),
+               BPTT_ENULL, &sn);
+    TU_REFUSED(bptt_tbptt_elman_alloc(NULL, T, T, B, &ta), BPTT_ENULL, NULL);
+    tu_snap_free(&sn);
+    bptt_tbptt_free(ta);
+    bptt_tbptt_free(tb);
+    free(W); free(bh); free(Wo); free(bo); free(x);
+    bptt_elman_free(el);
+    bptt_net_free(net);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("schedule");
@@ -891,6 +960,7 @@ int main(void)
     tcase_add_loop_test(tc, elman_schedule, 0, 2);
     tcase_add_test(tc, single_precision_elman_tbptt);
     tcase_add_test(tc, tbptt_identity);
+    tcase_add_test(tc, tbptt_elman);
     tcase_add_test(tc, tbptt_stream);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);

@@ -282,6 +282,34 @@ BPTT_API bptt_status bptt_tbptt_step(bptt_tbptt *tb, size_t n,
                                      double *db, double *y, size_t ldy,
                                      double *loss);
 
+/* Truncated BPTT(h; h') for Network B: the state of bptt_tbptt_alloc with
+ * the head's arrays, up(r·(2·h'·B·nout + nout·(dout+1))) more bytes.  Reset
+ * and free it as any stream state; step it with bptt_tbptt_elman_step only.
+ * el must outlive it.  Errors: as bptt_tbptt_alloc, BPTT_ENULL for el. */
+BPTT_API bptt_status bptt_tbptt_elman_alloc(const bptt_elman *el, size_t h,
+                                            size_t hp, size_t B,
+                                            bptt_tbptt **tb);
+
+/* bptt_tbptt_step for Network B: the head (bptt/elman.h) on the n new
+ * steps gives their loss against labels or L (n*B rows, for those steps
+ * only) and dL/dh; dWo = beta·dWo + Σ dȳᵀ h and dbo likewise over the new
+ * steps; dW, dbh over the window as bptt_tbptt_step.  h (optional, n*B x
+ * dout, ld ldh) receives the new hidden states, *E (optional) the loss.
+ * With h = h' = T one step after a reset is bptt_elman_forward +
+ * bptt_elman_backward (without dx, dh0).
+ *
+ * Errors: those of bptt_tbptt_step (its detail may name bptt_tbptt_step),
+ * BPTT_ENULL (el or Wo NULL, targets missing), BPTT_EMISMATCH (tb not
+ * made for el), BPTT_EINVAL (a target, as bptt_elman_forward).  On every
+ * error nothing is written and the stream does not advance. */
+BPTT_API bptt_status bptt_tbptt_elman_step(
+    bptt_tbptt *tb, const bptt_elman *el, size_t n, const double *W,
+    size_t ldw, const double *bh, const double *Wo, size_t ldwo,
+    const double *bo, const double *x, size_t ldx, const int *labels,
+    const double *L, size_t ldl, double beta, double *dW, size_t lddw,
+    double *dbh, double *dWo, size_t lddwo, double *dbo, double *h,
+    size_t ldh, double *E);
+
 /* ------------------------------------------------------------------------ */
 /* Single precision: the same functions with float (documented above).      */
 /* ------------------------------------------------------------------------ */
@@ -342,6 +370,16 @@ BPTT_API bptt_status bpttf_tbptt_step(bpttf_tbptt *tb, size_t n,
                                       float beta, float *dW, size_t lddw,
                                       float *db, float *y, size_t ldy,
                                       double *loss);
+BPTT_API bptt_status bpttf_tbptt_elman_alloc(const bptt_elman *el, size_t h,
+                                             size_t hp, size_t B,
+                                             bpttf_tbptt **tb);
+BPTT_API bptt_status bpttf_tbptt_elman_step(
+    bpttf_tbptt *tb, const bptt_elman *el, size_t n, const float *W,
+    size_t ldw, const float *bh, const float *Wo, size_t ldwo,
+    const float *bo, const float *x, size_t ldx, const int *labels,
+    const float *L, size_t ldl, float beta, float *dW, size_t lddw,
+    float *dbh, float *dWo, size_t lddwo, float *dbo, float *h, size_t ldh,
+    double *E);
 
 #ifdef __cplusplus
 }

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "arena.h"
-#include "cells/vanilla/core.h"
+#include "heads/elman_impl.h"
 
 struct X(tbptt) {
     const bptt_net *net;
@@ -20,17 +20,18 @@ struct X(tbptt) {
     R *Xw, *Xh;                /* window and history inputs, h*B x din */
     R *Y, *Yh, *DY;            /* window and history states, window dL/dy */
     R *ys;                     /* the state before the history's first step */
+    size_t nout;               /* Network B's outputs; 0: Network A */
+    R *head;                   /* Network B: ȳ, dȳ rows (h'*B), dWo, dbo */
 };
 
 static_assert(sizeof(struct X(tbptt)) <= BPTT_ARENA_SLOT,
               "tbptt header exceeds its slot");
 
-enum { A_WS, A_XW, A_XH, A_Y, A_YH, A_DY, A_YS, A_N };
+enum { A_WS, A_XW, A_XH, A_Y, A_YH, A_DY, A_YS, A_HEAD, A_N };
 
-bptt_status X(tbptt_alloc)(const bptt_net *net, size_t h, size_t hp, size_t B,
-                           X(tbptt) **tb)
+static bptt_status alloc(const char *fn, const bptt_net *net, size_t nout,
+                         size_t h, size_t hp, size_t B, X(tbptt) **tb)
 {
-    static const char fn[] = PREFIX "tbptt_alloc";
     if (!net)
         return bptt__fail(BPTT_ENULL, fn, "net is NULL");
     if (!tb)
@@ -48,7 +49,13 @@ bptt_status X(tbptt_alloc)(const bptt_net *net, size_t h, size_t hp, size_t B,
                  yb = bptt__mul(bptt__mul(rows, net->dout, &ok), r, &ok);
     const size_t bytes[A_N] = {[A_WS] = wsb, [A_XW] = xb, [A_XH] = xb,
                                [A_Y] = yb, [A_YH] = yb, [A_DY] = yb,
-                               [A_YS] = B * net->dout * r};
+                               [A_YS] = B * net->dout * r,
+                               [A_HEAD] = bptt__mul(
+                                   bptt__add(bptt__mul(bptt__mul(2 * hp, B,
+                                                                 &ok),
+                                                       nout, &ok),
+                                             bptt__mul(nout, net->dout + 1,
+                                                       &ok), &ok), r, &ok)};
     bptt__arena a;
     bptt__arena_layout(&a, A_N, bytes, &ok);
     if (!ok)
@@ -64,7 +71,9 @@ bptt_status X(tbptt_alloc)(const bptt_net *net, size_t h, size_t hp, size_t B,
                     .Y = bptt__arena_at(base, &a, A_Y),
                     .Yh = bptt__arena_at(base, &a, A_YH),
                     .DY = bptt__arena_at(base, &a, A_DY),
-                    .ys = bptt__arena_at(base, &a, A_YS)};
+                    .ys = bptt__arena_at(base, &a, A_YS),
+                    .nout = nout,
+                    .head = bptt__arena_at(base, &a, A_HEAD)};
     bptt_status st = X(workspace_init)(net, h, B, bptt__arena_at(base, &a, A_WS),
                                        wsb, &t->ws);
     if (st != BPTT_OK) {
@@ -74,6 +83,21 @@ bptt_status X(tbptt_alloc)(const bptt_net *net, size_t h, size_t hp, size_t B,
     memset(t->ys, 0, B * net->dout * r);
     *tb = t;
     return BPTT_OK;
+}
+
+bptt_status X(tbptt_alloc)(const bptt_net *net, size_t h, size_t hp, size_t B,
+                           X(tbptt) **tb)
+{
+    return alloc(PREFIX "tbptt_alloc", net, 0, h, hp, B, tb);
+}
+
+bptt_status X(tbptt_elman_alloc)(const bptt_elman *el, size_t h, size_t hp,
+                                 size_t B, X(tbptt) **tb)
+{
+    static const char fn[] = PREFIX "tbptt_elman_alloc";
+    if (!el)
+        return bptt__fail(BPTT_ENULL, fn, "el is NULL");
+    return alloc(fn, el->net, el->nout, h, hp, B, tb);
 }
 
 void X(tbptt_free)(X(tbptt) *tb)
@@ -157,5 +181,75 @@ bptt_status X(tbptt_step)(X(tbptt) *tb, size_t n, const R *W, size_t ldw,
         memcpy(y + i * ldy, tb->Yh + (k * B + i) * dout, dout * sizeof(R));
     if (loss)
         *loss = l;
+    return BPTT_OK;
+}
+
+/* Network B's head on the n new rows as the loss callback (as head_dy in
+ * schedule.c): its loss, dL/dh = dȳ Wo, and dWo, dbo accumulated in the
+ * state's head arrays. */
+typedef struct head_ctx {
+    const X(tbptt) *tb;
+    const bptt_elman *el;
+    const R *Wo, *bo, *L;
+    size_t ldwo, ldl;
+    const int *labels;
+} head_ctx;
+
+static bptt_status head_dy(void *ctx, size_t t0, size_t n, size_t B,
+                           const R *y, size_t ldy, R *dy, size_t lddy,
+                           double *loss)
+{
+    (void)t0;   /* the targets are the call's, for its n new steps */
+    (void)ldy;
+    (void)lddy; /* both dout: the state's own window arrays */
+    const head_ctx *h = ctx;
+    const size_t rows = n * B, nout = h->tb->nout, dh = h->tb->net->dout;
+    R *Yh = h->tb->head, *dYbar = Yh + h->tb->hp * B * nout,
+      *dWo = dYbar + h->tb->hp * B * nout;
+    double e = 0;
+    XI(head_forward)(h->el, rows, h->Wo, h->ldwo, h->bo, y, h->labels, h->L,
+                     h->ldl, 0, Yh, &e);
+    XI(head_backward)(h->el, rows, h->Wo, h->ldwo, y, Yh, h->labels, h->L,
+                      h->ldl, 0, dYbar, dWo, dh, dWo + nout * dh, dy);
+    *loss += e;
+    return BPTT_OK;
+}
+
+bptt_status X(tbptt_elman_step)(X(tbptt) *tb, const bptt_elman *el, size_t n,
+                                const R *W, size_t ldw, const R *bh,
+                                const R *Wo, size_t ldwo, const R *bo,
+                                const R *x, size_t ldx, const int *labels,
+                                const R *L, size_t ldl, R beta, R *dW,
+                                size_t lddw, R *dbh, R *dWo, size_t lddwo,
+                                R *dbo, R *h, size_t ldh, double *E)
+{
+    static const char fn[] = PREFIX "tbptt_elman_step";
+    if (!tb)
+        return bptt__fail(BPTT_ENULL, fn, "tb is NULL");
+    if (!el)
+        return bptt__fail(BPTT_ENULL, fn, "el is NULL");
+    if (el->net != tb->net || el->nout != tb->nout)
+        return bptt__fail(BPTT_EMISMATCH, fn,
+                          "tb was made for another descriptor");
+    if (n == 0 || n > tb->hp)
+        return bptt__fail(n ? BPTT_ECAPACITY : BPTT_ESIZE, fn,
+                          "n (%zu) is not in 1..h' (%zu)", n, tb->hp);
+    const size_t nout = el->nout, dh = tb->net->dout;
+    CHECK(XI(check_arg)(fn, "Wo", Wo, 1, nout, dh, ldwo));
+    CHECK(XI(check_arg)(fn, "dWo", dWo, 0, nout, dh, lddwo));
+    CHECK(XI(head_check_targets)(fn, el, n * tb->B, labels, L, ldl));
+    if (!isfinite(beta))
+        return bptt__fail(BPTT_EINVAL, fn, "beta is not finite");
+    R *acc = tb->head + 2 * tb->hp * tb->B * nout;
+    memset(acc, 0, nout * (dh + 1) * sizeof(R));
+    head_ctx c = {tb, el, Wo, bo, L, ldwo, ldl, labels};
+    CHECK(X(tbptt_step)(tb, n, W, ldw, bh, x, ldx, head_dy, &c, beta, dW, lddw,
+                        dbh, h, ldh, E));
+    for (size_t i = 0; dWo && i < nout; i++)
+        for (size_t j = 0; j < dh; j++)
+            dWo[i * lddwo + j] = (beta == 0 ? 0 : beta * dWo[i * lddwo + j]) +
+                                 acc[i * dh + j];
+    for (size_t i = 0; dbo && i < nout; i++)
+        dbo[i] = (beta == 0 ? 0 : beta * dbo[i]) + acc[nout * dh + i];
     return BPTT_OK;
 }
