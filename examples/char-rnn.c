@@ -8,10 +8,10 @@
  *
  * The classes are the distinct bytes of the text (its alphabet), the input
  * x_t is the one-hot code of byte t and the label of step t is byte t+1.
- * Training is truncated BPTT: STREAMS cursors walk through the text (B =
- * STREAMS parallel sequences), T bytes per chunk, and the hidden state h
- * is carried from one chunk to the next (it is the h0 of the next
- * forward) while gradients stop at the chunk's start.  Each chunk makes one
+ * Training is truncated BPTT(T; T) (bptt_tbptt_elman_step): STREAMS
+ * cursors walk through the text (B = STREAMS parallel sequences), T bytes
+ * per chunk, and the stream state carries the hidden state from one chunk
+ * to the next while gradients stop at the chunk's start.  Each chunk makes one
  * SGD step (eq. (13)) after clipping the gradients' global norm.  Every
  * PRINT_EVERY chunks it prints the mean cross-entropy per byte over those
  * chunks (nats) and the training speed; at the end it samples text from
@@ -148,10 +148,12 @@ int main(int argc, char **argv)
     const size_t M = V + HIDDEN, TB = (size_t)T * STREAMS, GH = G * HIDDEN;
     bptt_net *net;
     bptt_elman *el;
-    bptt_elman_plan *plan; /* T steps of STREAMS sequences, dense arrays */
+    bptt_elman_plan *plan; /* sampling: one step of one sequence */
+    bptt_tbptt *tb;        /* training: truncated BPTT(T; T) over the streams */
     TRY(bptt_net_create_uniform(V, HIDDEN, BPTT_ACT_TANH, NULL, &net));
     TRY(bptt_elman_create_cell(cell, net, V, BPTT_HEAD_SOFTMAX, &el));
     TRY(bptt_elman_plan_create(el, T, STREAMS, NULL, BPTT_ALGO_AUTO, &plan));
+    TRY(bptt_tbptt_elman_alloc(el, T, T, STREAMS, &tb));
 
     double *W = alloc0(GH * M), *bh = alloc0(GH);
     double *Wo = alloc0(V * HIDDEN), *bo = alloc0(V);
@@ -181,8 +183,6 @@ int main(int argc, char **argv)
            cell == BPTT_CELL_VANILLA ? "tanh" : bptt_cell_name(cell), T,
            STREAMS, chunks, rate);
     const bptt_elman_params prm = {W, bh, Wo, bo};
-    const bptt_elman_grads g = {dW, dbh, dWo, dbo, NULL, NULL};
-    const bptt_elman_targets tg = {labels, NULL};
     double *const grads[] = {dW, dbh, dWo, dbo};
     const size_t counts[] = {GH * M, GH, V * HIDDEN, V};
     double *const params[] = {W, bh, Wo, bo};
@@ -197,16 +197,16 @@ int main(int argc, char **argv)
                 x[k * V + cls[text[p % len]]] = 1;
                 labels[k] = cls[text[(p + 1) % len]];
             }
+        /* Truncated BPTT(T; T): the stream state carries the last hidden
+         * state into the next chunk; the gradient stops at its start. */
         double E;
-        TRY(bptt_elman_plan_forward(plan, T, STREAMS, &prm, x, h0, &tg, &E, h,
-                                    NULL));
-        TRY(bptt_elman_plan_backward(plan, T, STREAMS, &prm, &tg, 0.0, &g));
+        TRY(bptt_tbptt_elman_step(tb, el, T, W, M, bh, Wo, HIDDEN, bo, x, V,
+                                  labels, NULL, 0, 0.0, dW, M, dbh, dWo,
+                                  HIDDEN, dbo, NULL, 0, &E));
         const double alpha = rate / (double)TB * clip_factor(grads, counts, 4);
         for (int p = 0; p < 4; p++)
             TRY(bptt_sgd_step(rows[p], cols[p], alpha, grads[p], cols[p],
                               params[p], cols[p]));
-        /* Truncated BPTT: the last state is the next chunk's h0. */
-        memcpy(h0, h + (TB - STREAMS) * HIDDEN, STREAMS * HIDDEN * sizeof *h);
         for (int b = 0; b < STREAMS; b++)
             pos[b] = (pos[b] + T) % len;
         window += E / (double)TB;
@@ -246,6 +246,7 @@ int main(int argc, char **argv)
     printf("\n");
 
     bptt_elman_plan_destroy(plan);
+    bptt_tbptt_free(tb);
     bptt_elman_free(el);
     bptt_net_free(net);
     free(W), free(bh), free(Wo), free(bo), free(dW), free(dbh), free(dWo);

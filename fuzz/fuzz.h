@@ -337,6 +337,8 @@ void op_checkpoint(bytes *r);
 void op_tokens(bytes *r);
 void op_gradcheck(bytes *r);
 void op_elman_finite(bytes *r);
+/* ops_schedule.c */
+void op_schedule(bytes *r);
 /* fuzz_main.c */
 void op_misc(bytes *r);
 

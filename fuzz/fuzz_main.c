@@ -918,6 +918,7 @@ static const op ops[] = {
     {"tokens", op_tokens},
     {"gradcheck", op_gradcheck},
     {"elman_finite", op_elman_finite},
+    {"schedule", op_schedule},
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 

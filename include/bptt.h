@@ -65,5 +65,6 @@
 #include "bptt/plan.h"
 #include "bptt/gated.h"
 #include "bptt/train.h"
+#include "bptt/schedule.h"
 
 #endif /* BPTT_H */
