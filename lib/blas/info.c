@@ -91,13 +91,14 @@ static void remedy(bptt_blas_info *in)
                  "with DYNAMIC_ARCH=1 or TARGET=%s", what, want);
     else if (set && *set)
         snprintf(in->remedy, sizeof in->remedy,
-                 "%s: OPENBLAS_CORETYPE=%.24s in the environment chose them; "
-                 "set OPENBLAS_CORETYPE=%s or unset it before the program "
-                 "starts", what, set, want);
+                 "%s: OPENBLAS_CORETYPE (%.24s) in the environment chose "
+                 "them; give it %s, or unset it, before the program starts",
+                 what, set, want);
     else
         snprintf(in->remedy, sizeof in->remedy,
-                 "%s: set OPENBLAS_CORETYPE=%s before the program starts, or "
-                 "use OpenBLAS >= 0.3.25", what, want);
+                 "%s: set the environment variable OPENBLAS_CORETYPE to %s "
+                 "before the program starts, or use OpenBLAS >= 0.3.25",
+                 what, want);
 }
 
 bptt_status bptt_blas_info_get(bptt_blas_info *info)
