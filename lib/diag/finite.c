@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "cells/vanilla/core.h"
+#include "diag/finite.h"
 
 /* How a row of an array is named in the detail. */
 typedef enum rowkind {
@@ -152,4 +153,28 @@ bptt_status XI(finite_backward_results)(const char *fn, const X(workspace) *ws,
     if (!st)
         st = check(fn, (scan){"db", VECTOR, db, 1, net->dout, net->dout, 1, 0, 0});
     return st;
+}
+
+bptt_status XI(finite_block)(const char *fn, const char *name, const R *a,
+                             size_t rows, size_t cols, size_t ld)
+{
+    if (!a)
+        return BPTT_OK;
+    for (size_t i = 0; i < rows; i++) {
+        int bad = 0;
+        for (size_t j = 0; j < cols; j++) /* branch-free: vectorises */
+            bad |= !isfinite(a[i * ld + j]);
+        if (!bad)
+            continue;
+        for (size_t j = 0; j < cols; j++) {
+            const R v = a[i * ld + j];
+            if (!isfinite(v))
+                return bptt__fail(BPTT_ENONFINITE, fn, "%s[%zu][%zu] is %s",
+                                  name, i, j,
+                                  isnan(v)      ? "NaN"
+                                  : signbit(v) ? "-Inf"
+                                               : "+Inf");
+        }
+    }
+    return BPTT_OK;
 }

@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "cells/gated/gated.h"
+#include "diag/finite.h"
 #include "heads/elman_impl.h"
 
 bptt_status X(elman_workspace_check_finite)(X(elman_workspace) *ws, int on)
@@ -34,24 +35,6 @@ static int checking(const X(elman_workspace) *ws)
     return ws->core ? ws->core->check_finite : ws->gcore->check_finite;
 }
 
-/* The first NaN or ±Inf of a rows x cols block named name, or BPTT_OK. */
-static bptt_status scan(const char *fn, const char *name, const R *a,
-                        size_t rows, size_t cols, size_t ld)
-{
-    if (!a)
-        return BPTT_OK;
-    for (size_t i = 0; i < rows; i++)
-        for (size_t j = 0; j < cols; j++) {
-            const R v = a[i * ld + j];
-            if (!isfinite(v))
-                return bptt__fail(BPTT_ENONFINITE, fn, "%s[%zu][%zu] is %s",
-                                  name, i, j,
-                                  isnan(v) ? "NaN"
-                                           : (v > 0 ? "+Inf" : "-Inf"));
-        }
-    return BPTT_OK;
-}
-
 bptt_status XI(elman_finite_inputs)(const char *fn,
                                     const X(elman_workspace) *ws, const R *W,
                                     size_t ldw, const R *Wo, size_t ldwo,
@@ -62,9 +45,9 @@ bptt_status XI(elman_finite_inputs)(const char *fn,
     const bptt_net *net = ws->el->net;
     const size_t dh = net->dout, nout = ws->el->nout;
     if (W) /* backward: the core scans W only after the head has written */
-        CHECK(scan(fn, "W", W, ws->el->G * dh, net->m, ldw));
-    CHECK(scan(fn, "Wo", Wo, nout, dh, ldwo));
-    return scan(fn, "bo", bo, 1, nout, nout);
+        CHECK(XI(finite_block)(fn, "W", W, ws->el->G * dh, net->m, ldw));
+    CHECK(XI(finite_block)(fn, "Wo", Wo, nout, dh, ldwo));
+    return XI(finite_block)(fn, "bo", bo, 1, nout, nout);
 }
 
 bptt_status XI(elman_finite_results)(const char *fn,
@@ -79,7 +62,7 @@ bptt_status XI(elman_finite_results)(const char *fn,
         return bptt__fail(BPTT_ENONFINITE, fn, "the loss E is %s",
                           isnan(*E) ? "NaN" : "+Inf");
     if (!dWo)
-        return scan(fn, "y", ws->Y, TB, nout, nout);
-    CHECK(scan(fn, "dWo", dWo, nout, dh, lddwo));
-    return scan(fn, "dbo", dbo, 1, nout, nout);
+        return XI(finite_block)(fn, "y", ws->Y, TB, nout, nout);
+    CHECK(XI(finite_block)(fn, "dWo", dWo, nout, dh, lddwo));
+    return XI(finite_block)(fn, "dbo", dbo, 1, nout, nout);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cells/gated/gated.h"
+#include "diag/finite.h"
 
 /* bptt__check_mat for an array of R. */
 static bptt_status arg(const char *fn, const char *name, const void *p,
@@ -32,31 +33,6 @@ static bptt_status check_call(const char *fn, size_t T, size_t B,
     return BPTT_OK;
 }
 
-/* The non-finite scan of one rows x cols array (ld; NULL: not given):
- * BPTT_ENONFINITE naming its first NaN or ±Inf, row by row. */
-static bptt_status finite(const char *fn, const char *name, const R *a,
-                          size_t rows, size_t cols, size_t ld)
-{
-    if (!a)
-        return BPTT_OK;
-    for (size_t i = 0; i < rows; i++) {
-        int bad = 0;
-        for (size_t j = 0; j < cols; j++) /* branch-free: vectorises */
-            bad |= !isfinite(a[i * ld + j]);
-        if (!bad)
-            continue;
-        for (size_t j = 0; j < cols; j++) {
-            const R v = a[i * ld + j];
-            if (!isfinite(v))
-                return bptt__fail(BPTT_ENONFINITE, fn, "%s[%zu][%zu] is %s",
-                                  name, i, j,
-                                  isnan(v)      ? "NaN"
-                                  : signbit(v) ? "-Inf"
-                                               : "+Inf");
-        }
-    }
-    return BPTT_OK;
-}
 
 /* A rows x cols array of R for the overlap check. */
 #define GREG(name, p, rows, cols, ld)                                          \
@@ -91,13 +67,13 @@ static bptt_status forward(const char *fn, size_t T, size_t B, const R *W,
         GREG("c0", c0, B, n, ldc0)};
     CHECK(bptt__check_overlap(fn, out, 2, in, 7));
     if (ws->check_finite) {
-        CHECK(finite(fn, "W", W, Gn, din, ldw));
-        CHECK(finite(fn, "U", U, Gn, n, ldu));
-        CHECK(finite(fn, "bx", bx, 1, Gn, Gn));
-        CHECK(finite(fn, "bh", bh, 1, Gn, Gn));
-        CHECK(finite(fn, "x", x, TB, din, ldx));
-        CHECK(finite(fn, "h0", h0, B, n, ldh0));
-        CHECK(finite(fn, "c0", c0, B, n, ldc0));
+        CHECK(XI(finite_block)(fn, "W", W, Gn, din, ldw));
+        CHECK(XI(finite_block)(fn, "U", U, Gn, n, ldu));
+        CHECK(XI(finite_block)(fn, "bx", bx, 1, Gn, Gn));
+        CHECK(XI(finite_block)(fn, "bh", bh, 1, Gn, Gn));
+        CHECK(XI(finite_block)(fn, "x", x, TB, din, ldx));
+        CHECK(XI(finite_block)(fn, "h0", h0, B, n, ldh0));
+        CHECK(XI(finite_block)(fn, "c0", c0, B, n, ldc0));
     }
 
     /* Stage x(t) for dL/dW's GEMM, h(0) and c(0) as block 0 of H and C. */
@@ -128,8 +104,8 @@ static bptt_status forward(const char *fn, size_t T, size_t B, const R *W,
     ws->fwd_T = T;
     ws->fwd_B = B;
     if (ws->check_finite) {
-        CHECK(finite(fn, "h", h, TB, n, ldh));
-        CHECK(finite(fn, "cT", cT, B, n, ldcT));
+        CHECK(XI(finite_block)(fn, "h", h, TB, n, ldh));
+        CHECK(XI(finite_block)(fn, "cT", cT, B, n, ldcT));
     }
     return BPTT_OK;
 }
@@ -189,10 +165,10 @@ static bptt_status backward(const char *fn, size_t T, size_t B, const R *W,
         GREG("dh", dh, TB, n, lddh), GREG("dcT", dcT, B, n, lddcT)};
     CHECK(bptt__check_overlap(fn, out, 7, in, 4));
     if (ws->check_finite) {
-        CHECK(finite(fn, "W", W, Gn, din, ldw));
-        CHECK(finite(fn, "U", U, Gn, n, ldu));
-        CHECK(finite(fn, "dh", dh, TB, n, lddh));
-        CHECK(finite(fn, "dcT", dcT, B, n, lddcT));
+        CHECK(XI(finite_block)(fn, "W", W, Gn, din, ldw));
+        CHECK(XI(finite_block)(fn, "U", U, Gn, n, ldu));
+        CHECK(XI(finite_block)(fn, "dh", dh, TB, n, lddh));
+        CHECK(XI(finite_block)(fn, "dcT", dcT, B, n, lddcT));
     }
 
     if (algo == BPTT_ALGO_NAIVE) {
@@ -228,13 +204,13 @@ static bptt_status backward(const char *fn, size_t T, size_t B, const R *W,
                          lddu, dbx, dbh, dx, lddx, dh0, lddh0, ws);
     }
     if (ws->check_finite) {
-        CHECK(finite(fn, "dx", dx, TB, din, lddx));
-        CHECK(finite(fn, "dh0", dh0, B, n, lddh0));
-        CHECK(finite(fn, "dc0", dc0, B, n, lddc0));
-        CHECK(finite(fn, "dW", dW, Gn, din, lddw));
-        CHECK(finite(fn, "dU", dU, Gn, n, lddu));
-        CHECK(finite(fn, "dbx", dbx, 1, Gn, Gn));
-        CHECK(finite(fn, "dbh", dbh, 1, Gn, Gn));
+        CHECK(XI(finite_block)(fn, "dx", dx, TB, din, lddx));
+        CHECK(XI(finite_block)(fn, "dh0", dh0, B, n, lddh0));
+        CHECK(XI(finite_block)(fn, "dc0", dc0, B, n, lddc0));
+        CHECK(XI(finite_block)(fn, "dW", dW, Gn, din, lddw));
+        CHECK(XI(finite_block)(fn, "dU", dU, Gn, n, lddu));
+        CHECK(XI(finite_block)(fn, "dbx", dbx, 1, Gn, Gn));
+        CHECK(XI(finite_block)(fn, "dbh", dbh, 1, Gn, Gn));
     }
     return BPTT_OK;
 }
