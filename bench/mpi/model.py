@@ -29,12 +29,13 @@ or an MPI progress thread) and leaves out what splitting the GEMM costs
 import sys
 
 # (name, din, dout, T, B, bytes per element, T_call s, T_gemm s): one rank,
-# one run of bptt-mpi-bench -np 1 on the development machine (docs/mpi.md).
+# medians of three runs of bptt-mpi-bench -np 1 --reps 9 on a quiet
+# 2-core AMD EPYC (Zen 4), bench/results/mpi-amd-epyc-zen4-2core-quiet.txt.
 SHAPES = [
-    ("(256,256,100,32) f64", 256, 256, 100, 32, 8, 0.07099, 0.02401),
-    ("(512,512,50,64) f64", 512, 512, 50, 64, 8, 0.42672, 0.15687),
-    ("(256,256,100,32) f32", 256, 256, 100, 32, 4, 0.07120, 0.02353),
-    ("(512,512,50,64) f32", 512, 512, 50, 64, 4, 0.23111, 0.07875),
+    ("(256,256,100,32) f64", 256, 256, 100, 32, 8, 0.06278, 0.02414),
+    ("(512,512,50,64) f64", 512, 512, 50, 64, 8, 0.19602, 0.08366),
+    ("(256,256,100,32) f32", 256, 256, 100, 32, 4, 0.02878, 0.01100),
+    ("(512,512,50,64) f32", 512, 512, 50, 64, 4, 0.09800, 0.04030),
 ]
 RANKS = [8, 16, 32, 64, 128, 256, 512, 1024]
 LINKS = [("25 Gb/s", 25e9 / 8), ("100 Gb/s", 100e9 / 8)]

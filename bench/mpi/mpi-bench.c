@@ -14,9 +14,18 @@
  *         gemm      the dW = Δᵀ S product alone (backward with dW minus
  *                   backward without)
  *         reduce    one blocking MPI_Allreduce of the gradient buffer
- *         exposed   call − local, per rep then the median: the reduction's
- *                   time not hidden behind the backward
- *         hidden    1 − exposed / reduce
+ *         call − local, per rep then the median: what communication adds
+ *                   to the call, rank imbalance included (noisy: two
+ *                   timings of tens of ms whose difference is ~1 ms)
+ *         tail      per call, the time from the moment the LAST rank's
+ *                   backward ended to the moment the last rank returned:
+ *                   the reduction's time not hidden behind the backward,
+ *                   without the imbalance between ranks (each rank's
+ *                   backward end is its return time less the exposed time
+ *                   bptt_mpi_last_times reports, on the node's
+ *                   CLOCK_MONOTONIC; only defined when every rank is on one
+ *                   node, and printed as n/a otherwise)
+ *         hidden    1 − tail / reduce
  *         seq/s     sequences per second of the whole job
  *       The four are timed in turn within each rep, so that a machine
  *       whose load drifts affects them alike.
@@ -30,10 +39,13 @@
  *
  * Built in double; bptt-mpi-bench-f is the same in single precision.
  */
+#define _POSIX_C_SOURCE 199309L /* clock_gettime */
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <bptt/mpi.h>
 
@@ -83,6 +95,28 @@ static double median(double *v, int n)
         MPI_Allreduce(&t_, &(out), 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);    \
     } while (0)
 
+/* One clock for every process of a node (MPI_Wtime need not be). */
+static double node_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Whether every rank runs on this rank's node. */
+static int one_node(void)
+{
+    MPI_Comm node;
+    int n = 0;
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank,
+                        MPI_INFO_NULL, &node);
+    MPI_Comm_size(node, &n);
+    MPI_Comm_free(&node);
+    int all = n == size, every = 0;
+    MPI_Allreduce(&all, &every, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    return every;
+}
+
 static unsigned long long seed = 7;
 static R rnd(void)
 {
@@ -126,10 +160,11 @@ static int gradient_bench(size_t din, size_t dout, size_t T, size_t B,
     F(workspace) *ws = NULL;
     TRY(F(workspace_alloc)(net, T, Bl ? Bl : 1, &ws));
 
-    double *tc = malloc((size_t)reps * sizeof(double) * 7);
+    const int node = one_node();
+    double *tc = malloc((size_t)reps * sizeof(double) * 8);
     double *tcall = tc, *tcomp = tc + reps, *tgemm = tc + 2 * reps;
     double *tred = tc + 3 * reps, *texp = tc + 4 * reps, *tnod = tc + 5 * reps;
-    double *tself = tc + 6 * reps, *tdiff = tnod;
+    double *tself = tc + 6 * reps, *tdiff = tnod, *ttail = tc + 7 * reps;
     double loss = 0;
     const size_t npar = dout * m + dout;
     R *buf = malloc(npar * sizeof(R));
@@ -138,12 +173,18 @@ static int gradient_bench(size_t din, size_t dout, size_t T, size_t B,
     TRY(F(mpi_gradient)(c, T, Bl, W, m, NULL, x, din, NULL, 0, tg, dout,
                         NULL, &loss, 0, dW, m, db));
     for (int r = 0; r < reps; r++) {
-        TIMED(tcall[r], TRY(F(mpi_gradient)(c, T, Bl, W, m, NULL, x, din,
-                                            NULL, 0, tg, dout, NULL, &loss, 0,
-                                            dW, m, db)));
-        double e = 0;
+        MPI_Barrier(MPI_COMM_WORLD);
+        double t0 = node_clock();
+        TRY(F(mpi_gradient)(c, T, Bl, W, m, NULL, x, din, NULL, 0, tg, dout,
+                            NULL, &loss, 0, dW, m, db));
+        double e = 0, tr = node_clock();
         F(mpi_last_times)(c, NULL, NULL, &e);
-        MPI_Allreduce(&e, &texp[r], 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+        /* the slowest call, the last return, the last backward's end */
+        double mark[4] = {tr - t0, tr, tr - e, e}, most[4];
+        MPI_Allreduce(mark, most, 4, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+        tcall[r] = most[0];
+        ttail[r] = most[1] - most[2];
+        texp[r] = most[3];
         double with = 0, without = 0;
         TIMED(tcomp[r], if (Bl) {
             TRY(F(forward)(net, T, Bl, W, m, NULL, x, din, NULL, 0, y, dout,
@@ -172,6 +213,7 @@ static int gradient_bench(size_t din, size_t dout, size_t T, size_t B,
     double call = median(tcall, reps), comp = median(tcomp, reps);
     double gemm = median(tgemm, reps), red = median(tred, reps);
     double exposed = median(tdiff, reps), wait = median(texp, reps);
+    double tail = median(ttail, reps);
     double local = median(tself, reps);
     if (rank == 0) {
         char how[32] = "";
@@ -188,10 +230,16 @@ static int gradient_bench(size_t din, size_t dout, size_t T, size_t B,
                "  reduce %.3f ms (%.1f MB)\n",
                1e3 * call, 1e3 * local, 1e3 * comp, 1e3 * gemm, 1e3 * red,
                1e-6 * (double)(npar * sizeof(R)));
-        printf("  exposed %.3f ms (call - local), wait after backward "
-               "%.3f ms, hidden %.0f%%\n",
-               1e3 * exposed, 1e3 * wait,
-               100 * (1 - fmax(0, exposed) / red));
+        printf("  call - local %.3f ms, wait after own backward %.3f ms\n",
+               1e3 * exposed, 1e3 * wait);
+        if (size == 1)
+            printf("  one rank: nothing to reduce\n");
+        else if (node)
+            printf("  tail after the last backward %.3f ms, hidden %.0f%%\n",
+                   1e3 * tail, 100 * (1 - fmax(0, tail) / red));
+        else
+            printf("  tail after the last backward n/a (ranks on several "
+                   "nodes)\n");
         printf("  %.1f sequences/s\n", (double)Bg / call);
     }
     free(tc);
