@@ -1,24 +1,30 @@
-/* char-rnn.c — a character-level language model: Network B (the Elman
- * network with a softmax head) learns to predict the next byte of a text.
+/*
+ * char-rnn — a character-level language model on bptt's public API
+ * (docs/elman.md, docs/training.md): Network B (a tanh, LSTM or GRU core
+ * under a softmax head) learns to predict the next byte of a text.
  *
- *   usage: char-rnn [--cell vanilla|lstm|gru] [FILE [CHUNKS [RATE]]]
+ *   char-rnn [--cell vanilla|lstm|gru] [-n UPDATES] [-e EVERY] [-o CKPT]
+ *            [-r CKPT] [--lr RATE] [--temp TEMP] [--seed SEED]
+ *            [--dump-init FILE] [--print-loss] [TEXT]
  *
- * The hidden layer is the cell --cell names: tanh units (vanilla, the
- * default), an LSTM or a GRU (bptt/gated.h), HIDDEN units either way.
- *
- * The classes are the distinct bytes of the text (its alphabet), the input
- * x_t is the one-hot code of byte t and the label of step t is byte t+1.
- * Training is truncated BPTT(T; T) (bptt_tbptt_elman_step): STREAMS
- * cursors walk through the text (B = STREAMS parallel sequences), T bytes
- * per chunk, and the stream state carries the hidden state from one chunk
- * to the next while gradients stop at the chunk's start.  Each chunk makes one
- * SGD step (eq. (13)) after clipping the gradients' global norm.  Every
- * PRINT_EVERY chunks it prints the mean cross-entropy per byte over those
- * chunks (nats) and the training speed; at the end it samples text from
- * the model with a fixed seed.  Without FILE it reads the passage shipped
- * in examples/data/alice.txt.
- *
- * Build:  cc char-rnn.c $(pkg-config --cflags --libs bptt) -lm -o char-rnn */
+ * TEXT defaults to /usr/share/common-licenses/GPL-3; the classes are its
+ * distinct bytes in byte order, its last tenth is the validation text.  B
+ * streams walk the training text, each through its own B-th, T bytes per
+ * update: truncated BPTT(T; T), the hidden state carried from chunk to
+ * chunk, the gradient stopped at the chunk's start, everything reset at each
+ * epoch.  Each update clips the gradient of the mean cross-entropy over the
+ * T·B predictions to global norm CLIP and takes one Adam step on the flat
+ * parameter buffer.  Every EVERY updates and at the end: a progress line
+ * (training loss since the last line, validation loss, chars/s, ETA) and a
+ * checkpoint in CKPT (default char-rnn.ckpt).  -r resumes from one: the
+ * parameters, Adam's state and step count, the streams where they were, the
+ * hidden state from 0.  At the end: SAMPLE bytes at temperature TEMP.
+ * --dump-init writes the initial parameter buffer (raw doubles, the layout
+ * of bptt_elman_param_layout), --print-loss each update's loss in full:
+ * bench/char_rnn_torch.py, the PyTorch twin, reads and compares them.
+ */
+#define _POSIX_C_SOURCE 200809L
+
 #include <bptt.h>
 #include <math.h>
 #include <stdio.h>
@@ -26,230 +32,303 @@
 #include <string.h>
 #include <time.h>
 
-#ifndef CHAR_RNN_TEXT
-#define CHAR_RNN_TEXT "examples/data/alice.txt"
-#endif
+enum { DH = 128, T = 32, B = 8, SAMPLE = 400 };
+static const double CLIP = 5.0;
 
-enum {
-    HIDDEN = 128,       /* tanh units */
-    T = 32,             /* steps per chunk (truncation length) */
-    STREAMS = 4,        /* parallel sequences, B */
-    CHUNKS = 6000,      /* SGD steps of the default run */
-    PRINT_EVERY = 250,
-    SAMPLE = 400,       /* bytes sampled at the end */
-};
-#define TEMPERATURE 0.5   /* sampling from y^(1/TEMPERATURE), renormalised */
-#define RATE 4.0                   /* per byte: the step is RATE/(T*B) */
-static const double CLIP = 5.0;   /* largest global gradient norm */
-
-#define TRY(call)                                                             \
-    do {                                                                      \
-        bptt_status st_ = (call);                                             \
-        if (st_ != BPTT_OK) {                                                 \
-            fprintf(stderr, "%s\n", bptt_error_detail());                     \
-            exit(1);                                                          \
-        }                                                                     \
+#define TRY(call)                                                              \
+    do {                                                                       \
+        bptt_status st_ = (call);                                              \
+        if (st_ != BPTT_OK) {                                                  \
+            fprintf(stderr, "char-rnn: %s (%s)\n", bptt_error_detail(),        \
+                    bptt_strerror(st_));                                       \
+            exit(1);                                                           \
+        }                                                                      \
     } while (0)
 
-static double uniform(unsigned long long *s) /* deterministic, in [0, 1) */
-{
-    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (double)(*s >> 11) / 9007199254740992.0;
-}
+typedef struct model {
+    bptt_elman *el;
+    bptt_param_layout lay;
+    double *p, *g, *P[4], *D[4]; /* buffers; views W, bh, Wo, bo of each */
+    size_t ld[4], V;
+    bptt_tbptt *tb;           /* the training streams (tanh core) */
+    bptt_elman_workspace *ws; /* validation, sampling, gated training */
+    double *x, *h, *y, *h0;   /* T·B rows; h0: B rows */
+    int lab[T * B];
+} model;
 
-static double seconds(void)
+static double now(void)
 {
     struct timespec ts;
-    timespec_get(&ts, TIME_UTC);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static unsigned char *read_file(const char *path, size_t *n)
+static void *alloc(size_t n)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        perror(path);
-        exit(1);
-    }
-    size_t cap = 1 << 16, len = 0, got;
-    unsigned char *buf = malloc(cap);
-    while (buf && (got = fread(buf + len, 1, cap - len, f)) > 0)
-        if ((len += got) == cap)
-            buf = realloc(buf, cap *= 2);
-    fclose(f);
-    if (!buf || len < (size_t)T * STREAMS + 1) {
-        fprintf(stderr, "%s: need at least %d bytes of text\n", path,
-                T * STREAMS + 1);
-        exit(1);
-    }
-    *n = len;
-    return buf;
-}
-
-static double *alloc0(size_t n)
-{
-    double *p = calloc(n, sizeof *p);
-    if (!p) {
-        fprintf(stderr, "out of memory\n");
-        exit(1);
-    }
+    void *p = calloc(n, sizeof(double));
+    if (!p)
+        fprintf(stderr, "char-rnn: out of memory\n"), exit(1);
     return p;
 }
 
-/* Scale every gradient block so that their global 2-norm is at most CLIP;
- * returns the factor (1 when nothing was clipped). */
-static double clip_factor(double *const blocks[], const size_t count[], int n)
+/* THE place where x is built: the one-hot rows of the n token ids
+ * ids[pos[b] + t] (row t·nb + b), and their labels, the ids that follow. */
+static void encode(model *m, const int32_t *ids, const size_t *pos, size_t n,
+                   size_t nb)
 {
-    double ss = 0;
-    for (int b = 0; b < n; b++)
-        for (size_t i = 0; i < count[b]; i++)
-            ss += blocks[b][i] * blocks[b][i];
-    double norm = sqrt(ss);
-    return norm > CLIP ? CLIP / norm : 1.0;
+    int32_t tok[T * B];
+    for (size_t t = 0; t < n; t++)
+        for (size_t b = 0; b < nb; b++) {
+            tok[t * nb + b] = ids[pos[b] + t];
+            m->lab[t * nb + b] = ids[pos[b] + t + 1];
+        }
+    TRY(bptt_tokens_onehot(n * nb, m->V, tok, m->x, m->V));
+}
+
+/* Forward over n steps of nb sequences from h0; labels: the summed loss
+ * too.  carry: the last state becomes h0. */
+static double forward(model *m, size_t n, size_t nb, const int *labels,
+                      int carry)
+{
+    double E = 0;
+    TRY(bptt_elman_forward(m->el, n, nb, m->P[0], m->ld[0], m->P[1], m->P[2],
+                           m->ld[2], m->P[3], m->x, m->V, m->h0, DH, labels,
+                           NULL, 0, labels ? &E : NULL, m->h, DH, m->y, m->V,
+                           BPTT_ALGO_AUTO, m->ws));
+    if (carry)
+        memcpy(m->h0, m->h + (n - 1) * nb * DH, nb * DH * sizeof *m->h0);
+    return E;
+}
+
+/* The gradient of one chunk's summed loss into g; returns the loss.  The
+ * tanh core runs the truncated-BPTT stream call (docs/schedule.md), which
+ * keeps the state itself; a gated core (the stream runs tanh cores only)
+ * the forward and backward calls, its h carried in h0 (an LSTM's c is 0 at
+ * each chunk's start). */
+static double gradient(model *m)
+{
+    double E;
+    if (m->tb) {
+        TRY(bptt_tbptt_elman_step(m->tb, m->el, T, m->P[0], m->ld[0], m->P[1],
+                                  m->P[2], m->ld[2], m->P[3], m->x, m->V,
+                                  m->lab, NULL, 0, 0.0, m->D[0], m->ld[0],
+                                  m->D[1], m->D[2], m->ld[2], m->D[3], NULL, 0,
+                                  &E));
+        return E;
+    }
+    E = forward(m, T, B, m->lab, 0);
+    TRY(bptt_elman_backward(m->el, T, B, m->P[0], m->ld[0], m->P[2], m->ld[2],
+                            m->lab, NULL, 0, 0.0, m->D[0], m->ld[0], m->D[1],
+                            m->D[2], m->ld[2], m->D[3], NULL, 0, NULL, 0,
+                            BPTT_ALGO_AUTO, m->ws));
+    memcpy(m->h0, m->h + (T - 1) * B * DH, B * DH * sizeof *m->h0);
+    return E;
+}
+
+/* Start every stream again from a zero state. */
+static void reset(model *m)
+{
+    if (m->tb)
+        TRY(bptt_tbptt_reset(m->tb, NULL, 0));
+    memset(m->h0, 0, B * DH * sizeof *m->h0);
+}
+
+/* Mean loss per byte over the text ids[0..n): B streams, each over its own
+ * contiguous B-th, from a zero state. */
+static double validate(model *m, const int32_t *ids, size_t n)
+{
+    const size_t span = (n - 1) / B, chunks = span / T;
+    size_t pos[B];
+    double keep[B * DH], sum = 0; /* a gated core's training state */
+    memcpy(keep, m->h0, sizeof keep);
+    memset(m->h0, 0, sizeof keep);
+    for (size_t c = 0; c < chunks; c++) {
+        for (size_t b = 0; b < B; b++)
+            pos[b] = b * span + c * T;
+        encode(m, ids, pos, T, B);
+        sum += forward(m, T, B, m->lab, 1);
+    }
+    memcpy(m->h0, keep, sizeof keep);
+    return sum / (double)(chunks * T * B);
+}
+
+/* xorshift64*, uniform in [0, 1): the sampler's own generator. */
+static double uniform(unsigned long long *s)
+{
+    *s ^= *s >> 12, *s ^= *s << 25, *s ^= *s >> 27;
+    return (double)((*s * 2685821657736338717ULL) >> 11) * 0x1p-53;
+}
+
+/* n bytes drawn with p_i ∝ y_i^(1/temp), each fed back as the next input.
+ * As in training, windows of T steps: the window so far is run again from
+ * the state at its start (h0), so that an LSTM's c lives through it. */
+static void sample(model *m, int32_t first, const unsigned char *chars,
+                   size_t n, double temp, unsigned long long seed)
+{
+    int32_t ids[T + 1] = {first};
+    size_t zero = 0;
+    double p[256];
+    memset(m->h0, 0, DH * sizeof *m->h0);
+    for (size_t k = 0, i = 0; k < n; k++) {
+        encode(m, ids, &zero, i + 1, 1); /* its labels are not used */
+        forward(m, i + 1, 1, NULL, i + 1 == T);
+        double z = 0, u;
+        for (size_t c = 0; c < m->V; c++)
+            z += p[c] = pow(m->y[i * m->V + c], 1 / temp);
+        size_t c = 0;
+        for (u = uniform(&seed) * z; c + 1 < m->V && (u -= p[c]) > 0; c++)
+            ;
+        putchar(chars[c]);
+        i = i + 1 == T ? 0 : i + 1; /* a full window's state is now h0 */
+        ids[i] = (int32_t)c;
+    }
+    putchar('\n');
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: char-rnn [--cell vanilla|lstm|gru] [-n UPDATES] "
+                    "[-e EVERY] [-o CKPT] [-r CKPT] [--lr RATE] [--temp TEMP] "
+                    "[--seed SEED] [--dump-init FILE] [--print-loss] [TEXT]\n");
+    return 2;
 }
 
 int main(int argc, char **argv)
 {
+    const char *path = "/usr/share/common-licenses/GPL-3", *resume = NULL;
+    const char *out = "char-rnn.ckpt", *dump = NULL;
+    long updates = 2000, every = 100;
+    double lr = 2e-3, temp = 0.8;
+    unsigned long long seed = 88172645463325252ULL;
+    int print = 0;
     bptt_cell cell = BPTT_CELL_VANILLA;
-    if (argc > 2 && strcmp(argv[1], "--cell") == 0) {
-        while ((unsigned)cell < BPTT_NCELL &&
-               strcmp(argv[2], bptt_cell_name(cell)) != 0)
-            cell = (bptt_cell)(cell + 1);
-        if ((unsigned)cell >= BPTT_NCELL) {
-            fprintf(stderr, "--cell %s: not vanilla, lstm or gru\n", argv[2]);
-            return 2;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
+        if (!strcmp(a, "--print-loss") || a[0] != '-') {
+            print |= a[0] == '-', path = a[0] == '-' ? path : a;
+            continue;
         }
-        argc -= 2, argv += 2;
+        i++;
+        if (!strcmp(a, "--cell"))
+            while (cell < BPTT_NCELL && strcmp(v, bptt_cell_name(cell)))
+                cell = (bptt_cell)(cell + 1);
+        else if (!strcmp(a, "-n") || !strcmp(a, "-e"))
+            *(a[1] == 'n' ? &updates : &every) = atol(v);
+        else if (!strcmp(a, "-o") || !strcmp(a, "-r"))
+            *(a[1] == 'o' ? &out : &resume) = v;
+        else if (!strcmp(a, "--lr") || !strcmp(a, "--temp"))
+            *(a[2] == 'l' ? &lr : &temp) = atof(v);
+        else if (!strcmp(a, "--seed"))
+            seed = strtoull(v, NULL, 0);
+        else if (!strcmp(a, "--dump-init"))
+            dump = v;
+        else
+            return usage();
     }
-    /* Rows of W per hidden unit: the gates of a gated cell are stacked. */
-    const size_t G = cell == BPTT_CELL_VANILLA ? 1 : bptt_gated_gates(cell);
-    const char *path = argc > 1 ? argv[1] : CHAR_RNN_TEXT;
-    const long chunks = argc > 2 ? atol(argv[2]) : CHUNKS;
-    const double rate = argc > 3 ? atof(argv[3]) : RATE;
-    size_t len;
-    unsigned char *text = read_file(path, &len);
-
-    /* The alphabet: class k is the k-th distinct byte in byte order. */
-    int cls[256];
-    unsigned char byte[256];
+    if (cell >= BPTT_NCELL || every < 1 || !(temp > 0))
+        return usage();
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return perror(path), 1;
+    static unsigned char text[1 << 24]; /* the text's first 16 MiB */
+    const size_t n = fread(text, 1, sizeof text, f), nval = n / 10;
+    fclose(f);
+    if (nval < B * T + 1)
+        return fprintf(stderr, "%s: need %d bytes\n", path, 10 * (B * T + 1)), 1;
+    int map[256] = {0}; /* the classes: the bytes the text uses, in order */
+    unsigned char chars[256];
     size_t V = 0;
+    for (size_t i = 0; i < n; i++)
+        map[text[i]] = 1;
     for (int c = 0; c < 256; c++)
-        cls[c] = -1;
-    for (size_t i = 0; i < len; i++)
-        cls[text[i]] = 0;
-    for (int c = 0; c < 256; c++)
-        if (cls[c] == 0) {
-            byte[V] = (unsigned char)c;
-            cls[c] = (int)V++;
-        }
+        if (map[c])
+            chars[V] = (unsigned char)c, map[c] = (int)V++;
+    int32_t *ids = alloc(n);
+    for (size_t i = 0; i < n; i++)
+        ids[i] = map[text[i]];
 
-    /* Network B: core W = [Wi | Wh] over [x_t; h_{t−1}] (G·HIDDEN rows,
-     * [W_ih | W_hh] for a gated cell), head Wo, bo. */
-    const size_t M = V + HIDDEN, TB = (size_t)T * STREAMS, GH = G * HIDDEN;
+    model m = {.V = V};
     bptt_net *net;
-    bptt_elman *el;
-    bptt_elman_plan *plan; /* sampling: one step of one sequence */
-    bptt_tbptt *tb;        /* training: truncated BPTT(T; T) over the streams */
-    TRY(bptt_net_create_uniform(V, HIDDEN, BPTT_ACT_TANH, NULL, &net));
-    TRY(bptt_elman_create_cell(cell, net, V, BPTT_HEAD_SOFTMAX, &el));
-    TRY(bptt_elman_plan_create(el, T, STREAMS, NULL, BPTT_ALGO_AUTO, &plan));
-    TRY(bptt_tbptt_elman_alloc(el, T, T, STREAMS, &tb));
+    TRY(bptt_net_create_uniform(V, DH, BPTT_ACT_TANH, NULL, &net));
+    TRY(bptt_elman_create_cell(cell, net, V, BPTT_HEAD_SOFTMAX, &m.el));
+    TRY(bptt_elman_param_layout(m.el, &m.lay));
+    const size_t count = m.lay.count, G = m.lay.view[0].rows / DH;
+    m.p = alloc(count), m.g = alloc(count);
+    for (int i = 0; i < 4; i++) {
+        m.P[i] = m.p + m.lay.view[i].offset, m.D[i] = m.g + m.lay.view[i].offset;
+        m.ld[i] = m.lay.view[i].ld;
+    }
+    m.x = alloc(T * B * V), m.y = alloc(T * B * V);
+    m.h = alloc(T * B * DH), m.h0 = alloc(B * DH);
+    TRY(bptt_elman_workspace_alloc(m.el, T, B, &m.ws));
+    if (cell == BPTT_CELL_VANILLA)
+        TRY(bptt_tbptt_elman_alloc(m.el, T, T, B, &m.tb));
+    /* Glorot for the input and output weights, each gate's recurrent block
+     * orthogonal (docs/gradient-flow.md), an LSTM's forget gate open. */
+    TRY(bptt_init_glorot(G * DH, V, BPTT_DIST_UNIFORM, 1, 1, m.P[0], m.ld[0]));
+    for (size_t g = 0; g < G; g++)
+        TRY(bptt_init_orthogonal(DH, DH, 1, 2 + g, m.P[0] + g * DH * m.ld[0] + V,
+                                 m.ld[0]));
+    TRY(bptt_init_glorot(V, DH, BPTT_DIST_UNIFORM, 1, 9, m.P[2], m.ld[2]));
+    for (size_t i = DH; cell == BPTT_CELL_LSTM && i < 2 * DH; i++)
+        m.P[1][i] = 1;
+    bptt_optim_config cfg;
+    bptt_optim_defaults(BPTT_OPTIM_ADAM, &cfg);
+    bptt_optim *adam;
+    size_t sbytes;
+    TRY(bptt_optim_create(&cfg, count, &adam));
+    TRY(bptt_optim_state_size(adam, &sbytes));
+    void *state = alloc(sbytes);
+    TRY(bptt_optim_state_init(adam, state, sbytes));
+    if (resume)
+        TRY(bptt_checkpoint_load(resume, NULL, m.el, m.p, state, sbytes, NULL));
+    if (dump && (!(f = fopen(dump, "wb")) ||
+                 fwrite(m.p, sizeof *m.p, count, f) != count || fclose(f)))
+        return perror(dump), 1;
 
-    double *W = alloc0(GH * M), *bh = alloc0(GH);
-    double *Wo = alloc0(V * HIDDEN), *bo = alloc0(V);
-    double *dW = alloc0(GH * M), *dbh = alloc0(GH);
-    double *dWo = alloc0(V * HIDDEN), *dbo = alloc0(V);
-    double *x = alloc0(TB * V), *h = alloc0(TB * HIDDEN);
-    double *h0 = alloc0(STREAMS * HIDDEN), *y = alloc0(V);
-    int *labels = malloc(TB * sizeof *labels);
-    unsigned long long seed = 1;
-    for (size_t i = 0; i < GH; i++)
-        for (size_t j = 0; j < M; j++) /* Wi a lookup table, Wh ~ 1/sqrt(H) */
-            W[i * M + j] = (2 * uniform(&seed) - 1) *
-                           (j < V ? 0.5 : 1.5 / sqrt((double)HIDDEN));
-    if (cell == BPTT_CELL_LSTM) /* forget gate open at first: remember */
-        for (size_t i = HIDDEN; i < 2 * HIDDEN; i++)
-            bh[i] = 1;
-    for (size_t i = 0; i < V * HIDDEN; i++)
-        Wo[i] = (2 * uniform(&seed) - 1) / sqrt((double)HIDDEN);
-
-    /* Stream b starts at byte b·len/STREAMS and wraps around the text. */
-    size_t pos[STREAMS];
-    for (int b = 0; b < STREAMS; b++)
-        pos[b] = (size_t)b * (len / STREAMS);
-
-    printf("text %s: %zu bytes, %zu classes; hidden %d %s, T = %d, "
-           "B = %d, %ld chunks, rate %g\n", path, len, V, HIDDEN,
-           cell == BPTT_CELL_VANILLA ? "tanh" : bptt_cell_name(cell), T,
-           STREAMS, chunks, rate);
-    const bptt_elman_params prm = {W, bh, Wo, bo};
-    double *const grads[] = {dW, dbh, dWo, dbo};
-    const size_t counts[] = {GH * M, GH, V * HIDDEN, V};
-    double *const params[] = {W, bh, Wo, bo};
-    const size_t rows[] = {GH, 1, V, 1}, cols[] = {M, GH, HIDDEN, V};
-    double window = 0, t0 = seconds();
-    for (long step = 1; step <= chunks; step++) {
-        /* The chunk: x_t = one-hot(byte t), label_t = byte t+1. */
-        memset(x, 0, TB * V * sizeof *x);
-        for (int t = 0; t < T; t++)
-            for (int b = 0; b < STREAMS; b++) {
-                size_t k = (size_t)t * STREAMS + b, p = pos[b] + (size_t)t;
-                x[k * V + cls[text[p % len]]] = 1;
-                labels[k] = cls[text[(p + 1) % len]];
-            }
-        /* Truncated BPTT(T; T): the stream state carries the last hidden
-         * state into the next chunk; the gradient stops at its start. */
-        double E;
-        TRY(bptt_tbptt_elman_step(tb, el, T, W, M, bh, Wo, HIDDEN, bo, x, V,
-                                  labels, NULL, 0, 0.0, dW, M, dbh, dWo,
-                                  HIDDEN, dbo, NULL, 0, &E));
-        const double alpha = rate / (double)TB * clip_factor(grads, counts, 4);
-        for (int p = 0; p < 4; p++)
-            TRY(bptt_sgd_step(rows[p], cols[p], alpha, grads[p], cols[p],
-                              params[p], cols[p]));
-        for (int b = 0; b < STREAMS; b++)
-            pos[b] = (pos[b] + T) % len;
-        window += E / (double)TB;
-        if (step % PRINT_EVERY == 0) {
-            double t1 = seconds();
-            printf("step %6ld  loss %.4f  %8.0f chars/s\n", step,
-                   window / PRINT_EVERY,
-                   (double)PRINT_EVERY * (double)TB / (t1 - t0));
+    const size_t ntrain = n - nval, span = (ntrain - 1) / B, epoch = span / T;
+    const long first = (long)bptt_optim_state_steps(state);
+    printf("%s: %zu bytes, %zu for validation, %zu classes; %s core of %d, "
+           "T = %d, B = %d, Adam at %g, updates %ld..%ld\n", path, n, nval, V,
+           bptt_cell_name(cell), DH, T, B, lr, first + 1, updates);
+    double t0 = now(), run = 0, nrun = 0;
+    for (long u = first + 1; u <= updates; u++) {
+        const size_t c = (size_t)(u - 1) % epoch; /* the chunk in the epoch */
+        size_t pos[B];
+        for (size_t b = 0; b < B; b++)
+            pos[b] = b * span + c * T;
+        if (c == 0)
+            reset(&m);
+        encode(&m, ids, pos, T, B);
+        const double E = gradient(&m) / (T * B);
+        for (size_t i = 0; i < count; i++) /* the mean's gradient */
+            m.g[i] /= T * B;
+        bptt_block all = {1, count, m.g, count};
+        TRY(bptt_clip_global_norm(1, &all, CLIP, NULL, NULL));
+        TRY(bptt_optim_step(adam, lr, m.p, m.g, state));
+        if (print)
+            printf("update %ld loss %.17g\n", u, E);
+        run += E, nrun++;
+        if (u % every == 0 || u == updates) {
+            const double val = validate(&m, ids + ntrain, nval);
+            const double rate = (double)((u - first) * T * B) / (now() - t0);
+            printf("update %5ld  loss %.4f  val %.4f  %6.0f chars/s  ETA %.0f s\n",
+                   u, run / nrun, val, rate,
+                   (double)((updates - u) * T * B) / rate);
             fflush(stdout);
-            window = 0;
-            t0 = t1;
+            run = nrun = 0;
+            TRY(bptt_checkpoint_save(out, NULL, m.el, m.p, state, sbytes));
         }
     }
+    printf("--- sample (temperature %g) ---\n", temp);
+    sample(&m, ids[0], chars, SAMPLE, temp, seed);
 
-    /* Sample: prime with the text's first byte from h = 0, then feed each
-     * drawn byte back in, one step of one sequence at a time.  A
-     * temperature below 1 sharpens y, trading variety for fewer slips that
-     * a model of so small a text cannot recover from. */
-    unsigned long long sseed = 2026;
-    int c = cls[text[0]];
-    memset(h0, 0, HIDDEN * sizeof *h0);
-    printf("--- sample ---\n%c", byte[c]);
-    for (int i = 0; i < SAMPLE; i++) {
-        memset(x, 0, V * sizeof *x);
-        x[c] = 1;
-        TRY(bptt_elman_plan_forward(plan, 1, 1, &prm, x, h0, NULL, NULL, h,
-                                    y));
-        memcpy(h0, h, HIDDEN * sizeof *h);
-        double z = 0, acc = 0;
-        for (size_t k = 0; k < V; k++)
-            z += y[k] = pow(y[k], 1 / TEMPERATURE);
-        double u = uniform(&sseed) * z;
-        for (c = 0; c + 1 < (int)V && (acc += y[c]) <= u; c++)
-            ;
-        putchar(byte[c]);
-    }
-    printf("\n");
-
-    bptt_elman_plan_destroy(plan);
-    bptt_tbptt_free(tb);
-    bptt_elman_free(el);
+    bptt_optim_free(adam);
+    bptt_tbptt_free(m.tb);
+    bptt_elman_workspace_free(m.ws);
+    bptt_elman_free(m.el);
     bptt_net_free(net);
-    free(W), free(bh), free(Wo), free(bo), free(dW), free(dbh), free(dWo);
-    free(dbo), free(x), free(h), free(h0), free(y), free(labels), free(text);
+    free(state), free(ids), free(m.p), free(m.g), free(m.x), free(m.y);
+    free(m.h), free(m.h0);
     return 0;
 }
