@@ -14,9 +14,9 @@ done
 [ -n "$py" ] || { echo "no python with torch: skipped"; exit 77; }
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-"$charrnn" -n "$n" -e "$n" --print-loss --dump-init "$tmp/init" \
+"$charrnn" -n "$n" --print-loss --dump-init "$tmp/init" \
     -o "$tmp/ckpt" >"$tmp/bptt" || exit 1
-"$py" "$twin" --init "$tmp/init" -n "$n" -e "$n" --print-loss \
+"$py" "$twin" --init "$tmp/init" -n "$n" --print-loss \
     >"$tmp/torch" || exit 1
 grep -E '^update [0-9]+ loss ' "$tmp/bptt" >"$tmp/a"
 grep -E '^update [0-9]+ loss ' "$tmp/torch" >"$tmp/b"

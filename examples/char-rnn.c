@@ -1,27 +1,18 @@
 /*
- * char-rnn — a character-level language model on bptt's public API
- * (docs/elman.md, docs/training.md): Network B (a tanh, LSTM or GRU core
- * under a softmax head) learns to predict the next byte of a text.
+ * char-rnn — a character-level language model on the public API: Network B
+ * (tanh, LSTM or GRU core, softmax head; docs/elman.md) predicts the next
+ * byte of a text, trained with the kit of docs/training.md.
  *
- *   char-rnn [--cell vanilla|lstm|gru] [-n UPDATES] [-e EVERY] [-o CKPT]
- *            [-r CKPT] [--lr RATE] [--temp TEMP] [--seed SEED]
- *            [--dump-init FILE] [--print-loss] [TEXT]
+ *   char-rnn [--cell vanilla|lstm|gru] [-n UPDATES] [-o CKPT] [-r CKPT]
+ *            [--lr RATE] [--temp TEMP] [--dump-init FILE] [--print-loss] [TEXT]
  *
- * TEXT defaults to /usr/share/common-licenses/GPL-3; the classes are its
- * distinct bytes in byte order, its last tenth is the validation text.  B
- * streams walk the training text, each through its own B-th, T bytes per
- * update: truncated BPTT(T; T), the hidden state carried from chunk to
- * chunk, the gradient stopped at the chunk's start, everything reset at each
- * epoch.  Each update clips the gradient of the mean cross-entropy over the
- * T·B predictions to global norm CLIP and takes one Adam step on the flat
- * parameter buffer.  Every EVERY updates and at the end: a progress line
- * (training loss since the last line, validation loss, chars/s, ETA) and a
- * checkpoint in CKPT (default char-rnn.ckpt).  -r resumes from one: the
- * parameters, Adam's state and step count, the streams where they were, the
- * hidden state from 0.  At the end: SAMPLE bytes at temperature TEMP.
- * --dump-init writes the initial parameter buffer (raw doubles, the layout
- * of bptt_elman_param_layout), --print-loss each update's loss in full:
- * bench/char_rnn_torch.py, the PyTorch twin, reads and compares them.
+ * TEXT (default /usr/share/common-licenses/GPL-3): the classes are its
+ * bytes in byte order, its last tenth is the validation text, B streams walk
+ * the rest.  Each update: T bytes of each stream, the state carried from
+ * chunk to chunk (truncated BPTT(T; T), docs/schedule.md), the mean loss's
+ * gradient clipped to norm CLIP, one Adam step.  Every EVERY updates: a
+ * progress line and a checkpoint; -r resumes.  --dump-init and --print-loss
+ * serve the PyTorch twin, bench/char_rnn_torch.py (docs/training.md).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -32,27 +23,23 @@
 #include <string.h>
 #include <time.h>
 
-enum { DH = 128, T = 32, B = 8, SAMPLE = 400 };
+enum { DH = 128, T = 32, B = 8, EVERY = 100, SAMPLE = 400 };
 static const double CLIP = 5.0;
 
-#define TRY(call)                                                              \
-    do {                                                                       \
-        bptt_status st_ = (call);                                              \
-        if (st_ != BPTT_OK) {                                                  \
-            fprintf(stderr, "char-rnn: %s (%s)\n", bptt_error_detail(),        \
-                    bptt_strerror(st_));                                       \
-            exit(1);                                                           \
-        }                                                                      \
-    } while (0)
+static void try(bptt_status st)
+{
+    if (st != BPTT_OK)
+        fprintf(stderr, "char-rnn: %s (%s)\n", bptt_error_detail(),
+                bptt_strerror(st)), exit(1);
+}
 
 typedef struct model {
     bptt_elman *el;
-    bptt_param_layout lay;
-    double *p, *g, *P[4], *D[4]; /* buffers; views W, bh, Wo, bo of each */
+    double *P[4], *D[4]; /* W, bh, Wo, bo in the parameter, gradient buffer */
     size_t ld[4], V;
     bptt_tbptt *tb;           /* the training streams (tanh core) */
     bptt_elman_workspace *ws; /* validation, sampling, gated training */
-    double *x, *h, *y, *h0;   /* T·B rows; h0: B rows */
+    double *x, *h, *y, *hc;   /* T·B rows; hc: a gated core's B states */
     int lab[T * B];
 } model;
 
@@ -71,8 +58,8 @@ static void *alloc(size_t n)
     return p;
 }
 
-/* THE place where x is built: the one-hot rows of the n token ids
- * ids[pos[b] + t] (row t·nb + b), and their labels, the ids that follow. */
+/* THE place where x is built: the one-hot rows of the ids ids[pos[b] + t]
+ * (row t·nb + b, t < n), and their labels, the ids that follow. */
 static void encode(model *m, const int32_t *ids, const size_t *pos, size_t n,
                    size_t nb)
 {
@@ -82,151 +69,127 @@ static void encode(model *m, const int32_t *ids, const size_t *pos, size_t n,
             tok[t * nb + b] = ids[pos[b] + t];
             m->lab[t * nb + b] = ids[pos[b] + t + 1];
         }
-    TRY(bptt_tokens_onehot(n * nb, m->V, tok, m->x, m->V));
+    try(bptt_tokens_onehot(n * nb, m->V, tok, m->x, m->V));
 }
 
-/* Forward over n steps of nb sequences from h0; labels: the summed loss
- * too.  carry: the last state becomes h0. */
-static double forward(model *m, size_t n, size_t nb, const int *labels,
-                      int carry)
+/* Forward over n steps of nb sequences from h0, with the summed loss if
+ * labels; carry: the last state becomes h0. */
+static double forward(model *m, double *h0, size_t n, size_t nb,
+                      const int *lab, int carry)
 {
     double E = 0;
-    TRY(bptt_elman_forward(m->el, n, nb, m->P[0], m->ld[0], m->P[1], m->P[2],
-                           m->ld[2], m->P[3], m->x, m->V, m->h0, DH, labels,
-                           NULL, 0, labels ? &E : NULL, m->h, DH, m->y, m->V,
+    try(bptt_elman_forward(m->el, n, nb, m->P[0], m->ld[0], m->P[1], m->P[2],
+                           m->ld[2], m->P[3], m->x, m->V, h0, DH, lab, NULL, 0,
+                           lab ? &E : NULL, m->h, DH, m->y, m->V,
                            BPTT_ALGO_AUTO, m->ws));
     if (carry)
-        memcpy(m->h0, m->h + (n - 1) * nb * DH, nb * DH * sizeof *m->h0);
+        memcpy(h0, m->h + (n - 1) * nb * DH, nb * DH * sizeof *h0);
     return E;
 }
 
-/* The gradient of one chunk's summed loss into g; returns the loss.  The
- * tanh core runs the truncated-BPTT stream call (docs/schedule.md), which
- * keeps the state itself; a gated core (the stream runs tanh cores only)
- * the forward and backward calls, its h carried in h0 (an LSTM's c is 0 at
- * each chunk's start). */
+/* The gradient of the chunk's summed loss; returns the loss.  A tanh core
+ * runs the stream call, which keeps the state; a gated core (the stream
+ * has tanh cores only) forward and backward, h carried in hc (an LSTM's c
+ * starts each chunk at 0). */
 static double gradient(model *m)
 {
     double E;
     if (m->tb) {
-        TRY(bptt_tbptt_elman_step(m->tb, m->el, T, m->P[0], m->ld[0], m->P[1],
+        try(bptt_tbptt_elman_step(m->tb, m->el, T, m->P[0], m->ld[0], m->P[1],
                                   m->P[2], m->ld[2], m->P[3], m->x, m->V,
                                   m->lab, NULL, 0, 0.0, m->D[0], m->ld[0],
                                   m->D[1], m->D[2], m->ld[2], m->D[3], NULL, 0,
                                   &E));
         return E;
     }
-    E = forward(m, T, B, m->lab, 0);
-    TRY(bptt_elman_backward(m->el, T, B, m->P[0], m->ld[0], m->P[2], m->ld[2],
+    E = forward(m, m->hc, T, B, m->lab, 1);
+    try(bptt_elman_backward(m->el, T, B, m->P[0], m->ld[0], m->P[2], m->ld[2],
                             m->lab, NULL, 0, 0.0, m->D[0], m->ld[0], m->D[1],
                             m->D[2], m->ld[2], m->D[3], NULL, 0, NULL, 0,
                             BPTT_ALGO_AUTO, m->ws));
-    memcpy(m->h0, m->h + (T - 1) * B * DH, B * DH * sizeof *m->h0);
     return E;
 }
 
-/* Start every stream again from a zero state. */
-static void reset(model *m)
-{
-    if (m->tb)
-        TRY(bptt_tbptt_reset(m->tb, NULL, 0));
-    memset(m->h0, 0, B * DH * sizeof *m->h0);
-}
-
-/* Mean loss per byte over the text ids[0..n): B streams, each over its own
- * contiguous B-th, from a zero state. */
+/* Mean loss per byte over ids[0..n): B streams, each over its own B-th,
+ * from a zero state. */
 static double validate(model *m, const int32_t *ids, size_t n)
 {
     const size_t span = (n - 1) / B, chunks = span / T;
     size_t pos[B];
-    double keep[B * DH], sum = 0; /* a gated core's training state */
-    memcpy(keep, m->h0, sizeof keep);
-    memset(m->h0, 0, sizeof keep);
+    double h0[B * DH] = {0}, sum = 0;
     for (size_t c = 0; c < chunks; c++) {
         for (size_t b = 0; b < B; b++)
             pos[b] = b * span + c * T;
         encode(m, ids, pos, T, B);
-        sum += forward(m, T, B, m->lab, 1);
+        sum += forward(m, h0, T, B, m->lab, 1);
     }
-    memcpy(m->h0, keep, sizeof keep);
     return sum / (double)(chunks * T * B);
 }
 
-/* xorshift64*, uniform in [0, 1): the sampler's own generator. */
-static double uniform(unsigned long long *s)
-{
-    *s ^= *s >> 12, *s ^= *s << 25, *s ^= *s >> 27;
-    return (double)((*s * 2685821657736338717ULL) >> 11) * 0x1p-53;
-}
-
-/* n bytes drawn with p_i ∝ y_i^(1/temp), each fed back as the next input.
- * As in training, windows of T steps: the window so far is run again from
- * the state at its start (h0), so that an LSTM's c lives through it. */
+/* SAMPLE bytes drawn with p_i ∝ y_i^(1/temp) by its own xorshift64*, each
+ * fed back.  As in training, windows of T steps: the window so far runs
+ * again from the state at its start (h0), so an LSTM's c lives through it. */
 static void sample(model *m, int32_t first, const unsigned char *chars,
-                   size_t n, double temp, unsigned long long seed)
+                   double temp)
 {
     int32_t ids[T + 1] = {first};
-    size_t zero = 0;
-    double p[256];
-    memset(m->h0, 0, DH * sizeof *m->h0);
-    for (size_t k = 0, i = 0; k < n; k++) {
-        encode(m, ids, &zero, i + 1, 1); /* its labels are not used */
-        forward(m, i + 1, 1, NULL, i + 1 == T);
-        double z = 0, u;
+    double p[256], h0[DH] = {0};
+    unsigned long long s = 88172645463325252ULL; /* a fixed seed */
+    for (size_t k = 0, i = 0; k < SAMPLE; k++) {
+        encode(m, ids, &(size_t){0}, i + 1, 1); /* its labels are not used */
+        forward(m, h0, i + 1, 1, NULL, i + 1 == T);
+        double z = 0;
         for (size_t c = 0; c < m->V; c++)
             z += p[c] = pow(m->y[i * m->V + c], 1 / temp);
+        s ^= s >> 12, s ^= s << 25, s ^= s >> 27;
+        double u = (double)((s * 2685821657736338717ULL) >> 11) * 0x1p-53 * z;
         size_t c = 0;
-        for (u = uniform(&seed) * z; c + 1 < m->V && (u -= p[c]) > 0; c++)
-            ;
+        while (c + 1 < m->V && (u -= p[c]) > 0)
+            c++;
         putchar(chars[c]);
-        i = i + 1 == T ? 0 : i + 1; /* a full window's state is now h0 */
+        i = i + 1 == T ? 0 : i + 1; /* a full window's last state is h0 */
         ids[i] = (int32_t)c;
     }
     putchar('\n');
 }
 
-static int usage(void)
-{
-    fprintf(stderr, "usage: char-rnn [--cell vanilla|lstm|gru] [-n UPDATES] "
-                    "[-e EVERY] [-o CKPT] [-r CKPT] [--lr RATE] [--temp TEMP] "
-                    "[--seed SEED] [--dump-init FILE] [--print-loss] [TEXT]\n");
-    return 2;
-}
-
 int main(int argc, char **argv)
 {
     const char *path = "/usr/share/common-licenses/GPL-3", *resume = NULL;
-    const char *out = "char-rnn.ckpt", *dump = NULL;
-    long updates = 2000, every = 100;
+    const char *out = "char-rnn.ckpt", *dump = NULL, *cellname = "vanilla";
+    long updates = 2000;
     double lr = 2e-3, temp = 0.8;
-    unsigned long long seed = 88172645463325252ULL;
-    int print = 0;
-    bptt_cell cell = BPTT_CELL_VANILLA;
+    int print = 0, bad = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
-        if (!strcmp(a, "--print-loss") || a[0] != '-') {
-            print |= a[0] == '-', path = a[0] == '-' ? path : a;
-            continue;
-        }
-        i++;
-        if (!strcmp(a, "--cell"))
-            while (cell < BPTT_NCELL && strcmp(v, bptt_cell_name(cell)))
-                cell = (bptt_cell)(cell + 1);
-        else if (!strcmp(a, "-n") || !strcmp(a, "-e"))
-            *(a[1] == 'n' ? &updates : &every) = atol(v);
-        else if (!strcmp(a, "-o") || !strcmp(a, "-r"))
-            *(a[1] == 'o' ? &out : &resume) = v;
-        else if (!strcmp(a, "--lr") || !strcmp(a, "--temp"))
-            *(a[2] == 'l' ? &lr : &temp) = atof(v);
-        else if (!strcmp(a, "--seed"))
-            seed = strtoull(v, NULL, 0);
+        if (a[0] != '-')
+            path = a;
+        else if (!strcmp(a, "--print-loss"))
+            print = 1;
+        else if (i++, !*v)
+            bad = 1;
+        else if (!strcmp(a, "-n"))
+            updates = atol(v);
+        else if (!strcmp(a, "-o"))
+            out = v;
+        else if (!strcmp(a, "-r"))
+            resume = v;
+        else if (!strcmp(a, "--cell"))
+            cellname = v;
+        else if (!strcmp(a, "--lr"))
+            lr = atof(v);
+        else if (!strcmp(a, "--temp"))
+            temp = atof(v);
         else if (!strcmp(a, "--dump-init"))
             dump = v;
         else
-            return usage();
+            bad = 1;
     }
-    if (cell >= BPTT_NCELL || every < 1 || !(temp > 0))
-        return usage();
+    bptt_cell cell = BPTT_CELL_VANILLA;
+    while (cell < BPTT_NCELL && strcmp(cellname, bptt_cell_name(cell)))
+        cell = (bptt_cell)(cell + 1);
+    if (bad || cell == BPTT_NCELL || !(temp > 0))
+        return fprintf(stderr, "char-rnn: bad arguments (see char-rnn.c)\n"), 2;
     FILE *f = fopen(path, "rb");
     if (!f)
         return perror(path), 1;
@@ -234,8 +197,8 @@ int main(int argc, char **argv)
     const size_t n = fread(text, 1, sizeof text, f), nval = n / 10;
     fclose(f);
     if (nval < B * T + 1)
-        return fprintf(stderr, "%s: need %d bytes\n", path, 10 * (B * T + 1)), 1;
-    int map[256] = {0}; /* the classes: the bytes the text uses, in order */
+        return fprintf(stderr, "%s: too short\n", path), 1;
+    int map[256] = {0}; /* byte -> class */
     unsigned char chars[256];
     size_t V = 0;
     for (size_t i = 0; i < n; i++)
@@ -249,86 +212,84 @@ int main(int argc, char **argv)
 
     model m = {.V = V};
     bptt_net *net;
-    TRY(bptt_net_create_uniform(V, DH, BPTT_ACT_TANH, NULL, &net));
-    TRY(bptt_elman_create_cell(cell, net, V, BPTT_HEAD_SOFTMAX, &m.el));
-    TRY(bptt_elman_param_layout(m.el, &m.lay));
-    const size_t count = m.lay.count, G = m.lay.view[0].rows / DH;
-    m.p = alloc(count), m.g = alloc(count);
+    bptt_param_layout lay;
+    try(bptt_net_create_uniform(V, DH, BPTT_ACT_TANH, NULL, &net));
+    try(bptt_elman_create_cell(cell, net, V, BPTT_HEAD_SOFTMAX, &m.el));
+    try(bptt_elman_param_layout(m.el, &lay));
+    const size_t count = lay.count, G = lay.view[0].rows / DH;
+    double *p = alloc(count), *g = alloc(count);
     for (int i = 0; i < 4; i++) {
-        m.P[i] = m.p + m.lay.view[i].offset, m.D[i] = m.g + m.lay.view[i].offset;
-        m.ld[i] = m.lay.view[i].ld;
+        m.P[i] = p + lay.view[i].offset, m.D[i] = g + lay.view[i].offset;
+        m.ld[i] = lay.view[i].ld;
     }
     m.x = alloc(T * B * V), m.y = alloc(T * B * V);
-    m.h = alloc(T * B * DH), m.h0 = alloc(B * DH);
-    TRY(bptt_elman_workspace_alloc(m.el, T, B, &m.ws));
+    m.h = alloc(T * B * DH), m.hc = alloc(B * DH);
+    try(bptt_elman_workspace_alloc(m.el, T, B, &m.ws));
     if (cell == BPTT_CELL_VANILLA)
-        TRY(bptt_tbptt_elman_alloc(m.el, T, T, B, &m.tb));
-    /* Glorot for the input and output weights, each gate's recurrent block
+        try(bptt_tbptt_elman_alloc(m.el, T, T, B, &m.tb));
+    /* Glorot on the input and output weights, each gate's recurrent block
      * orthogonal (docs/gradient-flow.md), an LSTM's forget gate open. */
-    TRY(bptt_init_glorot(G * DH, V, BPTT_DIST_UNIFORM, 1, 1, m.P[0], m.ld[0]));
-    for (size_t g = 0; g < G; g++)
-        TRY(bptt_init_orthogonal(DH, DH, 1, 2 + g, m.P[0] + g * DH * m.ld[0] + V,
-                                 m.ld[0]));
-    TRY(bptt_init_glorot(V, DH, BPTT_DIST_UNIFORM, 1, 9, m.P[2], m.ld[2]));
+    try(bptt_init_glorot(G * DH, V, BPTT_DIST_UNIFORM, 1, 1, m.P[0], m.ld[0]));
+    for (size_t k = 0; k < G; k++)
+        try(bptt_init_orthogonal(DH, DH, 1, 2 + k,
+                                 m.P[0] + k * DH * m.ld[0] + V, m.ld[0]));
+    try(bptt_init_glorot(V, DH, BPTT_DIST_UNIFORM, 1, 9, m.P[2], m.ld[2]));
     for (size_t i = DH; cell == BPTT_CELL_LSTM && i < 2 * DH; i++)
         m.P[1][i] = 1;
     bptt_optim_config cfg;
     bptt_optim_defaults(BPTT_OPTIM_ADAM, &cfg);
     bptt_optim *adam;
     size_t sbytes;
-    TRY(bptt_optim_create(&cfg, count, &adam));
-    TRY(bptt_optim_state_size(adam, &sbytes));
+    try(bptt_optim_create(&cfg, count, &adam));
+    try(bptt_optim_state_size(adam, &sbytes));
     void *state = alloc(sbytes);
-    TRY(bptt_optim_state_init(adam, state, sbytes));
+    try(bptt_optim_state_init(adam, state, sbytes));
     if (resume)
-        TRY(bptt_checkpoint_load(resume, NULL, m.el, m.p, state, sbytes, NULL));
+        try(bptt_checkpoint_load(resume, NULL, m.el, p, state, sbytes, NULL));
     if (dump && (!(f = fopen(dump, "wb")) ||
-                 fwrite(m.p, sizeof *m.p, count, f) != count || fclose(f)))
+                 fwrite(p, sizeof *p, count, f) != count || fclose(f)))
         return perror(dump), 1;
 
     const size_t ntrain = n - nval, span = (ntrain - 1) / B, epoch = span / T;
     const long first = (long)bptt_optim_state_steps(state);
     printf("%s: %zu bytes, %zu for validation, %zu classes; %s core of %d, "
            "T = %d, B = %d, Adam at %g, updates %ld..%ld\n", path, n, nval, V,
-           bptt_cell_name(cell), DH, T, B, lr, first + 1, updates);
+           cellname, DH, T, B, lr, first + 1, updates);
     double t0 = now(), run = 0, nrun = 0;
     for (long u = first + 1; u <= updates; u++) {
         const size_t c = (size_t)(u - 1) % epoch; /* the chunk in the epoch */
         size_t pos[B];
         for (size_t b = 0; b < B; b++)
             pos[b] = b * span + c * T;
-        if (c == 0)
-            reset(&m);
+        if (c == 0) /* an epoch: every stream from a zero state */
+            m.tb ? try(bptt_tbptt_reset(m.tb, NULL, 0))
+                 : (void)memset(m.hc, 0, B * DH * sizeof *m.hc);
         encode(&m, ids, pos, T, B);
         const double E = gradient(&m) / (T * B);
         for (size_t i = 0; i < count; i++) /* the mean's gradient */
-            m.g[i] /= T * B;
-        bptt_block all = {1, count, m.g, count};
-        TRY(bptt_clip_global_norm(1, &all, CLIP, NULL, NULL));
-        TRY(bptt_optim_step(adam, lr, m.p, m.g, state));
+            g[i] /= T * B;
+        try(bptt_clip_global_norm(1, &(bptt_block){1, count, g, count}, CLIP,
+                                  NULL, NULL));
+        try(bptt_optim_step(adam, lr, p, g, state));
         if (print)
             printf("update %ld loss %.17g\n", u, E);
         run += E, nrun++;
-        if (u % every == 0 || u == updates) {
+        if (u % EVERY == 0 || u == updates) {
             const double val = validate(&m, ids + ntrain, nval);
             const double rate = (double)((u - first) * T * B) / (now() - t0);
-            printf("update %5ld  loss %.4f  val %.4f  %6.0f chars/s  ETA %.0f s\n",
-                   u, run / nrun, val, rate,
-                   (double)((updates - u) * T * B) / rate);
+            printf("update %5ld  loss %.4f  val %.4f  %6.0f chars/s  "
+                   "ETA %.0f s\n", u, run / nrun, val, rate,
+                   (double)(updates - u) * T * B / rate);
             fflush(stdout);
             run = nrun = 0;
-            TRY(bptt_checkpoint_save(out, NULL, m.el, m.p, state, sbytes));
+            try(bptt_checkpoint_save(out, NULL, m.el, p, state, sbytes));
         }
     }
     printf("--- sample (temperature %g) ---\n", temp);
-    sample(&m, ids[0], chars, SAMPLE, temp, seed);
-
-    bptt_optim_free(adam);
-    bptt_tbptt_free(m.tb);
-    bptt_elman_workspace_free(m.ws);
-    bptt_elman_free(m.el);
-    bptt_net_free(net);
-    free(state), free(ids), free(m.p), free(m.g), free(m.x), free(m.y);
-    free(m.h), free(m.h0);
+    sample(&m, ids[0], chars, temp);
+    bptt_optim_free(adam), bptt_tbptt_free(m.tb);
+    bptt_elman_workspace_free(m.ws), bptt_elman_free(m.el), bptt_net_free(net);
+    free(state), free(ids), free(p), free(g), free(m.x), free(m.y), free(m.h);
+    free(m.hc);
     return 0;
 }
