@@ -23,8 +23,7 @@
 #include <string.h>
 #include <time.h>
 
-enum { DH = 128, T = 32, B = 8, EVERY = 100, SAMPLE = 400 };
-static const double CLIP = 5.0;
+enum { DH = 128, T = 32, B = 8, CLIP = 5, EVERY = 100, SAMPLE = 400 };
 
 static void try(bptt_status st)
 {
@@ -50,24 +49,24 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void *alloc(size_t n)
+static void *alloc(size_t bytes) /* zeroed */
 {
-    void *p = calloc(n, sizeof(double));
+    void *p = calloc(1, bytes);
     if (!p)
         fprintf(stderr, "char-rnn: out of memory\n"), exit(1);
     return p;
 }
 
-/* THE place where x is built: the one-hot rows of the ids ids[pos[b] + t]
- * (row t·nb + b, t < n), and their labels, the ids that follow. */
-static void encode(model *m, const int32_t *ids, const size_t *pos, size_t n,
-                   size_t nb)
+/* THE place where x is built: row t·nb + b (t < n) the one-hot code of
+ * id k = b·span + at + t of ids, its label the id k + 1. */
+static void encode(model *m, const int32_t *ids, size_t span, size_t at,
+                   size_t n, size_t nb)
 {
     int32_t tok[T * B];
     for (size_t t = 0; t < n; t++)
         for (size_t b = 0; b < nb; b++) {
-            tok[t * nb + b] = ids[pos[b] + t];
-            m->lab[t * nb + b] = ids[pos[b] + t + 1];
+            tok[t * nb + b] = ids[b * span + at + t];
+            m->lab[t * nb + b] = ids[b * span + at + t + 1];
         }
     try(bptt_tokens_onehot(n * nb, m->V, tok, m->x, m->V));
 }
@@ -115,12 +114,9 @@ static double gradient(model *m)
 static double validate(model *m, const int32_t *ids, size_t n)
 {
     const size_t span = (n - 1) / B, chunks = span / T;
-    size_t pos[B];
     double h0[B * DH] = {0}, sum = 0;
     for (size_t c = 0; c < chunks; c++) {
-        for (size_t b = 0; b < B; b++)
-            pos[b] = b * span + c * T;
-        encode(m, ids, pos, T, B);
+        encode(m, ids, span, c * T, T, B);
         sum += forward(m, h0, T, B, m->lab, 1);
     }
     return sum / (double)(chunks * T * B);
@@ -136,7 +132,7 @@ static void sample(model *m, int32_t first, const unsigned char *chars,
     double p[256], h0[DH] = {0};
     unsigned long long s = 88172645463325252ULL; /* a fixed seed */
     for (size_t k = 0, i = 0; k < SAMPLE; k++) {
-        encode(m, ids, &(size_t){0}, i + 1, 1); /* its labels are not used */
+        encode(m, ids, 0, 0, i + 1, 1); /* its labels are not used */
         forward(m, h0, i + 1, 1, NULL, i + 1 == T);
         double z = 0;
         for (size_t c = 0; c < m->V; c++)
@@ -206,7 +202,7 @@ int main(int argc, char **argv)
     for (int c = 0; c < 256; c++)
         if (map[c])
             chars[V] = (unsigned char)c, map[c] = (int)V++;
-    int32_t *ids = alloc(n);
+    int32_t *ids = alloc(n * sizeof *ids);
     for (size_t i = 0; i < n; i++)
         ids[i] = map[text[i]];
 
@@ -217,13 +213,13 @@ int main(int argc, char **argv)
     try(bptt_elman_create_cell(cell, net, V, BPTT_HEAD_SOFTMAX, &m.el));
     try(bptt_elman_param_layout(m.el, &lay));
     const size_t count = lay.count, G = lay.view[0].rows / DH;
-    double *p = alloc(count), *g = alloc(count);
+    double *p = alloc(count * sizeof *p), *g = alloc(count * sizeof *g);
     for (int i = 0; i < 4; i++) {
         m.P[i] = p + lay.view[i].offset, m.D[i] = g + lay.view[i].offset;
         m.ld[i] = lay.view[i].ld;
     }
-    m.x = alloc(T * B * V), m.y = alloc(T * B * V);
-    m.h = alloc(T * B * DH), m.hc = alloc(B * DH);
+    m.x = alloc(T * B * V * sizeof *m.x), m.y = alloc(T * B * V * sizeof *m.y);
+    m.h = alloc(T * B * DH * sizeof *m.h), m.hc = alloc(B * DH * sizeof *m.h);
     try(bptt_elman_workspace_alloc(m.el, T, B, &m.ws));
     if (cell == BPTT_CELL_VANILLA)
         try(bptt_tbptt_elman_alloc(m.el, T, T, B, &m.tb));
@@ -258,13 +254,10 @@ int main(int argc, char **argv)
     double t0 = now(), run = 0, nrun = 0;
     for (long u = first + 1; u <= updates; u++) {
         const size_t c = (size_t)(u - 1) % epoch; /* the chunk in the epoch */
-        size_t pos[B];
-        for (size_t b = 0; b < B; b++)
-            pos[b] = b * span + c * T;
         if (c == 0) /* an epoch: every stream from a zero state */
             m.tb ? try(bptt_tbptt_reset(m.tb, NULL, 0))
                  : (void)memset(m.hc, 0, B * DH * sizeof *m.hc);
-        encode(&m, ids, pos, T, B);
+        encode(&m, ids, span, c * T, T, B);
         const double E = gradient(&m) / (T * B);
         for (size_t i = 0; i < count; i++) /* the mean's gradient */
             g[i] /= T * B;
