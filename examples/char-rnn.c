@@ -1,24 +1,21 @@
-/* char-rnn.c — a character-level language model: Network B (the Elman
- * network with a softmax head) learns to predict the next byte of a text.
+/*
+ * char-rnn — a character-level language model on the public API: Network B
+ * (tanh, LSTM or GRU core, softmax head; docs/elman.md) predicts the next
+ * byte of a text, trained with the kit of docs/training.md.
  *
- *   usage: char-rnn [--cell vanilla|lstm|gru] [FILE [CHUNKS [RATE]]]
+ *   char-rnn [--cell vanilla|lstm|gru] [-n UPDATES] [-o CKPT] [-r CKPT]
+ *            [--lr RATE] [--temp TEMP] [--dump-init FILE] [--print-loss] [TEXT]
  *
- * The hidden layer is the cell --cell names: tanh units (vanilla, the
- * default), an LSTM or a GRU (bptt/gated.h), HIDDEN units either way.
- *
- * The classes are the distinct bytes of the text (its alphabet), the input
- * x_t is the one-hot code of byte t and the label of step t is byte t+1.
- * Training is truncated BPTT(T; T) (bptt_tbptt_elman_step): STREAMS
- * cursors walk through the text (B = STREAMS parallel sequences), T bytes
- * per chunk, and the stream state carries the hidden state from one chunk
- * to the next while gradients stop at the chunk's start.  Each chunk makes one
- * SGD step (eq. (13)) after clipping the gradients' global norm.  Every
- * PRINT_EVERY chunks it prints the mean cross-entropy per byte over those
- * chunks (nats) and the training speed; at the end it samples text from
- * the model with a fixed seed.  Without FILE it reads the passage shipped
- * in examples/data/alice.txt.
- *
- * Build:  cc char-rnn.c $(pkg-config --cflags --libs bptt) -lm -o char-rnn */
+ * TEXT (default /usr/share/common-licenses/GPL-3): the classes are its
+ * bytes in byte order, its last tenth is the validation text, B streams walk
+ * the rest.  Each update: T bytes of each stream, the state carried from
+ * chunk to chunk (truncated BPTT(T; T), docs/schedule.md), the mean loss's
+ * gradient clipped to norm CLIP, one Adam step.  Every EVERY updates: a
+ * progress line and a checkpoint; -r resumes.  --dump-init and --print-loss
+ * serve the PyTorch twin, bench/char_rnn_torch.py (docs/training.md).
+ */
+#define _POSIX_C_SOURCE 200809L
+
 #include <bptt.h>
 #include <math.h>
 #include <stdio.h>
@@ -26,230 +23,266 @@
 #include <string.h>
 #include <time.h>
 
-#ifndef CHAR_RNN_TEXT
-#define CHAR_RNN_TEXT "examples/data/alice.txt"
-#endif
+enum { DH = 128, T = 32, B = 8, CLIP = 5, EVERY = 100, SAMPLE = 400 };
 
-enum {
-    HIDDEN = 128,       /* tanh units */
-    T = 32,             /* steps per chunk (truncation length) */
-    STREAMS = 4,        /* parallel sequences, B */
-    CHUNKS = 6000,      /* SGD steps of the default run */
-    PRINT_EVERY = 250,
-    SAMPLE = 400,       /* bytes sampled at the end */
-};
-#define TEMPERATURE 0.5   /* sampling from y^(1/TEMPERATURE), renormalised */
-#define RATE 4.0                   /* per byte: the step is RATE/(T*B) */
-static const double CLIP = 5.0;   /* largest global gradient norm */
-
-#define TRY(call)                                                             \
-    do {                                                                      \
-        bptt_status st_ = (call);                                             \
-        if (st_ != BPTT_OK) {                                                 \
-            fprintf(stderr, "%s\n", bptt_error_detail());                     \
-            exit(1);                                                          \
-        }                                                                     \
-    } while (0)
-
-static double uniform(unsigned long long *s) /* deterministic, in [0, 1) */
+static void try(bptt_status st)
 {
-    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (double)(*s >> 11) / 9007199254740992.0;
+    if (st != BPTT_OK)
+        fprintf(stderr, "char-rnn: %s (%s)\n", bptt_error_detail(),
+                bptt_strerror(st)), exit(1);
 }
 
-static double seconds(void)
+typedef struct model {
+    bptt_elman *el;
+    double *P[4], *D[4]; /* W, bh, Wo, bo in the parameter, gradient buffer */
+    size_t ld[4], V;
+    bptt_tbptt *tb;           /* the training streams (tanh core) */
+    bptt_elman_workspace *ws; /* validation, sampling, gated training */
+    double *x, *h, *y, *hc;   /* T·B rows; hc: a gated core's B states */
+    int lab[T * B];
+} model;
+
+static double now(void)
 {
     struct timespec ts;
-    timespec_get(&ts, TIME_UTC);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static unsigned char *read_file(const char *path, size_t *n)
+static void *alloc(size_t bytes) /* zeroed */
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        perror(path);
-        exit(1);
-    }
-    size_t cap = 1 << 16, len = 0, got;
-    unsigned char *buf = malloc(cap);
-    while (buf && (got = fread(buf + len, 1, cap - len, f)) > 0)
-        if ((len += got) == cap)
-            buf = realloc(buf, cap *= 2);
-    fclose(f);
-    if (!buf || len < (size_t)T * STREAMS + 1) {
-        fprintf(stderr, "%s: need at least %d bytes of text\n", path,
-                T * STREAMS + 1);
-        exit(1);
-    }
-    *n = len;
-    return buf;
-}
-
-static double *alloc0(size_t n)
-{
-    double *p = calloc(n, sizeof *p);
-    if (!p) {
-        fprintf(stderr, "out of memory\n");
-        exit(1);
-    }
+    void *p = calloc(1, bytes);
+    if (!p)
+        fprintf(stderr, "char-rnn: out of memory\n"), exit(1);
     return p;
 }
 
-/* Scale every gradient block so that their global 2-norm is at most CLIP;
- * returns the factor (1 when nothing was clipped). */
-static double clip_factor(double *const blocks[], const size_t count[], int n)
+/* THE place where x is built: row t·nb + b (t < n) the one-hot code of
+ * id k = b·span + at + t of ids, its label the id k + 1. */
+static void encode(model *m, const int32_t *ids, size_t span, size_t at,
+                   size_t n, size_t nb)
 {
-    double ss = 0;
-    for (int b = 0; b < n; b++)
-        for (size_t i = 0; i < count[b]; i++)
-            ss += blocks[b][i] * blocks[b][i];
-    double norm = sqrt(ss);
-    return norm > CLIP ? CLIP / norm : 1.0;
+    int32_t tok[T * B];
+    for (size_t t = 0; t < n; t++)
+        for (size_t b = 0; b < nb; b++) {
+            tok[t * nb + b] = ids[b * span + at + t];
+            m->lab[t * nb + b] = ids[b * span + at + t + 1];
+        }
+    try(bptt_tokens_onehot(n * nb, m->V, tok, m->x, m->V));
+}
+
+/* Forward over n steps of nb sequences from h0, with the summed loss if
+ * labels; carry: the last state becomes h0. */
+static double forward(model *m, double *h0, size_t n, size_t nb,
+                      const int *lab, int carry)
+{
+    double E = 0;
+    try(bptt_elman_forward(m->el, n, nb, m->P[0], m->ld[0], m->P[1], m->P[2],
+                           m->ld[2], m->P[3], m->x, m->V, h0, DH, lab, NULL, 0,
+                           lab ? &E : NULL, m->h, DH, m->y, m->V,
+                           BPTT_ALGO_AUTO, m->ws));
+    if (carry)
+        memcpy(h0, m->h + (n - 1) * nb * DH, nb * DH * sizeof *h0);
+    return E;
+}
+
+/* The gradient of the chunk's summed loss; returns the loss.  A tanh core
+ * runs the stream call, which keeps the state; a gated core (the stream
+ * has tanh cores only) forward and backward, h carried in hc (an LSTM's c
+ * starts each chunk at 0). */
+static double gradient(model *m)
+{
+    double E;
+    if (m->tb) {
+        try(bptt_tbptt_elman_step(m->tb, m->el, T, m->P[0], m->ld[0], m->P[1],
+                                  m->P[2], m->ld[2], m->P[3], m->x, m->V,
+                                  m->lab, NULL, 0, 0.0, m->D[0], m->ld[0],
+                                  m->D[1], m->D[2], m->ld[2], m->D[3], NULL, 0,
+                                  &E));
+        return E;
+    }
+    E = forward(m, m->hc, T, B, m->lab, 1);
+    try(bptt_elman_backward(m->el, T, B, m->P[0], m->ld[0], m->P[2], m->ld[2],
+                            m->lab, NULL, 0, 0.0, m->D[0], m->ld[0], m->D[1],
+                            m->D[2], m->ld[2], m->D[3], NULL, 0, NULL, 0,
+                            BPTT_ALGO_AUTO, m->ws));
+    return E;
+}
+
+/* Mean loss per byte over ids[0..n): B streams, each over its own B-th,
+ * from a zero state. */
+static double validate(model *m, const int32_t *ids, size_t n)
+{
+    const size_t span = (n - 1) / B, chunks = span / T;
+    double h0[B * DH] = {0}, sum = 0;
+    for (size_t c = 0; c < chunks; c++) {
+        encode(m, ids, span, c * T, T, B);
+        sum += forward(m, h0, T, B, m->lab, 1);
+    }
+    return sum / (double)(chunks * T * B);
+}
+
+/* SAMPLE bytes drawn with p_i ∝ y_i^(1/temp) by its own xorshift64*, each
+ * fed back.  As in training, windows of T steps: the window so far runs
+ * again from the state at its start (h0), so an LSTM's c lives through it. */
+static void sample(model *m, int32_t first, const unsigned char *chars,
+                   double temp)
+{
+    int32_t ids[T + 1] = {first};
+    double p[256], h0[DH] = {0};
+    unsigned long long s = 88172645463325252ULL; /* a fixed seed */
+    for (size_t k = 0, i = 0; k < SAMPLE; k++) {
+        encode(m, ids, 0, 0, i + 1, 1); /* its labels are not used */
+        forward(m, h0, i + 1, 1, NULL, i + 1 == T);
+        double z = 0;
+        for (size_t c = 0; c < m->V; c++)
+            z += p[c] = pow(m->y[i * m->V + c], 1 / temp);
+        s ^= s >> 12, s ^= s << 25, s ^= s >> 27;
+        double u = (double)((s * 2685821657736338717ULL) >> 11) * 0x1p-53 * z;
+        size_t c = 0;
+        while (c + 1 < m->V && (u -= p[c]) > 0)
+            c++;
+        putchar(chars[c]);
+        i = i + 1 == T ? 0 : i + 1; /* a full window's last state is h0 */
+        ids[i] = (int32_t)c;
+    }
+    putchar('\n');
 }
 
 int main(int argc, char **argv)
 {
+    const char *path = "/usr/share/common-licenses/GPL-3", *resume = NULL;
+    const char *out = "char-rnn.ckpt", *dump = NULL, *cellname = "vanilla";
+    long updates = 2000;
+    double lr = 2e-3, temp = 0.8;
+    int print = 0, bad = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
+        if (a[0] != '-')
+            path = a;
+        else if (!strcmp(a, "--print-loss"))
+            print = 1;
+        else if (i++, !*v)
+            bad = 1;
+        else if (!strcmp(a, "-n"))
+            updates = atol(v);
+        else if (!strcmp(a, "-o"))
+            out = v;
+        else if (!strcmp(a, "-r"))
+            resume = v;
+        else if (!strcmp(a, "--cell"))
+            cellname = v;
+        else if (!strcmp(a, "--lr"))
+            lr = atof(v);
+        else if (!strcmp(a, "--temp"))
+            temp = atof(v);
+        else if (!strcmp(a, "--dump-init"))
+            dump = v;
+        else
+            bad = 1;
+    }
     bptt_cell cell = BPTT_CELL_VANILLA;
-    if (argc > 2 && strcmp(argv[1], "--cell") == 0) {
-        while ((unsigned)cell < BPTT_NCELL &&
-               strcmp(argv[2], bptt_cell_name(cell)) != 0)
-            cell = (bptt_cell)(cell + 1);
-        if ((unsigned)cell >= BPTT_NCELL) {
-            fprintf(stderr, "--cell %s: not vanilla, lstm or gru\n", argv[2]);
-            return 2;
-        }
-        argc -= 2, argv += 2;
-    }
-    /* Rows of W per hidden unit: the gates of a gated cell are stacked. */
-    const size_t G = cell == BPTT_CELL_VANILLA ? 1 : bptt_gated_gates(cell);
-    const char *path = argc > 1 ? argv[1] : CHAR_RNN_TEXT;
-    const long chunks = argc > 2 ? atol(argv[2]) : CHUNKS;
-    const double rate = argc > 3 ? atof(argv[3]) : RATE;
-    size_t len;
-    unsigned char *text = read_file(path, &len);
-
-    /* The alphabet: class k is the k-th distinct byte in byte order. */
-    int cls[256];
-    unsigned char byte[256];
+    while (cell < BPTT_NCELL && strcmp(cellname, bptt_cell_name(cell)))
+        cell = (bptt_cell)(cell + 1);
+    if (bad || cell == BPTT_NCELL || !(temp > 0))
+        return fprintf(stderr, "char-rnn: bad arguments (see char-rnn.c)\n"), 2;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return perror(path), 1;
+    static unsigned char text[1 << 24]; /* the text's first 16 MiB */
+    const size_t n = fread(text, 1, sizeof text, f), nval = n / 10;
+    fclose(f);
+    if (nval < B * T + 1)
+        return fprintf(stderr, "%s: too short\n", path), 1;
+    int map[256] = {0}; /* byte -> class */
+    unsigned char chars[256];
     size_t V = 0;
+    for (size_t i = 0; i < n; i++)
+        map[text[i]] = 1;
     for (int c = 0; c < 256; c++)
-        cls[c] = -1;
-    for (size_t i = 0; i < len; i++)
-        cls[text[i]] = 0;
-    for (int c = 0; c < 256; c++)
-        if (cls[c] == 0) {
-            byte[V] = (unsigned char)c;
-            cls[c] = (int)V++;
-        }
+        if (map[c])
+            chars[V] = (unsigned char)c, map[c] = (int)V++;
+    int32_t *ids = alloc(n * sizeof *ids);
+    for (size_t i = 0; i < n; i++)
+        ids[i] = map[text[i]];
 
-    /* Network B: core W = [Wi | Wh] over [x_t; h_{t−1}] (G·HIDDEN rows,
-     * [W_ih | W_hh] for a gated cell), head Wo, bo. */
-    const size_t M = V + HIDDEN, TB = (size_t)T * STREAMS, GH = G * HIDDEN;
+    model m = {.V = V};
     bptt_net *net;
-    bptt_elman *el;
-    bptt_elman_plan *plan; /* sampling: one step of one sequence */
-    bptt_tbptt *tb;        /* training: truncated BPTT(T; T) over the streams */
-    TRY(bptt_net_create_uniform(V, HIDDEN, BPTT_ACT_TANH, NULL, &net));
-    TRY(bptt_elman_create_cell(cell, net, V, BPTT_HEAD_SOFTMAX, &el));
-    TRY(bptt_elman_plan_create(el, T, STREAMS, NULL, BPTT_ALGO_AUTO, &plan));
-    TRY(bptt_tbptt_elman_alloc(el, T, T, STREAMS, &tb));
+    bptt_param_layout lay;
+    try(bptt_net_create_uniform(V, DH, BPTT_ACT_TANH, NULL, &net));
+    try(bptt_elman_create_cell(cell, net, V, BPTT_HEAD_SOFTMAX, &m.el));
+    try(bptt_elman_param_layout(m.el, &lay));
+    const size_t count = lay.count, G = lay.view[0].rows / DH;
+    double *p = alloc(count * sizeof *p), *g = alloc(count * sizeof *g);
+    for (int i = 0; i < 4; i++) {
+        m.P[i] = p + lay.view[i].offset, m.D[i] = g + lay.view[i].offset;
+        m.ld[i] = lay.view[i].ld;
+    }
+    m.x = alloc(T * B * V * sizeof *m.x), m.y = alloc(T * B * V * sizeof *m.y);
+    m.h = alloc(T * B * DH * sizeof *m.h), m.hc = alloc(B * DH * sizeof *m.h);
+    try(bptt_elman_workspace_alloc(m.el, T, B, &m.ws));
+    if (cell == BPTT_CELL_VANILLA)
+        try(bptt_tbptt_elman_alloc(m.el, T, T, B, &m.tb));
+    /* Glorot on the input and output weights, each gate's recurrent block
+     * orthogonal (docs/gradient-flow.md), an LSTM's forget gate open. */
+    try(bptt_init_glorot(G * DH, V, BPTT_DIST_UNIFORM, 1, 1, m.P[0], m.ld[0]));
+    for (size_t k = 0; k < G; k++)
+        try(bptt_init_orthogonal(DH, DH, 1, 2 + k,
+                                 m.P[0] + k * DH * m.ld[0] + V, m.ld[0]));
+    try(bptt_init_glorot(V, DH, BPTT_DIST_UNIFORM, 1, 9, m.P[2], m.ld[2]));
+    for (size_t i = DH; cell == BPTT_CELL_LSTM && i < 2 * DH; i++)
+        m.P[1][i] = 1;
+    bptt_optim_config cfg;
+    bptt_optim_defaults(BPTT_OPTIM_ADAM, &cfg);
+    bptt_optim *adam;
+    size_t sbytes;
+    try(bptt_optim_create(&cfg, count, &adam));
+    try(bptt_optim_state_size(adam, &sbytes));
+    void *state = alloc(sbytes);
+    try(bptt_optim_state_init(adam, state, sbytes));
+    if (resume)
+        try(bptt_checkpoint_load(resume, NULL, m.el, p, state, sbytes, NULL));
+    if (dump && (!(f = fopen(dump, "wb")) ||
+                 fwrite(p, sizeof *p, count, f) != count || fclose(f)))
+        return perror(dump), 1;
 
-    double *W = alloc0(GH * M), *bh = alloc0(GH);
-    double *Wo = alloc0(V * HIDDEN), *bo = alloc0(V);
-    double *dW = alloc0(GH * M), *dbh = alloc0(GH);
-    double *dWo = alloc0(V * HIDDEN), *dbo = alloc0(V);
-    double *x = alloc0(TB * V), *h = alloc0(TB * HIDDEN);
-    double *h0 = alloc0(STREAMS * HIDDEN), *y = alloc0(V);
-    int *labels = malloc(TB * sizeof *labels);
-    unsigned long long seed = 1;
-    for (size_t i = 0; i < GH; i++)
-        for (size_t j = 0; j < M; j++) /* Wi a lookup table, Wh ~ 1/sqrt(H) */
-            W[i * M + j] = (2 * uniform(&seed) - 1) *
-                           (j < V ? 0.5 : 1.5 / sqrt((double)HIDDEN));
-    if (cell == BPTT_CELL_LSTM) /* forget gate open at first: remember */
-        for (size_t i = HIDDEN; i < 2 * HIDDEN; i++)
-            bh[i] = 1;
-    for (size_t i = 0; i < V * HIDDEN; i++)
-        Wo[i] = (2 * uniform(&seed) - 1) / sqrt((double)HIDDEN);
-
-    /* Stream b starts at byte b·len/STREAMS and wraps around the text. */
-    size_t pos[STREAMS];
-    for (int b = 0; b < STREAMS; b++)
-        pos[b] = (size_t)b * (len / STREAMS);
-
-    printf("text %s: %zu bytes, %zu classes; hidden %d %s, T = %d, "
-           "B = %d, %ld chunks, rate %g\n", path, len, V, HIDDEN,
-           cell == BPTT_CELL_VANILLA ? "tanh" : bptt_cell_name(cell), T,
-           STREAMS, chunks, rate);
-    const bptt_elman_params prm = {W, bh, Wo, bo};
-    double *const grads[] = {dW, dbh, dWo, dbo};
-    const size_t counts[] = {GH * M, GH, V * HIDDEN, V};
-    double *const params[] = {W, bh, Wo, bo};
-    const size_t rows[] = {GH, 1, V, 1}, cols[] = {M, GH, HIDDEN, V};
-    double window = 0, t0 = seconds();
-    for (long step = 1; step <= chunks; step++) {
-        /* The chunk: x_t = one-hot(byte t), label_t = byte t+1. */
-        memset(x, 0, TB * V * sizeof *x);
-        for (int t = 0; t < T; t++)
-            for (int b = 0; b < STREAMS; b++) {
-                size_t k = (size_t)t * STREAMS + b, p = pos[b] + (size_t)t;
-                x[k * V + cls[text[p % len]]] = 1;
-                labels[k] = cls[text[(p + 1) % len]];
-            }
-        /* Truncated BPTT(T; T): the stream state carries the last hidden
-         * state into the next chunk; the gradient stops at its start. */
-        double E;
-        TRY(bptt_tbptt_elman_step(tb, el, T, W, M, bh, Wo, HIDDEN, bo, x, V,
-                                  labels, NULL, 0, 0.0, dW, M, dbh, dWo,
-                                  HIDDEN, dbo, NULL, 0, &E));
-        const double alpha = rate / (double)TB * clip_factor(grads, counts, 4);
-        for (int p = 0; p < 4; p++)
-            TRY(bptt_sgd_step(rows[p], cols[p], alpha, grads[p], cols[p],
-                              params[p], cols[p]));
-        for (int b = 0; b < STREAMS; b++)
-            pos[b] = (pos[b] + T) % len;
-        window += E / (double)TB;
-        if (step % PRINT_EVERY == 0) {
-            double t1 = seconds();
-            printf("step %6ld  loss %.4f  %8.0f chars/s\n", step,
-                   window / PRINT_EVERY,
-                   (double)PRINT_EVERY * (double)TB / (t1 - t0));
+    const size_t ntrain = n - nval, span = (ntrain - 1) / B, epoch = span / T;
+    const long first = (long)bptt_optim_state_steps(state);
+    printf("%s: %zu bytes, %zu for validation, %zu classes; %s core of %d, "
+           "T = %d, B = %d, Adam at %g, updates %ld..%ld\n", path, n, nval, V,
+           cellname, DH, T, B, lr, first + 1, updates);
+    double t0 = now(), run = 0, nrun = 0;
+    for (long u = first + 1; u <= updates; u++) {
+        const size_t c = (size_t)(u - 1) % epoch; /* the chunk in the epoch */
+        if (c == 0) /* an epoch: every stream from a zero state */
+            m.tb ? try(bptt_tbptt_reset(m.tb, NULL, 0))
+                 : (void)memset(m.hc, 0, B * DH * sizeof *m.hc);
+        encode(&m, ids, span, c * T, T, B);
+        const double E = gradient(&m) / (T * B);
+        for (size_t i = 0; i < count; i++) /* the mean's gradient */
+            g[i] /= T * B;
+        try(bptt_clip_global_norm(1, &(bptt_block){1, count, g, count}, CLIP,
+                                  NULL, NULL));
+        try(bptt_optim_step(adam, lr, p, g, state));
+        if (print)
+            printf("update %ld loss %.17g\n", u, E);
+        run += E, nrun++;
+        if (u % EVERY == 0 || u == updates) {
+            const double val = validate(&m, ids + ntrain, nval);
+            const double rate = (double)((u - first) * T * B) / (now() - t0);
+            printf("update %5ld  loss %.4f  val %.4f  %6.0f chars/s  "
+                   "ETA %.0f s\n", u, run / nrun, val, rate,
+                   (double)(updates - u) * T * B / rate);
             fflush(stdout);
-            window = 0;
-            t0 = t1;
+            run = nrun = 0;
+            try(bptt_checkpoint_save(out, NULL, m.el, p, state, sbytes));
         }
     }
-
-    /* Sample: prime with the text's first byte from h = 0, then feed each
-     * drawn byte back in, one step of one sequence at a time.  A
-     * temperature below 1 sharpens y, trading variety for fewer slips that
-     * a model of so small a text cannot recover from. */
-    unsigned long long sseed = 2026;
-    int c = cls[text[0]];
-    memset(h0, 0, HIDDEN * sizeof *h0);
-    printf("--- sample ---\n%c", byte[c]);
-    for (int i = 0; i < SAMPLE; i++) {
-        memset(x, 0, V * sizeof *x);
-        x[c] = 1;
-        TRY(bptt_elman_plan_forward(plan, 1, 1, &prm, x, h0, NULL, NULL, h,
-                                    y));
-        memcpy(h0, h, HIDDEN * sizeof *h);
-        double z = 0, acc = 0;
-        for (size_t k = 0; k < V; k++)
-            z += y[k] = pow(y[k], 1 / TEMPERATURE);
-        double u = uniform(&sseed) * z;
-        for (c = 0; c + 1 < (int)V && (acc += y[c]) <= u; c++)
-            ;
-        putchar(byte[c]);
-    }
-    printf("\n");
-
-    bptt_elman_plan_destroy(plan);
-    bptt_tbptt_free(tb);
-    bptt_elman_free(el);
-    bptt_net_free(net);
-    free(W), free(bh), free(Wo), free(bo), free(dW), free(dbh), free(dWo);
-    free(dbo), free(x), free(h), free(h0), free(y), free(labels), free(text);
+    printf("--- sample (temperature %g) ---\n", temp);
+    sample(&m, ids[0], chars, temp);
+    bptt_optim_free(adam), bptt_tbptt_free(m.tb);
+    bptt_elman_workspace_free(m.ws), bptt_elman_free(m.el), bptt_net_free(net);
+    free(state), free(ids), free(p), free(g), free(m.x), free(m.y), free(m.h);
+    free(m.hc);
     return 0;
 }

@@ -1,5 +1,5 @@
-/* mpi_char_rnn.c — the character-level language model of char-rnn.c
- * (Network B, softmax head), trained data-parallel over MPI
+/* mpi_char_rnn.c — a character-level language model like char-rnn.c's
+ * (Network B, softmax head, plain SGD), trained data-parallel over MPI
  * (bptt/mpi.h): STREAMS cursors walk through the text, split between the
  * ranks; each step every rank computes the gradient of its streams' chunk
  * of T bytes, bptt_mpi_elman_gradient returns the sum over all ranks
@@ -8,6 +8,7 @@
  *
  *   mpirun -np N ./mpi_char_rnn [--fixed] [FILE [CHUNKS]]
  *
+ * FILE defaults to /usr/share/common-licenses/GPL-3.
  * Unlike char-rnn.c every chunk starts from h = 0 (the module returns the
  * summed gradient, not the shard's hidden states).  Rank 0 prints the mean
  * cross-entropy per byte of the whole batch; the trajectory equals the
@@ -21,9 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef CHAR_RNN_TEXT
-#define CHAR_RNN_TEXT "examples/data/alice.txt"
-#endif
+/* A real text present on every Debian machine. */
+#define CHAR_RNN_TEXT "/usr/share/common-licenses/GPL-3"
 
 enum { HIDDEN = 64, T = 32, STREAMS = 8, CHUNKS = 600, PRINT_EVERY = 50 };
 #define RATE 4.0 /* per byte: the step is RATE/(T*STREAMS) */

@@ -177,6 +177,51 @@ START_TEST(round_trip)
 }
 END_TEST
 
+/* A gated core's layout stacks its G gates: W is G·dh x (din+dh) and bh
+ * G·dh (docs/gated.md), so an LSTM's and a GRU's checkpoints hold all their
+ * parameters, come back bitwise and are refused by each other. */
+START_TEST(gated_layout)
+{
+    const size_t din = 3, dh = 4, nout = 2;
+    bptt_net *net;
+    ck_assert_int_eq(bptt_net_create_uniform(din, dh, BPTT_ACT_TANH, NULL,
+                                             &net), BPTT_OK);
+    bptt_elman *el[2];
+    bptt_param_layout lay[2];
+    const bptt_cell cells[2] = {BPTT_CELL_LSTM, BPTT_CELL_GRU};
+    for (int c = 0; c < 2; c++) {
+        const size_t G = bptt_gated_gates(cells[c]), m = din + dh;
+        ck_assert_int_eq(bptt_elman_create_cell(cells[c], net, nout,
+                                                BPTT_HEAD_SOFTMAX, &el[c]),
+                         BPTT_OK);
+        ck_assert_int_eq(bptt_elman_param_layout(el[c], &lay[c]), BPTT_OK);
+        ck_assert_uint_eq(lay[c].view[0].rows, G * dh);
+        ck_assert_uint_eq(lay[c].view[0].cols, m);
+        ck_assert_uint_eq(lay[c].view[1].cols, G * dh);
+        ck_assert_uint_eq(lay[c].view[2].offset, G * dh * (m + 1));
+        ck_assert_uint_eq(lay[c].count, G * dh * (m + 1) + nout * (dh + 1));
+    }
+    tu_rng r = {11};
+    double *p = tu_random(lay[0].count, 1, &r);
+    double *q = calloc(lay[0].count, sizeof *q);
+    ck_assert_int_eq(bptt_checkpoint_save(path, NULL, el[0], p, NULL, 0),
+                     BPTT_OK);
+    ck_assert_int_eq(bptt_checkpoint_load(path, NULL, el[0], q, NULL, 0, NULL),
+                     BPTT_OK);
+    ck_assert_mem_eq(p, q, lay[0].count * sizeof *p);
+    tu_snap s = {0};
+    tu_snap_add(&s, q, lay[1].count * sizeof *q);
+    TU_REFUSED(bptt_checkpoint_load(path, NULL, el[1], q, NULL, 0, NULL),
+               BPTT_EMISMATCH, &s);
+    tu_snap_free(&s);
+    free(p);
+    free(q);
+    for (int c = 0; c < 2; c++)
+        bptt_elman_free(el[c]);
+    bptt_net_free(net);
+}
+END_TEST
+
 /* Every prefix and every byte flipped: refused, nothing written. */
 START_TEST(truncated_and_corrupt)
 {
@@ -430,6 +475,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, crc32c_check_value);
     tcase_add_test(tc, round_trip);
+    tcase_add_test(tc, gated_layout);
     tcase_add_test(tc, truncated_and_corrupt);
     tcase_add_test(tc, version_order_and_mismatch);
     tcase_add_test(tc, io_traps);

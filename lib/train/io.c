@@ -349,6 +349,14 @@ bptt_status X(checkpoint_parse)(const void *image, size_t bytes,
         const size_t want = tag == TAG_ACTS   ? (size_t)dh * 4
                             : tag == TAG_PARM ? m.count * sizeof(R)
                                               : (size_t)len;
+        /* An intact PARM section (its CRC-32C holds) of another length was
+         * saved for another core: the header does not record the cell, and
+         * an LSTM's, a GRU's and a tanh core's W differ in rows. */
+        if (len != want && tag == TAG_PARM)
+            return bptt__fail(BPTT_EMISMATCH, fn,
+                              "the file holds %llu parameters, the model has "
+                              "%zu (another cell?)",
+                              (unsigned long long)len / sizeof(R), m.count);
         if (len != want)
             return bptt__fail(BPTT_ECORRUPT, fn,
                               "section %u has %llu bytes; its header says %zu",

@@ -46,8 +46,11 @@ bptt_status bptt_elman_param_layout(const bptt_elman *el,
     const bptt_net *net = el->net;
     bptt_param_layout q = {0};
     int ok = 1;
-    add_view(&q, "W", net->dout, net->m, &ok);
-    add_view(&q, "bh", 1, net->dout, &ok);
+    /* A gated core stacks its G gates' rows (docs/gated.md): W is
+     * G·dh x (din+dh) and bh the input-side bias of G·dh (G = 1: tanh). */
+    const size_t gdh = bptt__mul(el->G, net->dout, &ok);
+    add_view(&q, "W", gdh, net->m, &ok);
+    add_view(&q, "bh", 1, gdh, &ok);
     add_view(&q, "Wo", el->nout, net->dout, &ok);
     add_view(&q, "bo", 1, el->nout, &ok);
     if (!ok)
