@@ -55,14 +55,14 @@ static inline int32_t XI(token_at)(const struct X(workspace) *ws, size_t k)
     return id;
 }
 
-/* The input term of a token forward (network.c): row k of Z (ld dout)
- * = W_x e_{id k} = column id k of W, for the rows 0 <= k < n of the kept
- * ids.  It replaces X W_xᵀ, exactly: a one-hot row's product has one
+/* The input term of a token forward (network.c), eq. (T1) of
+ * docs/derivation.md: row k of Z (ld dout) = W_x e_{id k} = column id k of
+ * W, for the rows 0 <= k < n of the kept ids.  It replaces X W_xᵀ, exactly: a one-hot row's product has one
  * non-zero term. */
 BPTT_HIDDEN void XI(tokens_gather)(const struct X(workspace) *ws, size_t n,
                                    const R *W, size_t ldw, R *Z);
 
-/* The input half of eq. (12) for token rows (network.c): for the rows
+/* The input half of eq. (12) for token rows, eq. (T2) (network.c): for the rows
  * k0 <= k < k0 + n of Delta (δ(t), ld dout) and the rows r0 <= i < r1 of
  * dW, dW[i][id k] += δ_i of row k: the scatter-add that replaces Δᵀ X for
  * one-hot X, rows k in increasing order. */

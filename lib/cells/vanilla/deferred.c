@@ -106,7 +106,7 @@ void XI(deferred_forward)(const bptt_net *net, size_t T, size_t B,
     R *Z = ws->D; /* z(t+1) for all t, replaced by f'(z(t+1)) step by step */
 
     /* Z = X Wxᵀ: the input half of eq. (6)'s sum for every step at once
-     * (tokens: Z holds it already, gathered) */
+     * (tokens: Z holds it already, gathered by eq. (T1)) */
     if (x)
         XI(gemm)(0, 1, TB, dout, din, x, ldx, W, ldw, 0, Z, dout, ws->pool,
                  ws->G);
@@ -169,7 +169,7 @@ void XI(deferred_backward)(const bptt_net *net, size_t T, size_t B,
      * as panels of rows of dW when a hook wants each as soon as it is
      * final (bptt/hook.h); row i of dW is Δ's column i times S either way.
      * After tokens the GEMM covers the y-columns only, and the x-columns
-     * are β dW_x plus the scatter-add of every row of Δ. */
+     * are β dW_x plus the scatter-add of every row of Δ (eq. (T2)). */
     const bptt_grad_hook *hook = ws->hook;
     const size_t j0 = ws->fwd_tokens ? din : 0;
     for (size_t r0 = 0, r1; dW && r0 < dout; r0 = r1) {

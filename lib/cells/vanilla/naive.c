@@ -58,7 +58,8 @@ void XI(naive_backward)(const bptt_net *net, size_t T, size_t B,
                 for (size_t kk = 0; kk < dout; kk++)
                     for (size_t j = j0; j < m; j++)
                         dW[kk * lddw + j] += delta[kk] * s[j];
-            /* x(t-1) = e_k: of the x-columns only column k gets δ(t) */
+            /* x(t-1) = e_k: of the x-columns only column k gets δ(t),
+             * eq. (T2) */
             if (dW && j0)
                 XI(tokens_scatter)(ws, row, 1, 0, dout, dW, lddw);
             if (db)

@@ -8,7 +8,7 @@
  * Token inputs (bptt_forward_tokens, bptt_backward_tokens) run the same
  * code; only the input term differs: a gather of W_x's columns forward, a
  * scatter-add into dW_x's backward, no dx (docs/derivation.md, "Token
- * inputs").
+ * inputs", eqs. (T1), (T2)).
  */
 #include <math.h>
 #include <string.h>
@@ -140,8 +140,8 @@ static bptt_status forward(const char *fn, const bptt_net *net, size_t T,
             memset(s0, 0, dout * sizeof(R));
     }
 
-    /* Tokens: z(t+1) starts as W_x e_k for every step, the one-hot
-     * product without its zeros; each algorithm then adds the rest. */
+    /* Tokens: z(t+1) starts as W_x e_k for every step (eq. (T1)), the
+     * one-hot product without its zeros; each algorithm adds the rest. */
     if (!x)
         XI(tokens_gather)(ws, TB, W, ldw, ws->D);
     if (algo == BPTT_ALGO_DEFERRED)
