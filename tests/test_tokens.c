@@ -774,6 +774,72 @@ START_TEST(token_traps)
 }
 END_TEST
 
+/* Rows reported ready by the hook, in order. */
+typedef struct panels {
+    size_t n, r0[64], r1[64];
+} panels;
+
+static void ready(void *user, bptt_grad_part part, size_t r0, size_t r1)
+{
+    panels *p = user;
+    (void)part;
+    if (p->n < 64) {
+        p->r0[p->n] = r0;
+        p->r1[p->n] = r1;
+        p->n++;
+    }
+}
+
+/* The workspace's other users see a token forward as a forward: the
+ * gradient-ready hook (deferred: dW in panels, the scatter-add per panel)
+ * gives the hook-free gradient bitwise, panel by panel; the lag profile
+ * (bptt/flow.h) after a token forward is the one after the dense forward
+ * on the one-hot rows, bitwise (the same δ(t)). */
+START_TEST(hook_and_flow_after_token_forward)
+{
+    tprob *p = tprob_new(9, 7, 4, 3, 55);
+    const size_t T = p->T, B = p->B, DH = p->DH, nW = DH * p->ldw;
+    bptt_workspace *ws;
+    ck_assert_int_eq(bptt_workspace_alloc(p->net, T, B, &ws), BPTT_OK);
+    double *y = malloc(T * B * DH * sizeof *y);
+    double *dW1 = calloc(nW, sizeof *dW1), *dW2 = calloc(nW, sizeof *dW2);
+    ck_assert_int_eq(bptt_forward_tokens(p->net, T, B, p->W, p->ldw, p->bh,
+                                         p->tok, NULL, 0, y, DH,
+                                         BPTT_ALGO_DEFERRED, ws), BPTT_OK);
+    ck_assert_int_eq(bptt_backward_tokens(p->net, T, B, p->W, p->ldw, p->dy,
+                                          DH, 0, dW1, p->ldw, NULL, NULL, 0,
+                                          BPTT_ALGO_DEFERRED, ws), BPTT_OK);
+    panels got = {0};
+    const bptt_grad_hook hook = {ready, &got, 2};
+    ck_assert_int_eq(bptt_workspace_set_grad_hook(ws, &hook), BPTT_OK);
+    ck_assert_int_eq(bptt_backward_tokens(p->net, T, B, p->W, p->ldw, p->dy,
+                                          DH, 0, dW2, p->ldw, NULL, NULL, 0,
+                                          BPTT_ALGO_DEFERRED, ws), BPTT_OK);
+    ck_assert(memcmp(dW1, dW2, nW * sizeof *dW1) == 0);
+    ck_assert_uint_eq(got.n, (DH + 1) / 2); /* panels of 2 rows, in order */
+    for (size_t i = 0; i < got.n; i++) {
+        const size_t end = 2 * i + 2 < DH ? 2 * i + 2 : DH;
+        ck_assert(got.r0[i] == 2 * i && got.r1[i] == end);
+    }
+    ck_assert_int_eq(bptt_workspace_set_grad_hook(ws, NULL), BPTT_OK);
+
+    double gt[64], gd[64];
+    ck_assert(T * B <= 64);
+    ck_assert_int_eq(bptt_flow_lag_profile(p->net, T, B, p->W, p->ldw, NULL, 0,
+                                           gt, NULL, ws), BPTT_OK);
+    ck_assert_int_eq(bptt_forward(p->net, T, B, p->W, p->ldw, p->bh, p->x,
+                                  p->V, NULL, 0, y, DH, BPTT_ALGO_DEFERRED,
+                                  ws), BPTT_OK);
+    ck_assert_int_eq(bptt_flow_lag_profile(p->net, T, B, p->W, p->ldw, NULL, 0,
+                                           gd, NULL, ws), BPTT_OK);
+    ck_assert(memcmp(gt, gd, T * B * sizeof *gt) == 0);
+    ck_assert(gt[0] > 0);
+    bptt_workspace_free(ws);
+    free(y), free(dW1), free(dW2);
+    tprob_free(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("tokens");
@@ -784,6 +850,7 @@ static Suite *suite(void)
     tcase_add_test(tc, token_calls_equal_onehot_calls);
     tcase_add_test(tc, tbptt_token_stream_equals_onehot_stream);
     tcase_add_test(tc, token_traps);
+    tcase_add_test(tc, hook_and_flow_after_token_forward);
     suite_add_tcase(s, tc);
     return s;
 }

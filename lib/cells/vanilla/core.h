@@ -116,7 +116,9 @@ static inline bptt_status XI(check_arg)(const char *fn, const char *name,
 
 /* bptt_backward once the caller holds ws's busy flag and check_call has
  * passed (flow.c's profile runs it inside its own hold): the remaining
- * checks, then the gradients.  fn names the public function. */
+ * checks, then the gradients.  fn names the public function.  It follows
+ * a forward of either kind: after a token forward it is
+ * bptt_backward_tokens (dx not computed). */
 BPTT_HIDDEN bptt_status XI(backward_held)(const char *fn, const bptt_net *net,
                                           size_t T, size_t B, const R *W,
                                           size_t ldw, const R *dy,

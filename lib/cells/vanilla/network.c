@@ -327,21 +327,22 @@ bptt_status X(backward)(const bptt_net *net, size_t T, size_t B, const R *W,
     static const char fn[] = PREFIX "backward";
     CHECK(XI(check_call)(fn, net, T, B, algo, ws));
     CHECK(bptt__enter(fn, "ws", &ws->busy));
-    bptt_status st = XI(backward_held)(fn, net, T, B, W, ldw, dy, lddy, beta,
-                                       dW, lddw, db, dx, lddx, dy0, lddy0,
-                                       algo, ws);
+    bptt_status st = backward(fn, net, T, B, W, ldw, dy, lddy, beta, dW,
+                              lddw, db, dx, lddx, dy0, lddy0, 0, algo, ws);
     bptt__leave(&ws->busy);
     return st;
 }
 
+/* The forward's own kind: the lag profile (flow.c) reads no input. */
 bptt_status XI(backward_held)(const char *fn, const bptt_net *net, size_t T,
                               size_t B, const R *W, size_t ldw, const R *dy,
                               size_t lddy, R beta, R *dW, size_t lddw, R *db,
                               R *dx, size_t lddx, R *dy0, size_t lddy0,
                               bptt_algo algo, X(workspace) *ws)
 {
-    return backward(fn, net, T, B, W, ldw, dy, lddy, beta, dW, lddw, db, dx,
-                    lddx, dy0, lddy0, 0, algo, ws);
+    return backward(fn, net, T, B, W, ldw, dy, lddy, beta, dW, lddw, db,
+                    ws->fwd_tokens ? NULL : dx, lddx, dy0, lddy0,
+                    ws->fwd_tokens, algo, ws);
 }
 
 /* bptt_backward_tokens, bpttf_backward_tokens */
