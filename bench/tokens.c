@@ -15,11 +15,16 @@
  * difference of dW, dWo and the loss is printed), then timed in one run,
  * interleaved: each repetition times every case's two paths back to back,
  * in alternating order, each sample a batch of passes of about --sample-ms.
- * Reported per case: the median time per pass of each path with its
- * quartiles, the ratio of the medians, and the median and quartiles of the
- * per-repetition ratios.  The CPU model and the load average before and
- * after are printed with the figures (the machine may be shared).  One
- * BLAS thread, one workspace thread.
+ * Each sample is timed by the thread's CPU time (CLOCK_THREAD_CPUTIME_ID)
+ * and by the wall clock: on a shared machine the wall clock also counts
+ * the time the thread waited for a core, in slices as long as a sample, so
+ * its samples are bimodal; the CPU time is the work done (one BLAS thread,
+ * no workspace threads, so the thread does all of it).  Reported per case:
+ * by CPU time, the median time per pass of each path with its quartiles,
+ * the ratio of the medians, and the median and quartiles of the
+ * per-repetition ratios; by wall time, the per-repetition ratio's median
+ * and quartiles.  The CPU model and the load average before and after are
+ * printed with the figures.
  *
  *   bptt-bench-tokens [--vocab V]... [--hidden H] [--T T] [--B B]
  *                     [--precision double|float|all] [--reps N]
@@ -45,7 +50,8 @@ typedef struct run {
     int single, iters;
     void *st;
     double diff;
-    double t[2][MAXREPS], ratio[MAXREPS]; /* ms per pass; onehot/tokens */
+    /* ms per pass [clock: wall, cpu][path][rep]; onehot/tokens by clock */
+    double t[2][2][MAXREPS], ratio[2][MAXREPS];
 } run;
 
 static int setup(run *r)
@@ -54,10 +60,10 @@ static int setup(run *r)
                      : bench_d_tokens_setup(&r->c, &r->st, &r->diff);
 }
 
-static double timed(run *r, int path, int iters)
+static int timed(run *r, int path, int iters, double ms[2])
 {
-    return r->single ? bench_f_tokens_time(r->st, path, iters)
-                     : bench_d_tokens_time(r->st, path, iters);
+    return r->single ? bench_f_tokens_time(r->st, path, iters, ms)
+                     : bench_d_tokens_time(r->st, path, iters, ms);
 }
 
 static void release(run *r)
@@ -158,38 +164,46 @@ int main(int argc, char **argv)
                         argv[0], r->diff, vocab[k], single ? "float" : "double");
                 rc = 1;
             }
-            /* a batch of the slower path of about sample_ms */
-            timed(r, 0, 1);
-            const double one = timed(r, 0, 3) / 3 * 1e3;
+            /* a batch of the slower path of about sample_ms of CPU */
+            double ms[2];
+            timed(r, 0, 1, ms);
+            timed(r, 0, 3, ms);
+            const double one = ms[1] / 3;
             r->iters = one > 0 && one < sample_ms ? (int)(sample_ms / one) : 1;
         }
     for (int rep = 0; rep < reps; rep++)
         for (size_t i = 0; i < n; i++)
             for (int j = 0; j < 2; j++) {
                 const int path = (rep + j) % 2; /* ABBA... by repetition */
-                const double s = timed(&runs[i], path, runs[i].iters);
-                if (s < 0) {
+                double ms[2];
+                if (timed(&runs[i], path, runs[i].iters, ms)) {
                     fprintf(stderr, "%s: a call failed\n", argv[0]);
                     return 1;
                 }
-                runs[i].t[path][rep] = s * 1e3 / runs[i].iters;
+                for (int c = 0; c < 2; c++)
+                    runs[i].t[c][path][rep] = ms[c] / runs[i].iters;
             }
     print_file_line("/proc/loadavg", NULL, "loadavg after");
-    printf("# prec vocab hidden T B passes/sample | one-hot ms/pass median "
-           "[q1 q3] | tokens ms/pass median [q1 q3] | speed-up (ratio of "
-           "medians) | per-repetition ratio median [q1 q3] | max rel diff\n");
+    printf("# prec vocab hidden T B passes/sample | CPU time: one-hot "
+           "ms/pass median [q1 q3] | tokens ms/pass median [q1 q3] | "
+           "speed-up (ratio of medians) | per-repetition ratio median "
+           "[q1 q3] | wall time: per-repetition ratio median [q1 q3] | max "
+           "rel diff\n");
     for (size_t i = 0; i < n; i++) {
         run *r = &runs[i];
-        for (int rep = 0; rep < reps; rep++)
-            r->ratio[rep] = r->t[0][rep] / r->t[1][rep];
-        bench_summary a = bench_summarize(r->t[0], (size_t)reps),
-                      b = bench_summarize(r->t[1], (size_t)reps),
-                      q = bench_summarize(r->ratio, (size_t)reps);
+        for (int c = 0; c < 2; c++)
+            for (int rep = 0; rep < reps; rep++)
+                r->ratio[c][rep] = r->t[c][0][rep] / r->t[c][1][rep];
+        bench_summary a = bench_summarize(r->t[1][0], (size_t)reps),
+                      b = bench_summarize(r->t[1][1], (size_t)reps),
+                      q = bench_summarize(r->ratio[1], (size_t)reps),
+                      w = bench_summarize(r->ratio[0], (size_t)reps);
         printf("%s %zu %zu %zu %zu %d | %.4f [%.4f %.4f] | %.4f [%.4f %.4f] "
-               "| %.2f | %.2f [%.2f %.2f] | %.1e\n",
+               "| %.2f | %.2f [%.2f %.2f] | %.2f [%.2f %.2f] | %.1e\n",
                r->single ? "float" : "double", r->c.vocab, r->c.hidden,
                r->c.T, r->c.B, r->iters, a.median, a.q1, a.q3, b.median, b.q1,
-               b.q3, a.median / b.median, q.median, q.q1, q.q3, r->diff);
+               b.q3, a.median / b.median, q.median, q.q1, q.q3, w.median,
+               w.q1, w.q3, r->diff);
         release(r);
     }
     free(runs);

@@ -19,12 +19,13 @@ typedef struct tok_case {
 int bench_d_tokens_setup(const tok_case *c, void **state, double *diff);
 int bench_f_tokens_setup(const tok_case *c, void **state, double *diff);
 
-/* Seconds for iters forward + backward passes of one path: 0 the one-hot
- * path (bptt_tokens_onehot, bptt_elman_forward, bptt_elman_backward
- * without dx), 1 the token path (bptt_elman_forward_tokens,
- * bptt_elman_backward_tokens); negative if a call failed. */
-double bench_d_tokens_time(void *state, int path, int iters);
-double bench_f_tokens_time(void *state, int path, int iters);
+/* Time iters forward + backward passes of one path: 0 the one-hot path
+ * (bptt_tokens_onehot, bptt_elman_forward, bptt_elman_backward without
+ * dx), 1 the token path (bptt_elman_forward_tokens,
+ * bptt_elman_backward_tokens); ms[0] the wall time, ms[1] the thread's CPU
+ * time, in milliseconds.  0, or -1 if a call failed. */
+int bench_d_tokens_time(void *state, int path, int iters, double ms[2]);
+int bench_f_tokens_time(void *state, int path, int iters, double ms[2]);
 
 void bench_d_tokens_free(void *state);
 void bench_f_tokens_free(void *state);
