@@ -8,11 +8,21 @@
 
 #include <time.h>
 
-double bench_now_ms(void)
+static double ms(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+double bench_now_ms(void)
+{
+    return ms(CLOCK_MONOTONIC);
+}
+
+double bench_thread_cpu_ms(void)
+{
+    return ms(CLOCK_THREAD_CPUTIME_ID);
 }
 
 int bench_repeat(bench_call call, void *ctx, int warmup, double budget_ms,

@@ -10,6 +10,12 @@
 /* Milliseconds on CLOCK_MONOTONIC (arbitrary origin). */
 double bench_now_ms(void);
 
+/* The calling thread's CPU time in ms (CLOCK_THREAD_CPUTIME_ID): on a
+ * shared machine it leaves out the time the thread waited for a core,
+ * which wall time counts; it sees only this thread's work (one BLAS
+ * thread, no workspace threads). */
+double bench_thread_cpu_ms(void);
+
 /* One timed call: returns 0 on success, anything else stops the loop. */
 typedef int (*bench_call)(void *ctx);
 

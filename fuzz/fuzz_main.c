@@ -919,6 +919,9 @@ static const op ops[] = {
     {"gradcheck", op_gradcheck},
     {"elman_finite", op_elman_finite},
     {"schedule", op_schedule},
+    {"tokens_net", op_tokens_net},
+    {"tokens_elman", op_tokens_elman},
+    {"tokens_tbptt", op_tokens_tbptt},
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 

@@ -26,6 +26,22 @@ bptt_status bptt__check_mat(const char *fn, const char *name, const void *p,
     return BPTT_OK;
 }
 
+bptt_status bptt__check_tokens(const char *fn, const int32_t *tokens,
+                               size_t T, size_t B, size_t vocab)
+{
+    if (!tokens)
+        return bptt__fail(BPTT_ENULL, fn, "tokens is NULL");
+    /* T·B fits: the caller's shapes were checked against a workspace (or
+     * are the count of an array the caller holds). */
+    for (size_t k = 0; k < T * B; k++)
+        if (tokens[k] < 0 || (uint64_t)tokens[k] >= (uint64_t)vocab)
+            return bptt__fail(BPTT_EINVAL, fn,
+                              "tokens[%zu] = %ld (step %zu, sequence %zu) is "
+                              "outside [0, %zu)", k, (long)tokens[k], k / B,
+                              k % B, vocab);
+    return BPTT_OK;
+}
+
 bptt_status bptt__check_shape(const char *fn, size_t T, size_t B, size_t Tmax,
                               size_t Bmax, bptt_algo algo)
 {

@@ -70,6 +70,15 @@ BPTT_HIDDEN bptt_status bptt__check_mat(const char *fn, const char *name,
                                         size_t rows, size_t cols, size_t ld,
                                         size_t elem);
 
+/* Token ids as inputs (bptt/train.h, bptt_forward_tokens): T·B ids, id
+ * t*B + b step t of sequence b, each in [0, vocab).  tokens NULL:
+ * BPTT_ENULL; an id out of range: BPTT_EINVAL, the detail naming its index,
+ * step t, sequence b and value.  Reads every id; writes nothing.  Callers
+ * check the ids before they write anything. */
+BPTT_HIDDEN bptt_status bptt__check_tokens(const char *fn,
+                                           const int32_t *tokens, size_t T,
+                                           size_t B, size_t vocab);
+
 /* Return the status of a check unless it is BPTT_OK. */
 #define CHECK(call)                                                            \
     do {                                                                       \

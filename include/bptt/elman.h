@@ -49,6 +49,8 @@
 #ifndef BPTT_ELMAN_H
 #define BPTT_ELMAN_H
 
+#include <stdint.h>
+
 #include "bptt/common.h"
 #include "bptt/hook.h"
 
@@ -235,6 +237,56 @@ BPTT_API bptt_status bptt_elman_backward(const bptt_elman *el, size_t T,
                                          bptt_algo algo,
                                          bptt_elman_workspace *ws);
 
+/* Token inputs (char-rnn and other vocabularies): bptt_elman_forward and
+ * bptt_elman_backward with x(t) of sequence b the one-hot vector e_k of
+ * k = tokens[t*B + b] (int32, T*B ids, 0 <= k < din), never formed.  The
+ * core runs bptt_forward_tokens and bptt_backward_tokens (bptt/network.h):
+ * the input term Wi x_t is column k of Wi, a gather, and dWi gets the
+ * scatter-add dWi[:, k] += ∂E/∂h̄_t; there is no dx.  Arguments as the dense
+ * calls', tokens in place of x and ldx, dx and lddx dropped; the ids are
+ * kept in ws, and the backward needs a token forward (and the dense
+ * backward a dense one: BPTT_ENOFORWARD otherwise, nothing written).
+ * Results equal the dense calls' on the one-hot x (bptt_tokens_onehot):
+ * h, y and E bitwise with BPTT_ALGO_NAIVE and BPTT_ALGO_DEFERRED, the
+ * gradients to rounding (bitwise with BPTT_ALGO_NAIVE).
+ *
+ * Vanilla cell only: for an LSTM or GRU core (bptt_elman_create_cell) both
+ * calls refuse with BPTT_EINVAL; use bptt_tokens_onehot and the dense calls.
+ *
+ * Errors: those of the dense calls, and BPTT_ENULL (tokens NULL),
+ * BPTT_EINVAL (an id outside [0, din), the detail naming its index, step,
+ * sequence and value; a gated core), every id checked before anything is
+ * written. */
+BPTT_API bptt_status bptt_elman_forward_tokens(const bptt_elman *el, size_t T,
+                                               size_t B,
+                                               const double *W, size_t ldw,
+                                               const double *bh,
+                                               const double *Wo, size_t ldwo,
+                                               const double *bo,
+                                               const int32_t *tokens,
+                                               const double *h0, size_t ldh0,
+                                               const int *labels,
+                                               const double *L, size_t ldl,
+                                               double *E,
+                                               double *h, size_t ldh,
+                                               double *y, size_t ldy,
+                                               bptt_algo algo,
+                                               bptt_elman_workspace *ws);
+BPTT_API bptt_status bptt_elman_backward_tokens(const bptt_elman *el,
+                                                size_t T, size_t B,
+                                                const double *W, size_t ldw,
+                                                const double *Wo, size_t ldwo,
+                                                const int *labels,
+                                                const double *L, size_t ldl,
+                                                double beta,
+                                                double *dW, size_t lddw,
+                                                double *dbh,
+                                                double *dWo, size_t lddwo,
+                                                double *dbo,
+                                                double *dh0, size_t lddh0,
+                                                bptt_algo algo,
+                                                bptt_elman_workspace *ws);
+
 /* ------------------------------------------------------------------------ */
 /* Single precision: the same functions with float (documented above).      */
 /* ------------------------------------------------------------------------ */
@@ -285,6 +337,35 @@ BPTT_API bptt_status bpttf_elman_backward(const bptt_elman *el, size_t T,
                                           float *dh0, size_t lddh0,
                                           bptt_algo algo,
                                           bpttf_elman_workspace *ws);
+BPTT_API bptt_status bpttf_elman_forward_tokens(const bptt_elman *el,
+                                                size_t T, size_t B,
+                                                const float *W, size_t ldw,
+                                                const float *bh,
+                                                const float *Wo, size_t ldwo,
+                                                const float *bo,
+                                                const int32_t *tokens,
+                                                const float *h0, size_t ldh0,
+                                                const int *labels,
+                                                const float *L, size_t ldl,
+                                                double *E,
+                                                float *h, size_t ldh,
+                                                float *y, size_t ldy,
+                                                bptt_algo algo,
+                                                bpttf_elman_workspace *ws);
+BPTT_API bptt_status bpttf_elman_backward_tokens(const bptt_elman *el,
+                                                 size_t T, size_t B,
+                                                 const float *W, size_t ldw,
+                                                 const float *Wo, size_t ldwo,
+                                                 const int *labels,
+                                                 const float *L, size_t ldl,
+                                                 float beta,
+                                                 float *dW, size_t lddw,
+                                                 float *dbh,
+                                                 float *dWo, size_t lddwo,
+                                                 float *dbo,
+                                                 float *dh0, size_t lddh0,
+                                                 bptt_algo algo,
+                                                 bpttf_elman_workspace *ws);
 
 /* ------------------------------------------------------------------------ */
 /* Non-finite check and error flow, as for Network A                        */

@@ -37,6 +37,8 @@
 #ifndef BPTT_NETWORK_H
 #define BPTT_NETWORK_H
 
+#include <stdint.h>
+
 #include "bptt/common.h"
 #include "bptt/hook.h"
 
@@ -225,6 +227,62 @@ BPTT_API bptt_status bptt_backward(const bptt_net *net, size_t T, size_t B,
                                    bptt_algo algo, bptt_workspace *ws);
 
 /* ------------------------------------------------------------------------ */
+/* Token inputs                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* bptt_forward for inputs that are token ids: din is the vocabulary and
+ * x(t) of sequence b is the one-hot vector e_k of k = tokens[t*B + b]
+ * (int32, T*B ids, 0 <= k < din, t = 0..T-1), which is never formed.  The
+ * input term W_x x(t) = W_x e_k is column k of W_x, so
+ *
+ *     z(t+1) = W[:, k] + Wy y(t) + b,   y(t+1) = f(z(t+1)),
+ *
+ * a gather of dout elements per row in place of a (T*B) x din x dout GEMM
+ * (docs/derivation.md, "Token inputs").  Arguments as bptt_forward's, with
+ * tokens in place of x and ldx; the ids are copied into ws (the caller may
+ * reuse tokens at once), and the forward kept there is for
+ * bptt_backward_tokens.
+ *
+ * Results: y equals bptt_forward's on the one-hot x (bptt_tokens_onehot)
+ * bitwise with BPTT_ALGO_NAIVE and BPTT_ALGO_DEFERRED (the one-hot product
+ * has one non-zero term, so the gather is exact); with BPTT_ALGO_GEMV_GER
+ * the per-step sum is split in two and agrees to rounding.
+ *
+ * Errors: those of bptt_forward, and BPTT_ENULL (tokens NULL), BPTT_EINVAL
+ * (an id outside [0, din): the detail names its index, step, sequence and
+ * value, e.g. "bptt_forward_tokens: tokens[5] = 90 (step 2, sequence 1) is
+ * outside [0, 90)"); every id is checked before anything is written. */
+BPTT_API bptt_status bptt_forward_tokens(const bptt_net *net, size_t T,
+                                         size_t B, const double *W,
+                                         size_t ldw, const double *b,
+                                         const int32_t *tokens,
+                                         const double *y0, size_t ldy0,
+                                         double *y, size_t ldy,
+                                         bptt_algo algo, bptt_workspace *ws);
+
+/* bptt_backward for the last forward in ws when it was a token forward
+ * (bptt_forward_tokens); the same arguments without dx and lddx, since an
+ * id has no gradient.  The x-columns of dW get the scatter-add
+ *
+ *     dW[:, k] += δ(t)   for every step t and sequence b, k = tokens[(t-1)*B + b],
+ *
+ * (eq. (12) for x(t-1) = e_k), the y-columns, db and dy0 are computed as
+ * by bptt_backward, with the same beta.  Results agree with bptt_backward's
+ * after bptt_forward on the one-hot x to rounding (bitwise with
+ * BPTT_ALGO_NAIVE, whose sums run in the same order).
+ *
+ * Errors: those of bptt_backward; BPTT_ENOFORWARD also when the forward in
+ * ws took a dense x (and bptt_backward gives it when the forward took ids:
+ * each backward needs a forward of its kind). */
+BPTT_API bptt_status bptt_backward_tokens(const bptt_net *net, size_t T,
+                                          size_t B, const double *W,
+                                          size_t ldw, const double *dy,
+                                          size_t lddy, double beta,
+                                          double *dW, size_t lddw, double *db,
+                                          double *dy0, size_t lddy0,
+                                          bptt_algo algo, bptt_workspace *ws);
+
+/* ------------------------------------------------------------------------ */
 /* Loss and update                                                           */
 /* ------------------------------------------------------------------------ */
 
@@ -290,6 +348,21 @@ BPTT_API bptt_status bpttf_backward(const bptt_net *net, size_t T, size_t B,
                                     float *dx, size_t lddx,
                                     float *dy0, size_t lddy0,
                                     bptt_algo algo, bpttf_workspace *ws);
+BPTT_API bptt_status bpttf_forward_tokens(const bptt_net *net, size_t T,
+                                          size_t B, const float *W,
+                                          size_t ldw, const float *b,
+                                          const int32_t *tokens,
+                                          const float *y0, size_t ldy0,
+                                          float *y, size_t ldy,
+                                          bptt_algo algo, bpttf_workspace *ws);
+BPTT_API bptt_status bpttf_backward_tokens(const bptt_net *net, size_t T,
+                                           size_t B, const float *W,
+                                           size_t ldw, const float *dy,
+                                           size_t lddy, float beta,
+                                           float *dW, size_t lddw, float *db,
+                                           float *dy0, size_t lddy0,
+                                           bptt_algo algo,
+                                           bpttf_workspace *ws);
 BPTT_API bptt_status bpttf_loss_squared(size_t T, size_t B, size_t dout,
                                         const float *y, size_t ldy,
                                         const float *target, size_t ldt,

@@ -284,7 +284,8 @@ BPTT_API bptt_status bptt_tbptt_step(bptt_tbptt *tb, size_t n,
 
 /* Truncated BPTT(h; h') for Network B: the state of bptt_tbptt_alloc with
  * the head's arrays, up(r·(2·h'·B·nout + nout·(dout+1))) more bytes.  Reset
- * and free it as any stream state; step it with bptt_tbptt_elman_step only.
+ * and free it as any stream state; step it with bptt_tbptt_elman_step or
+ * bptt_tbptt_elman_step_tokens only.
  * el must outlive it.  Errors: as bptt_tbptt_alloc, BPTT_ENULL for el. */
 BPTT_API bptt_status bptt_tbptt_elman_alloc(const bptt_elman *el, size_t h,
                                             size_t hp, size_t B,
@@ -306,6 +307,29 @@ BPTT_API bptt_status bptt_tbptt_elman_step(
     bptt_tbptt *tb, const bptt_elman *el, size_t n, const double *W,
     size_t ldw, const double *bh, const double *Wo, size_t ldwo,
     const double *bo, const double *x, size_t ldx, const int *labels,
+    const double *L, size_t ldl, double beta, double *dW, size_t lddw,
+    double *dbh, double *dWo, size_t lddwo, double *dbo, double *h,
+    size_t ldh, double *E);
+
+/* bptt_tbptt_elman_step for a stream of token ids (char-rnn): tokens
+ * (int32, n*B ids, tokens[t*B + b] new step t of sequence b, each in
+ * [0, din)) in place of x and ldx, run by bptt_forward_tokens and
+ * bptt_backward_tokens (bptt/network.h: a gather of Wi's columns forward,
+ * a scatter-add into dWi backward).  The state keeps the window's ids, not
+ * one-hot rows; results equal bptt_tbptt_elman_step's on the one-hot rows
+ * of the same ids (bptt_tokens_onehot) to rounding.  A stream is of one
+ * kind: after a dense step, a token step (and after a token step, a dense
+ * one) is refused until bptt_tbptt_reset.
+ *
+ * Errors: those of bptt_tbptt_elman_step, BPTT_ENULL (tokens NULL),
+ * BPTT_EINVAL (an id outside [0, din), the detail naming its index, step
+ * and sequence within the call, and value; a stream whose history holds
+ * dense inputs).  On every error nothing is written and the stream does
+ * not advance. */
+BPTT_API bptt_status bptt_tbptt_elman_step_tokens(
+    bptt_tbptt *tb, const bptt_elman *el, size_t n, const double *W,
+    size_t ldw, const double *bh, const double *Wo, size_t ldwo,
+    const double *bo, const int32_t *tokens, const int *labels,
     const double *L, size_t ldl, double beta, double *dW, size_t lddw,
     double *dbh, double *dWo, size_t lddwo, double *dbo, double *h,
     size_t ldh, double *E);
@@ -377,6 +401,13 @@ BPTT_API bptt_status bpttf_tbptt_elman_step(
     bpttf_tbptt *tb, const bptt_elman *el, size_t n, const float *W,
     size_t ldw, const float *bh, const float *Wo, size_t ldwo,
     const float *bo, const float *x, size_t ldx, const int *labels,
+    const float *L, size_t ldl, float beta, float *dW, size_t lddw,
+    float *dbh, float *dWo, size_t lddwo, float *dbo, float *h, size_t ldh,
+    double *E);
+BPTT_API bptt_status bpttf_tbptt_elman_step_tokens(
+    bpttf_tbptt *tb, const bptt_elman *el, size_t n, const float *W,
+    size_t ldw, const float *bh, const float *Wo, size_t ldwo,
+    const float *bo, const int32_t *tokens, const int *labels,
     const float *L, size_t ldl, float beta, float *dW, size_t lddw,
     float *dbh, float *dWo, size_t lddwo, float *dbo, float *h, size_t ldh,
     double *E);

@@ -212,11 +212,22 @@ static void copy_rows(size_t rows, size_t cols, const R *src, R *dst,
         memcpy(dst + k * ld, src + k * cols, cols * sizeof(R));
 }
 
-/* forward once ws is held (check_call passed). */
+/* The gated cores take a dense x only (bptt/elman.h). */
+static bptt_status check_tokens_cell(const char *fn, const bptt_elman *el)
+{
+    if (el->cell != BPTT_CELL_VANILLA)
+        return bptt__fail(BPTT_EINVAL, fn, "the %s cell takes a dense x, not "
+                          "token ids", bptt_cell_name(el->cell));
+    return BPTT_OK;
+}
+
+/* forward once ws is held (check_call passed): x (ld ldx) or, if x is
+ * NULL, the ids tokens. */
 static bptt_status forward(const char *fn, const bptt_elman *el, size_t T,
                            size_t B, const R *W, size_t ldw, const R *bh,
                            const R *Wo, size_t ldwo, const R *bo, const R *x,
-                           size_t ldx, const R *h0, size_t ldh0,
+                           size_t ldx, const int32_t *tokens, const R *h0,
+                           size_t ldh0,
                            const int *labels, const R *L, size_t ldl,
                            double *E, R *h, size_t ldh, R *y, size_t ldy,
                            bptt_algo algo, X(elman_workspace) *ws)
@@ -225,7 +236,8 @@ static bptt_status forward(const char *fn, const bptt_elman *el, size_t T,
     const size_t din = net->din, dh = net->dout, nout = el->nout, TB = T * B;
     CHECK(XI(check_arg)(fn, "W", W, 1, el->G * dh, net->m, ldw));
     CHECK(XI(check_arg)(fn, "Wo", Wo, 1, nout, dh, ldwo));
-    CHECK(XI(check_arg)(fn, "x", x, 1, TB, din, ldx));
+    if (x || !tokens)
+        CHECK(XI(check_arg)(fn, "x", x, 1, TB, din, ldx));
     CHECK(XI(check_arg)(fn, "h0", h0, 0, B, dh, ldh0));
     CHECK(XI(check_arg)(fn, "h", h, 0, TB, dh, ldh));
     CHECK(XI(check_arg)(fn, "y", y, 0, TB, nout, ldy));
@@ -240,13 +252,19 @@ static bptt_status forward(const char *fn, const bptt_elman *el, size_t T,
         RREG("Wo", Wo, nout, dh, ldwo), RREG("bo", bo, 1, nout, nout),
         RREG("x", x, TB, din, ldx), RREG("h0", h0, B, dh, ldh0),
         {"labels", E ? labels : NULL, 1, TB, TB, sizeof(int)},
-        RREG("L", E ? L : NULL, TB, nout, ldl)};
-    CHECK(bptt__check_overlap(fn, out, 3, in, 8));
+        RREG("L", E ? L : NULL, TB, nout, ldl),
+        {"tokens", x ? NULL : tokens, 1, TB, TB, sizeof(int32_t)}};
+    CHECK(bptt__check_overlap(fn, out, 3, in, 9));
+    if (!x) /* every id before anything is written, named by our fn */
+        CHECK(bptt__check_tokens(fn, tokens, T, B, din));
     CHECK(XI(elman_finite_inputs)(fn, ws, NULL, 0, Wo, ldwo, bo));
 
     /* The core: h̄_t = [Wi | Wh] [x_t; h_{t−1}] + bh, h_t = f1(h̄_t) — Network
      * A's forward, its outputs y(t+1) being our h_t. */
-    if (ws->core)
+    if (!x) /* tokens: the core gathers W_x's columns (vanilla only) */
+        CHECK(X(forward_tokens)(net, T, B, W, ldw, bh, tokens, h0, ldh0,
+                                ws->H, dh, algo, ws->core));
+    else if (ws->core)
         CHECK(X(forward)(net, T, B, W, ldw, bh, x, ldx, h0, ldh0, ws->H, dh,
                          algo, ws->core));
     else /* the gated core: W = [W_ih | W_hh], bh its input-side bias */
@@ -276,19 +294,43 @@ bptt_status X(elman_forward)(const bptt_elman *el, size_t T, size_t B,
     CHECK(check_call(fn, el, T, B, algo, ws));
     CHECK(bptt__enter(fn, "ws", &ws->busy));
     bptt_status st = forward(fn, el, T, B, W, ldw, bh, Wo, ldwo, bo, x, ldx,
-                             h0, ldh0, labels, L, ldl, E, h, ldh, y, ldy,
+                             NULL, h0, ldh0, labels, L, ldl, E, h, ldh, y, ldy,
                              algo, ws);
     bptt__leave(&ws->busy);
     return st;
 }
 
-/* backward once ws is held (check_call passed). */
+/* bptt_elman_forward_tokens, bpttf_elman_forward_tokens */
+bptt_status X(elman_forward_tokens)(const bptt_elman *el, size_t T, size_t B,
+                                    const R *W, size_t ldw, const R *bh,
+                                    const R *Wo, size_t ldwo, const R *bo,
+                                    const int32_t *tokens, const R *h0,
+                                    size_t ldh0, const int *labels,
+                                    const R *L, size_t ldl, double *E, R *h,
+                                    size_t ldh, R *y, size_t ldy,
+                                    bptt_algo algo, X(elman_workspace) *ws)
+{
+    static const char fn[] = PREFIX "elman_forward_tokens";
+    CHECK(check_call(fn, el, T, B, algo, ws));
+    CHECK(check_tokens_cell(fn, el));
+    if (!tokens)
+        return bptt__fail(BPTT_ENULL, fn, "tokens is NULL");
+    CHECK(bptt__enter(fn, "ws", &ws->busy));
+    bptt_status st = forward(fn, el, T, B, W, ldw, bh, Wo, ldwo, bo, NULL, 0,
+                             tokens, h0, ldh0, labels, L, ldl, E, h, ldh, y,
+                             ldy, algo, ws);
+    bptt__leave(&ws->busy);
+    return st;
+}
+
+/* backward once ws is held (check_call passed); tokens: the token
+ * backward (dx NULL), for a token forward. */
 static bptt_status backward(const char *fn, const bptt_elman *el, size_t T,
                             size_t B, const R *W, size_t ldw, const R *Wo,
                             size_t ldwo, const int *labels, const R *L,
                             size_t ldl, R beta, R *dW, size_t lddw, R *dbh,
                             R *dWo, size_t lddwo, R *dbo, R *dx, size_t lddx,
-                            R *dh0, size_t lddh0, bptt_algo algo,
+                            R *dh0, size_t lddh0, int tokens, bptt_algo algo,
                             X(elman_workspace) *ws)
 {
     const bptt_net *net = el->net;
@@ -305,6 +347,15 @@ static bptt_status backward(const char *fn, const bptt_elman *el, size_t T,
         return bptt__fail(BPTT_ENOFORWARD, fn,
                           "the workspace's forward had T = %zu, B = %zu, not "
                           "T = %zu, B = %zu", ws->fwd_T, ws->fwd_B, T, B);
+    /* The core would refuse a backward of the other kind too, but only
+     * after the head has written dWo and dbo. */
+    if (tokens != (ws->core && ws->core->fwd_tokens))
+        return bptt__fail(BPTT_ENOFORWARD, fn,
+                          tokens ? "the workspace's forward took a dense x: "
+                                   "its backward is " PREFIX "elman_backward"
+                                 : "the workspace's forward took token ids: "
+                                   "its backward is " PREFIX
+                                   "elman_backward_tokens");
     CHECK(XI(head_check_targets)(fn, el, TB, labels, L, ldl));
     const bptt__region out[] = {
         RREG("dW", dW, el->G * dh, net->m, lddw), RREG("dbh", dbh, 1, dh, dh),
@@ -335,7 +386,10 @@ static bptt_status backward(const char *fn, const bptt_elman *el, size_t T,
      * ∂E/∂h_t = Woᵀ(y_t − l_t) + Whᵀ ∂E/∂h̄_{t+1}, ∂E/∂h̄_t = ∂E/∂h_t ⊙ f1'(h̄_t)
      * and dW = [dWi | dWh], dbh, dx, dh0 (docs/derivation.md §9,
      * eqs. (B6)-(B8)). */
-    if (ws->core)
+    if (tokens) /* dW_x as the scatter-add (docs/derivation.md) */
+        CHECK(X(backward_tokens)(net, T, B, W, ldw, ws->dH, dh, beta, dW,
+                                 lddw, dbh, dh0, lddh0, algo, ws->core));
+    else if (ws->core)
         CHECK(X(backward)(net, T, B, W, ldw, ws->dH, dh, beta, dW, lddw, dbh,
                           dx, lddx, dh0, lddh0, algo, ws->core));
     else /* the gated core (docs/gated.md): dW = [dW_ih | dW_hh], dbh = dbx */
@@ -359,7 +413,27 @@ bptt_status X(elman_backward)(const bptt_elman *el, size_t T, size_t B,
     CHECK(bptt__enter(fn, "ws", &ws->busy));
     bptt_status st = backward(fn, el, T, B, W, ldw, Wo, ldwo, labels, L, ldl,
                               beta, dW, lddw, dbh, dWo, lddwo, dbo, dx, lddx,
-                              dh0, lddh0, algo, ws);
+                              dh0, lddh0, 0, algo, ws);
+    bptt__leave(&ws->busy);
+    return st;
+}
+
+/* bptt_elman_backward_tokens, bpttf_elman_backward_tokens */
+bptt_status X(elman_backward_tokens)(const bptt_elman *el, size_t T, size_t B,
+                                     const R *W, size_t ldw, const R *Wo,
+                                     size_t ldwo, const int *labels,
+                                     const R *L, size_t ldl, R beta, R *dW,
+                                     size_t lddw, R *dbh, R *dWo, size_t lddwo,
+                                     R *dbo, R *dh0, size_t lddh0,
+                                     bptt_algo algo, X(elman_workspace) *ws)
+{
+    static const char fn[] = PREFIX "elman_backward_tokens";
+    CHECK(check_call(fn, el, T, B, algo, ws));
+    CHECK(check_tokens_cell(fn, el));
+    CHECK(bptt__enter(fn, "ws", &ws->busy));
+    bptt_status st = backward(fn, el, T, B, W, ldw, Wo, ldwo, labels, L, ldl,
+                              beta, dW, lddw, dbh, dWo, lddwo, dbo, NULL, 0,
+                              dh0, lddh0, 1, algo, ws);
     bptt__leave(&ws->busy);
     return st;
 }

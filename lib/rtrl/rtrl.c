@@ -326,7 +326,7 @@ static void forward(const bptt_net *net, size_t B, const R *W, size_t ldw,
         memcpy(S + bb * m, x + bb * ldx, din * sizeof(R));
     /* z(t+1) = W s(t) (+ b) */
     if (algo == BPTT_RTRL_NAIVE)
-        XI(naive_affine)(net, B, W, ldw, S, Z);
+        XI(naive_affine)(net, B, W, ldw, S, 0, Z);
     else
         XI(rows_times)(1, B, n, m, S, m, W, ldw, 0, Z, n);
     if (b)

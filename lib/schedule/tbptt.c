@@ -1,7 +1,9 @@
 /*
  * tbptt.c — truncated BPTT(h; h') (Williams & Peng 1990) for streams: the
  * last h steps' inputs and states in one arena, each call's window run by
- * the public forward and backward on an inner workspace of h steps.
+ * the public forward and backward on an inner workspace of h steps.  A
+ * stream of token ids (bptt_tbptt_elman_step_tokens) keeps ids in place
+ * of the input rows and runs the token forward and backward.
  */
 #include <assert.h>
 #include <math.h>
@@ -17,7 +19,9 @@ struct X(tbptt) {
     size_t len;                /* steps in the history, <= h */
     size_t pos;                /* steps of the stream so far */
     X(workspace) *ws;          /* h steps */
-    R *Xw, *Xh;                /* window and history inputs, h*B x din */
+    R *Xw, *Xh;                /* window and history inputs, h*B x din;
+                                  a token stream: h*B int32 ids each */
+    int tokens;                /* the history holds ids (if len > 0) */
     R *Y, *Yh, *DY;            /* window and history states, window dL/dy */
     R *ys;                     /* the state before the history's first step */
     size_t nout;               /* Network B's outputs; 0: Network A */
@@ -125,12 +129,14 @@ bptt_status X(tbptt_reset)(X(tbptt) *tb, const R *y0, size_t ldy0)
     return BPTT_OK;
 }
 
-bptt_status X(tbptt_step)(X(tbptt) *tb, size_t n, const R *W, size_t ldw,
-                          const R *b, const R *x, size_t ldx, X(dy_fn) dyfn,
-                          void *ctx, R beta, R *dW, size_t lddw, R *db, R *y,
-                          size_t ldy, double *loss)
+/* bptt_tbptt_step for the public call fn: the inputs x (ld ldx) or, if x
+ * is NULL, the ids tokens. */
+static bptt_status step(const char *fn, X(tbptt) *tb, size_t n, const R *W,
+                        size_t ldw, const R *b, const R *x, size_t ldx,
+                        const int32_t *tokens, X(dy_fn) dyfn, void *ctx,
+                        R beta, R *dW, size_t lddw, R *db, R *y, size_t ldy,
+                        double *loss)
 {
-    static const char fn[] = PREFIX "tbptt_step";
     if (!tb)
         return bptt__fail(BPTT_ENULL, fn, "tb is NULL");
     if (n == 0)
@@ -141,7 +147,15 @@ bptt_status X(tbptt_step)(X(tbptt) *tb, size_t n, const R *W, size_t ldw,
     const bptt_net *net = tb->net;
     const size_t din = net->din, dout = net->dout, m = net->m, B = tb->B;
     CHECK(XI(check_arg)(fn, "W", W, 1, dout, m, ldw));
-    CHECK(XI(check_arg)(fn, "x", x, 1, n * B, din, ldx));
+    if (x || !tokens)
+        CHECK(XI(check_arg)(fn, "x", x, 1, n * B, din, ldx));
+    else
+        CHECK(bptt__check_tokens(fn, tokens, n, B, din));
+    /* The window's older steps come from the history: of one kind. */
+    if (tb->len > 0 && tb->tokens != !x)
+        return bptt__fail(BPTT_EINVAL, fn, "the stream's history holds %s: "
+                          "bptt_tbptt_reset starts a new stream",
+                          tb->tokens ? "token ids" : "dense inputs");
     if (!dyfn)
         return bptt__fail(BPTT_ENULL, fn, "dyfn is NULL");
     CHECK(XI(check_arg)(fn, "dW", dW, 0, dout, m, lddw));
@@ -153,11 +167,20 @@ bptt_status X(tbptt_step)(X(tbptt) *tb, size_t n, const R *W, size_t ldw,
     const size_t w = tb->len + n < tb->h ? tb->len + n : tb->h, k = w - n;
     const size_t skip = tb->len - k; /* history steps that fall out */
     const R *start = skip == 0 ? tb->ys : tb->Yh + (skip - 1) * B * dout;
-    memcpy(tb->Xw, tb->Xh + skip * B * din, k * B * din * sizeof(R));
-    for (size_t i = 0; i < n * B; i++)
-        memcpy(tb->Xw + (k * B + i) * din, x + i * ldx, din * sizeof(R));
-    CHECK(X(forward)(net, w, B, W, ldw, b, tb->Xw, din, start, dout, tb->Y,
-                     dout, BPTT_ALGO_AUTO, tb->ws));
+    if (x) {
+        memcpy(tb->Xw, tb->Xh + skip * B * din, k * B * din * sizeof(R));
+        for (size_t i = 0; i < n * B; i++)
+            memcpy(tb->Xw + (k * B + i) * din, x + i * ldx, din * sizeof(R));
+        CHECK(X(forward)(net, w, B, W, ldw, b, tb->Xw, din, start, dout,
+                         tb->Y, dout, BPTT_ALGO_AUTO, tb->ws));
+    } else { /* ids, B per step, in the input arrays (4 <= din·r bytes) */
+        int32_t *iw = (int32_t *)(void *)tb->Xw;
+        const int32_t *ih = (const int32_t *)(void *)tb->Xh;
+        memcpy(iw, ih + skip * B, k * B * sizeof *iw);
+        memcpy(iw + k * B, tokens, n * B * sizeof *iw);
+        CHECK(X(forward_tokens)(net, w, B, W, ldw, b, iw, start, dout, tb->Y,
+                                dout, BPTT_ALGO_AUTO, tb->ws));
+    }
     double l = 0;
     memset(tb->DY, 0, k * B * dout * sizeof(R));
     bptt_status st = dyfn(ctx, tb->pos, n, B, tb->Y + k * B * dout, dout,
@@ -165,9 +188,12 @@ bptt_status X(tbptt_step)(X(tbptt) *tb, size_t n, const R *W, size_t ldw,
     if (st != BPTT_OK)
         return bptt__fail(st, fn, "the dy callback returned status %d for "
                           "steps %zu..%zu", (int)st, tb->pos, tb->pos + n - 1);
-    if (dW || db)
+    if ((dW || db) && x)
         CHECK(X(backward)(net, w, B, W, ldw, tb->DY, dout, beta, dW, lddw, db,
                           NULL, 0, NULL, 0, BPTT_ALGO_AUTO, tb->ws));
+    else if (dW || db)
+        CHECK(X(backward_tokens)(net, w, B, W, ldw, tb->DY, dout, beta, dW,
+                                 lddw, db, NULL, 0, BPTT_ALGO_AUTO, tb->ws));
 
     /* Commit: the window becomes the history. */
     if (skip > 0)
@@ -177,11 +203,21 @@ bptt_status X(tbptt_step)(X(tbptt) *tb, size_t n, const R *W, size_t ldw,
     t = tb->Yh, tb->Yh = tb->Y, tb->Y = t;
     tb->len = w;
     tb->pos += n;
+    tb->tokens = !x;
     for (size_t i = 0; y && i < n * B; i++)
         memcpy(y + i * ldy, tb->Yh + (k * B + i) * dout, dout * sizeof(R));
     if (loss)
         *loss = l;
     return BPTT_OK;
+}
+
+bptt_status X(tbptt_step)(X(tbptt) *tb, size_t n, const R *W, size_t ldw,
+                          const R *b, const R *x, size_t ldx, X(dy_fn) dyfn,
+                          void *ctx, R beta, R *dW, size_t lddw, R *db, R *y,
+                          size_t ldy, double *loss)
+{
+    return step(PREFIX "tbptt_step", tb, n, W, ldw, b, x, ldx, NULL, dyfn, ctx,
+                beta, dW, lddw, db, y, ldy, loss);
 }
 
 /* Network B's head on the n new rows as the loss callback (as head_dy in
@@ -215,15 +251,17 @@ static bptt_status head_dy(void *ctx, size_t t0, size_t n, size_t B,
     return BPTT_OK;
 }
 
-bptt_status X(tbptt_elman_step)(X(tbptt) *tb, const bptt_elman *el, size_t n,
-                                const R *W, size_t ldw, const R *bh,
-                                const R *Wo, size_t ldwo, const R *bo,
-                                const R *x, size_t ldx, const int *labels,
-                                const R *L, size_t ldl, R beta, R *dW,
-                                size_t lddw, R *dbh, R *dWo, size_t lddwo,
-                                R *dbo, R *h, size_t ldh, double *E)
+/* bptt_tbptt_elman_step for the public call fn: x (ld ldx) or, if x is
+ * NULL, the ids tokens. */
+static bptt_status elman_step(const char *fn, X(tbptt) *tb,
+                              const bptt_elman *el, size_t n, const R *W,
+                              size_t ldw, const R *bh, const R *Wo,
+                              size_t ldwo, const R *bo, const R *x, size_t ldx,
+                              const int32_t *tokens, const int *labels,
+                              const R *L, size_t ldl, R beta, R *dW,
+                              size_t lddw, R *dbh, R *dWo, size_t lddwo,
+                              R *dbo, R *h, size_t ldh, double *E)
 {
-    static const char fn[] = PREFIX "tbptt_elman_step";
     if (!tb)
         return bptt__fail(BPTT_ENULL, fn, "tb is NULL");
     if (!el)
@@ -243,8 +281,8 @@ bptt_status X(tbptt_elman_step)(X(tbptt) *tb, const bptt_elman *el, size_t n,
     R *acc = tb->head + 2 * tb->hp * tb->B * nout;
     memset(acc, 0, nout * (dh + 1) * sizeof(R));
     head_ctx c = {tb, el, Wo, bo, L, ldwo, ldl, labels};
-    CHECK(X(tbptt_step)(tb, n, W, ldw, bh, x, ldx, head_dy, &c, beta, dW, lddw,
-                        dbh, h, ldh, E));
+    CHECK(step(fn, tb, n, W, ldw, bh, x, ldx, tokens, head_dy, &c, beta, dW,
+               lddw, dbh, h, ldh, E));
     for (size_t i = 0; dWo && i < nout; i++)
         for (size_t j = 0; j < dh; j++)
             dWo[i * lddwo + j] = (beta == 0 ? 0 : beta * dWo[i * lddwo + j]) +
@@ -252,4 +290,35 @@ bptt_status X(tbptt_elman_step)(X(tbptt) *tb, const bptt_elman *el, size_t n,
     for (size_t i = 0; dbo && i < nout; i++)
         dbo[i] = (beta == 0 ? 0 : beta * dbo[i]) + acc[nout * dh + i];
     return BPTT_OK;
+}
+
+bptt_status X(tbptt_elman_step)(X(tbptt) *tb, const bptt_elman *el, size_t n,
+                                const R *W, size_t ldw, const R *bh,
+                                const R *Wo, size_t ldwo, const R *bo,
+                                const R *x, size_t ldx, const int *labels,
+                                const R *L, size_t ldl, R beta, R *dW,
+                                size_t lddw, R *dbh, R *dWo, size_t lddwo,
+                                R *dbo, R *h, size_t ldh, double *E)
+{
+    return elman_step(PREFIX "tbptt_elman_step", tb, el, n, W, ldw, bh, Wo,
+                      ldwo, bo, x, ldx, NULL, labels, L, ldl, beta, dW, lddw,
+                      dbh, dWo, lddwo, dbo, h, ldh, E);
+}
+
+/* bptt_tbptt_elman_step_tokens, bpttf_tbptt_elman_step_tokens */
+bptt_status X(tbptt_elman_step_tokens)(X(tbptt) *tb, const bptt_elman *el,
+                                       size_t n, const R *W, size_t ldw,
+                                       const R *bh, const R *Wo, size_t ldwo,
+                                       const R *bo, const int32_t *tokens,
+                                       const int *labels, const R *L,
+                                       size_t ldl, R beta, R *dW, size_t lddw,
+                                       R *dbh, R *dWo, size_t lddwo, R *dbo,
+                                       R *h, size_t ldh, double *E)
+{
+    static const char fn[] = PREFIX "tbptt_elman_step_tokens";
+    if (tb && !tokens)
+        return bptt__fail(BPTT_ENULL, fn, "tokens is NULL");
+    return elman_step(fn, tb, el, n, W, ldw, bh, Wo, ldwo, bo, NULL, 0, tokens,
+                      labels, L, ldl, beta, dW, lddw, dbh, dWo, lddwo, dbo, h,
+                      ldh, E);
 }

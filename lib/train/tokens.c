@@ -1,8 +1,9 @@
 /*
  * tokens.c — token ids as inputs: checked once and written as the one-hot
  * rows Network A and B take for x (bptt/train.h).  The gather form (the
- * column of Wx for each id, no one-hot matrix) is not here: it belongs in
- * the core's forward and backward.
+ * column of Wx for each id, no one-hot matrix: bptt_forward_tokens and the
+ * calls beside it) is in the core's forward and backward
+ * (cells/vanilla/network.c).
  */
 #include <string.h>
 
@@ -19,12 +20,8 @@ bptt_status X(tokens_onehot)(size_t n, size_t vocab, const int32_t *tokens,
         return bptt__fail(BPTT_ESIZE, fn, "n (%zu) and vocab (%zu) must be > 0",
                           n, vocab);
     CHECK(bptt__check_mat(fn, "x", x, 1, n, vocab, ldx, sizeof(R)));
-    /* every id before any row is written */
-    for (size_t k = 0; k < n; k++)
-        if (tokens[k] < 0 || (uint64_t)tokens[k] >= (uint64_t)vocab)
-            return bptt__fail(BPTT_EINVAL, fn,
-                              "tokens[%zu] = %ld is outside [0, %zu)", k,
-                              (long)tokens[k], vocab);
+    /* every id before any row is written (one sequence of n steps) */
+    CHECK(bptt__check_tokens(fn, tokens, n, 1, vocab));
     for (size_t k = 0; k < n; k++) {
         R *row = x + k * ldx;
         memset(row, 0, vocab * sizeof *row); /* all-bits-zero is +0.0 */

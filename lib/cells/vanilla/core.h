@@ -8,6 +8,8 @@
 #ifndef BPTT_CELLS_VANILLA_CORE_H
 #define BPTT_CELLS_VANILLA_CORE_H
 
+#include <string.h>
+
 #include "internal.h"
 #include "kernels/gemm.h"
 #include "real.h"
@@ -19,7 +21,14 @@
  * (ld dout); P holds Wyᵀ (forward) or Wy (backward) packed for the
  * recurrence kernel (kernels/recurrence.h), sized for the widest panel;
  * G holds the blocks of BPTT_GEMM_KC rows that bptt's own GEMM packs
- * (kernels/gemm.h). */
+ * (kernels/gemm.h).
+ *
+ * After a token forward (bptt_forward_tokens; fwd_tokens set) the x part of
+ * row k of S holds no x(t): its first four bytes hold the id tokens[k] (see
+ * XI(token_at)), the rest is unused; the y part is as above.  The one-hot
+ * x(t) = e_k is never written: the forward's input term W_x e_k is column k
+ * of W_x and the backward's is a scatter-add into the columns of dW_x
+ * (docs/derivation.md, "Token inputs"). */
 struct X(workspace) {
     const bptt_net *net;
     uint64_t gen;               /* net->gen when made: a freed net's
@@ -29,6 +38,7 @@ struct X(workspace) {
     R *G;                       /* bptt's own GEMM's packed blocks */
     bptt__pool *pool;           /* bptt_workspace_set_threads; NULL: one */
     size_t fwd_T, fwd_B;        /* shape of the kept forward; 0: none */
+    int fwd_tokens;             /* the kept forward took token ids */
     double *flow_g, *flow_d;    /* the caller's error-flow arrays (see
                                    XI(record_flow)); NULL: not recorded */
     const bptt_grad_hook *hook; /* bptt_workspace_set_grad_hook; NULL: none */
@@ -36,6 +46,29 @@ struct X(workspace) {
     int check_finite;           /* opt-in NaN/Inf scans (finite.c) */
     bptt__busy busy;            /* a call is running on it */
 };
+
+/* Id k of the kept token forward (row k = t*B + b), from S (see above). */
+static inline int32_t XI(token_at)(const struct X(workspace) *ws, size_t k)
+{
+    int32_t id;
+    memcpy(&id, ws->S + k * ws->net->m, sizeof id);
+    return id;
+}
+
+/* The input term of a token forward (network.c), eq. (T1) of
+ * docs/derivation.md: row k of Z (ld dout) = W_x e_{id k} = column id k of
+ * W, for the rows 0 <= k < n of the kept ids.  It replaces X W_xᵀ, exactly: a one-hot row's product has one
+ * non-zero term. */
+BPTT_HIDDEN void XI(tokens_gather)(const struct X(workspace) *ws, size_t n,
+                                   const R *W, size_t ldw, R *Z);
+
+/* The input half of eq. (12) for token rows, eq. (T2) (network.c): for the rows
+ * k0 <= k < k0 + n of Delta (δ(t), ld dout) and the rows r0 <= i < r1 of
+ * dW, dW[i][id k] += δ_i of row k: the scatter-add that replaces Δᵀ X for
+ * one-hot X, rows k in increasing order. */
+BPTT_HIDDEN void XI(tokens_scatter)(const struct X(workspace) *ws, size_t k0,
+                                    size_t n, size_t r0, size_t r1, R *dW,
+                                    size_t lddw);
 
 /* The error-flow recorder (flow.c), switched on by
  * bptt_workspace_record_flow().  Contract for every backward kernel
@@ -83,7 +116,9 @@ static inline bptt_status XI(check_arg)(const char *fn, const char *name,
 
 /* bptt_backward once the caller holds ws's busy flag and check_call has
  * passed (flow.c's profile runs it inside its own hold): the remaining
- * checks, then the gradients.  fn names the public function. */
+ * checks, then the gradients.  fn names the public function.  It follows
+ * a forward of either kind: after a token forward it is
+ * bptt_backward_tokens (dx not computed). */
 BPTT_HIDDEN bptt_status XI(backward_held)(const char *fn, const bptt_net *net,
                                           size_t T, size_t B, const R *W,
                                           size_t ldw, const R *dy,
@@ -126,12 +161,17 @@ BPTT_HIDDEN void XI(activate_cols)(const bptt_net *net, size_t B, size_t c0,
  * docs/derivation.md, no BLAS.
  *
  * naive_affine: z(t+1) = W s(t) for B rows of s (ld m) into B rows of z
- * (ld dout), as the split sum over x- and y-columns (§1).
+ * (ld dout), as the split sum over x- and y-columns (§1).  tokens: z holds
+ * the input term W_x e_k already (XI(tokens_gather)); the sum starts from
+ * it and runs over the y-columns only, so that it rounds as the dense sum
+ * over a one-hot x does.
  *
  * naive_backward: eqs. (3)-(12) for the forward kept in ws; outputs have
- * been scaled by beta already and are accumulated into. */
+ * been scaled by beta already and are accumulated into.  After a token
+ * forward dx is NULL and dW's x-columns get the scatter-add. */
 BPTT_HIDDEN void XI(naive_affine)(const bptt_net *net, size_t B,
-                                  const R *W, size_t ldw, const R *s, R *z);
+                                  const R *W, size_t ldw, const R *s,
+                                  int tokens, R *z);
 BPTT_HIDDEN void XI(naive_backward)(const bptt_net *net, size_t T, size_t B,
                                     const R *W, size_t ldw,
                                     const R *dy, size_t lddy,
@@ -142,7 +182,11 @@ BPTT_HIDDEN void XI(naive_backward)(const bptt_net *net, size_t T, size_t B,
 /* The deferred algorithm (deferred.c): per step only the recurrent
  * products; the input half of the forward, dL/dW and dL/dx as one GEMM each
  * over all T·B rows.  deferred_backward applies beta itself (through the
- * GEMMs' beta), unlike the other backward kernels.  dW may be NULL. */
+ * GEMMs' beta), unlike the other backward kernels.  dW may be NULL.
+ * Tokens: deferred_forward is given x NULL, Z (ws->D) holding the input
+ * term already (XI(tokens_gather)); deferred_backward, after a token
+ * forward (ws->fwd_tokens), takes dx NULL and does dW's x-columns as the
+ * scatter-add. */
 BPTT_HIDDEN void XI(deferred_forward)(const bptt_net *net, size_t T, size_t B,
                                       const R *W, size_t ldw, const R *b,
                                       const R *x, size_t ldx, R *y, size_t ldy,

@@ -105,9 +105,11 @@ void XI(deferred_forward)(const bptt_net *net, size_t T, size_t B,
     const size_t din = net->din, dout = net->dout, TB = T * B;
     R *Z = ws->D; /* z(t+1) for all t, replaced by f'(z(t+1)) step by step */
 
-    /* Z = X Wxᵀ: the input half of eq. (6)'s sum for every step at once */
-    XI(gemm)(0, 1, TB, dout, din, x, ldx, W, ldw, 0, Z, dout, ws->pool,
-             ws->G);
+    /* Z = X Wxᵀ: the input half of eq. (6)'s sum for every step at once
+     * (tokens: Z holds it already, gathered by eq. (T1)) */
+    if (x)
+        XI(gemm)(0, 1, TB, dout, din, x, ldx, W, ldw, 0, Z, dout, ws->pool,
+                 ws->G);
     if (b)
         XI(add_bias)(TB, dout, b, Z, dout);
 
@@ -165,20 +167,23 @@ void XI(deferred_backward)(const bptt_net *net, size_t T, size_t B,
 
     /* dL/dW = β dW + Δᵀ S: eq. (12)'s sum over t (and b) as one GEMM, or
      * as panels of rows of dW when a hook wants each as soon as it is
-     * final (bptt/hook.h); row i of dW is Δ's column i times S either way. */
+     * final (bptt/hook.h); row i of dW is Δ's column i times S either way.
+     * After tokens the GEMM covers the y-columns only, and the x-columns
+     * are β dW_x plus the scatter-add of every row of Δ (eq. (T2)). */
     const bptt_grad_hook *hook = ws->hook;
-    if (dW && hook) {
-        for (size_t r0 = 0, r1; r0 < dout; r0 = r1) {
-            /* read before each panel: ready may change it */
-            size_t pr = hook->panel_rows ? hook->panel_rows : dout;
-            r1 = pr < dout - r0 ? r0 + pr : dout;
-            XI(gemm)(1, 0, r1 - r0, m, TB, Delta + r0, dout, ws->S, m, beta,
-                     dW + r0 * lddw, lddw, ws->pool, ws->G);
-            hook->ready(hook->user, BPTT_GRAD_W, r0, r1);
+    const size_t j0 = ws->fwd_tokens ? din : 0;
+    for (size_t r0 = 0, r1; dW && r0 < dout; r0 = r1) {
+        /* read before each panel: ready may change it */
+        size_t pr = hook && hook->panel_rows ? hook->panel_rows : dout;
+        r1 = pr < dout - r0 ? r0 + pr : dout;
+        XI(gemm)(1, 0, r1 - r0, m - j0, TB, Delta + r0, dout, ws->S + j0, m,
+                 beta, dW + r0 * lddw + j0, lddw, ws->pool, ws->G);
+        if (j0) {
+            XI(scale)(r1 - r0, din, beta, dW + r0 * lddw, lddw);
+            XI(tokens_scatter)(ws, 0, TB, r0, r1, dW, lddw);
         }
-    } else if (dW) {
-        XI(gemm)(1, 0, dout, m, TB, Delta, dout, ws->S, m, beta, dW, lddw,
-                 ws->pool, ws->G);
+        if (hook)
+            hook->ready(hook->user, BPTT_GRAD_W, r0, r1);
     }
     /* dL/dx = β dx + Δ Wx: every step's input gradient as one GEMM */
     if (dx)

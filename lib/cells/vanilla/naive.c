@@ -8,15 +8,16 @@
 #include "cells/vanilla/core.h"
 
 void XI(naive_affine)(const bptt_net *net, size_t B, const R *W, size_t ldw,
-                      const R *s, R *z)
+                      const R *s, int tokens, R *z)
 {
     const size_t din = net->din, dout = net->dout, m = net->m;
     for (size_t b = 0; b < B; b++) {
         const R *sb = s + b * m;
         for (size_t i = 0; i < dout; i++) {
-            /* z_i(t+1) = Σ_{j<din} W_ij x_j(t) + Σ_{j>=din} W_ij y_j(t) */
-            R acc = 0;
-            for (size_t j = 0; j < din; j++)
+            /* z_i(t+1) = Σ_{j<din} W_ij x_j(t) + Σ_{j>=din} W_ij y_j(t);
+             * for x(t) = e_k the first sum is W_ik, given in z */
+            R acc = tokens ? z[b * dout + i] : 0;
+            for (size_t j = 0; j < din && !tokens; j++)
                 acc += W[i * ldw + j] * sb[j];
             for (size_t j = din; j < m; j++)
                 acc += W[i * ldw + j] * sb[j];
@@ -31,6 +32,7 @@ void XI(naive_backward)(const bptt_net *net, size_t T, size_t B,
                         R *dy0, size_t lddy0, struct X(workspace) *ws)
 {
     const size_t din = net->din, dout = net->dout, m = net->m;
+    const size_t j0 = ws->fwd_tokens ? din : 0; /* x-columns done apart */
     for (size_t t = T; t >= 1; t--) {
         const size_t k = t - 1; /* row block of step t: y(t), s(t-1) */
         for (size_t b = 0; b < B; b++) {
@@ -54,8 +56,12 @@ void XI(naive_backward)(const bptt_net *net, size_t T, size_t B,
             const R *s = ws->S + row * m;
             if (dW)
                 for (size_t kk = 0; kk < dout; kk++)
-                    for (size_t j = 0; j < m; j++)
+                    for (size_t j = j0; j < m; j++)
                         dW[kk * lddw + j] += delta[kk] * s[j];
+            /* x(t-1) = e_k: of the x-columns only column k gets δ(t),
+             * eq. (T2) */
+            if (dW && j0)
+                XI(tokens_scatter)(ws, row, 1, 0, dout, dW, lddw);
             if (db)
                 for (size_t kk = 0; kk < dout; kk++)
                     db[kk] += delta[kk];
