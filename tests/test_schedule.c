@@ -935,6 +935,14 @@ START_TEST(tbptt_elman)
                                      dh, NULL, NULL, 0, NULL),
                BPTT_ENULL, &sn);
     TU_REFUSED(bptt_tbptt_elman_alloc(NULL, T, T, B, &ta), BPTT_ENULL, NULL);
+    /* a gated core is refused, not run as tanh units */
+    bptt_elman *gru = NULL;
+    bptt_tbptt *tg = NULL;
+    ck_assert_int_eq(bptt_elman_create_cell(BPTT_CELL_GRU, net, nout,
+                                            BPTT_HEAD_SOFTMAX, &gru), BPTT_OK);
+    TU_REFUSED(bptt_tbptt_elman_alloc(gru, T, T, B, &tg), BPTT_EINVAL, NULL);
+    ck_assert_ptr_null(tg);
+    bptt_elman_free(gru);
     tu_snap_free(&sn);
     bptt_tbptt_free(ta);
     bptt_tbptt_free(tb);

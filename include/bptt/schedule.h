@@ -286,7 +286,9 @@ BPTT_API bptt_status bptt_tbptt_step(bptt_tbptt *tb, size_t n,
  * the head's arrays, up(r·(2·h'·B·nout + nout·(dout+1))) more bytes.  Reset
  * and free it as any stream state; step it with bptt_tbptt_elman_step or
  * bptt_tbptt_elman_step_tokens only.
- * el must outlive it.  Errors: as bptt_tbptt_alloc, BPTT_ENULL for el. */
+ * el must outlive it; it must have the vanilla (tanh) core.  Errors: as
+ * bptt_tbptt_alloc, BPTT_ENULL for el, BPTT_EINVAL for an LSTM or GRU core
+ * (bptt_elman_create_cell). */
 BPTT_API bptt_status bptt_tbptt_elman_alloc(const bptt_elman *el, size_t h,
                                             size_t hp, size_t B,
                                             bptt_tbptt **tb);

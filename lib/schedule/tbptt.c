@@ -101,6 +101,13 @@ bptt_status X(tbptt_elman_alloc)(const bptt_elman *el, size_t h, size_t hp,
     static const char fn[] = PREFIX "tbptt_elman_alloc";
     if (!el)
         return bptt__fail(BPTT_ENULL, fn, "el is NULL");
+    /* The stream runs the vanilla core's calls on its window; a gated
+     * core (whose state is h and, for the LSTM, c) would silently run as
+     * tanh units on the wrong shapes of W. */
+    if (el->cell != BPTT_CELL_VANILLA)
+        return bptt__fail(BPTT_EINVAL, fn, "el has a %s core; truncated BPTT "
+                          "streams need the vanilla core",
+                          bptt_cell_name(el->cell));
     return alloc(fn, el->net, el->nout, h, hp, B, tb);
 }
 
