@@ -39,10 +39,21 @@ typedef void (*XI(rec_fn))(size_t B, size_t K, size_t N, size_t q0,
                            size_t q1, const R *A, size_t lda, size_t acs,
                            const R *P, R *C, size_t ldc);
 
+/* bptt's own GEMM's kernel (microkernel.c) on one block of kc <=
+ * BPTT_GEMM_KC terms (kernels/gemm.h): C[b][i] += Σ_j op(A)[b][j]·P[j][i]
+ * for b < M and the columns of panels q0 .. q1-1 below N, op(A) M x kc (A
+ * row-major, ld lda; transa: op(A) = Aᵀ, A kc x M), P kc x N packed as
+ * above with the same nr.  Each element's sum is XI(rec_fn)'s: the two
+ * give bitwise equal results. */
+typedef void (*XI(gemm_fn))(size_t M, size_t kc, size_t N, size_t q0,
+                            size_t q1, int transa, const R *A, size_t lda,
+                            const R *P, R *C, size_t ldc);
+
 typedef struct XI(rec_kernel) {
     bptt_isa isa;   /* the level it is compiled for */
     size_t nr;      /* its panel width in elements */
     XI(rec_fn) run;
+    XI(gemm_fn) gemm;
 } XI(rec_kernel);
 
 /* The kernel for bptt_kernel_isa(): chosen once, never changes. */
@@ -139,5 +150,16 @@ BPTT_HIDDEN void XI(rec_run_avx2)(size_t B, size_t K, size_t N, size_t q0,
 BPTT_HIDDEN void XI(rec_run_avx512)(size_t B, size_t K, size_t N, size_t q0,
                                     size_t q1, const R *A, size_t lda,
                                     size_t acs, const R *P, R *C, size_t ldc);
+
+BPTT_HIDDEN void XI(gemm_run_sse)(size_t M, size_t kc, size_t N, size_t q0,
+                                  size_t q1, int transa, const R *A,
+                                  size_t lda, const R *P, R *C, size_t ldc);
+BPTT_HIDDEN void XI(gemm_run_avx2)(size_t M, size_t kc, size_t N, size_t q0,
+                                   size_t q1, int transa, const R *A,
+                                   size_t lda, const R *P, R *C, size_t ldc);
+BPTT_HIDDEN void XI(gemm_run_avx512)(size_t M, size_t kc, size_t N,
+                                     size_t q0, size_t q1, int transa,
+                                     const R *A, size_t lda, const R *P,
+                                     R *C, size_t ldc);
 
 #endif /* BPTT_KERNELS_RECURRENCE_H */
