@@ -172,15 +172,8 @@ void XI(lstm_backward)(size_t T, size_t B, const R *W, size_t ldw,
     if (dx)
         XI(gemm)(0, 0, TB, din, Gn, D, Gn, W, ldw, beta, dx, lddx, ws->pool,
                  ws->Gs);
-    R *db[2] = {dbx, dbh}; /* both biases enter (G1) the same way */
-    for (int s = 0; s < 2; s++) {
-        if (!db[s])
-            continue;
-        XI(scale)(1, Gn, beta, db[s], Gn);
-        for (size_t k = 0; k < TB; k++)
-            for (size_t r = 0; r < Gn; r++)
-                db[s][r] += D[k * Gn + r];
-    }
+    /* both biases enter (G1) the same way */
+    XI(gated_bias_sums)(TB, Gn, D, Gn, beta, dbx, dbh);
     /* dL/dh(0) = Uᵀ δ(1) ((G7) at t = 0), dL/dc(0) the carry (G9) */
     if (dh0)
         XI(gemm)(0, 0, B, n, Gn, D, Gn, U, ldu, beta, dh0, lddh0, ws->pool,
