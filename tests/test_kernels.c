@@ -151,7 +151,8 @@ START_TEST(gemm_kernels_match_reference_and_recurrence_bitwise)
                     double *Cs = malloc(M * ldc * sizeof *Cs);
                     bptt__rec_pack(0, kc, N, Bm, ldm, nr, 0, Q, P);
                     memcpy(C, C0, M * ldc * sizeof *C);
-                    ks[kk].gemm(M, kc, N, 0, Q, transa, A, lda, P, C, ldc);
+                    ks[kk].gemm(M, kc, N, 0, Q, transa, A, lda, NULL, P, C,
+                                ldc);
                     for (size_t r = 0; r < M; r++) {
                         for (size_t i = 0; i < N; i++) {
                             long double want = C0[r * ldc + i];
@@ -176,18 +177,35 @@ START_TEST(gemm_kernels_match_reference_and_recurrence_bitwise)
                                   "%s M %zu N %zu kc %zu: differs from the "
                                   "recurrence kernel",
                                   bptt_isa_name(ks[kk].isa), M, N, kc);
+                    /* op(A) = Aᵀ with its groups of rows packed first (by
+                     * two calls, as two threads would), the same bitwise */
+                    const size_t groups = transa ? M / BPTT_GEMM_MR : 0;
+                    double *Ap = malloc((groups * BPTT_GEMM_MR * kc + 1) *
+                                        sizeof *Ap);
+                    bptt__gemm_pack_a(kc, A, lda, 0, groups / 2, Ap);
+                    bptt__gemm_pack_a(kc, A, lda, groups / 2, groups, Ap);
+                    if (groups) {
+                        memcpy(Cs, C0, M * ldc * sizeof *Cs);
+                        ks[kk].gemm(M, kc, N, 0, Q, transa, A, lda, Ap, P, Cs,
+                                    ldc);
+                        ck_assert_msg(memcmp(Cs, C, M * ldc * sizeof *C) == 0,
+                                      "%s M %zu N %zu kc %zu: packed Aᵀ "
+                                      "differs",
+                                      bptt_isa_name(ks[kk].isa), M, N, kc);
+                    }
                     for (size_t q = 1; q < Q; q++) {
                         memcpy(Cs, C0, M * ldc * sizeof *Cs);
-                        ks[kk].gemm(M, kc, N, q, Q, transa, A, lda, P, Cs,
-                                    ldc);
-                        ks[kk].gemm(M, kc, N, 0, q, transa, A, lda, P, Cs,
-                                    ldc);
+                        ks[kk].gemm(M, kc, N, q, Q, transa, A, lda,
+                                    groups ? Ap : NULL, P, Cs, ldc);
+                        ks[kk].gemm(M, kc, N, 0, q, transa, A, lda,
+                                    groups ? Ap : NULL, P, Cs, ldc);
                         ck_assert_msg(memcmp(Cs, C, M * ldc * sizeof *C) == 0,
                                       "%s M %zu N %zu kc %zu split at panel "
                                       "%zu",
                                       bptt_isa_name(ks[kk].isa), M, N, kc, q);
                     }
                     free(A), free(Bm), free(C0), free(P), free(C), free(Cs);
+                    free(Ap);
                 }
     }
 }

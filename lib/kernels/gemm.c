@@ -14,8 +14,9 @@
  * range of op(B)'s column panels; it packs a chunk of them, kc terms deep,
  * sized to stay in its core's L2, and the micro-kernel (microkernel.c)
  * sweeps that chunk once per MR rows of op(A), packed on the fly into a
- * micro-panel that stays in L1.  No barrier: a thread reads A and B and
- * writes its own columns of C and its own part of the scratch.
+ * micro-panel that stays in L1 (a transposed A's block packed once by all
+ * the threads, with a barrier after and before).  A thread writes only its
+ * own columns of C.
  */
 #include "kernels/gemm.h"
 
@@ -38,6 +39,7 @@ void XI(scale)(size_t rows, size_t cols, R beta, R *A, size_t lda)
 /* An own GEMM, shared by columns between the threads of a pool run. */
 typedef struct gemm_job {
     const XI(rec_kernel) *k;
+    bptt__pool *pool;
     int transa, transb;
     size_t M, N, K;
     const R *A, *B;
@@ -48,8 +50,9 @@ typedef struct gemm_job {
 
 /* Bytes of packed op(B) a thread works on at a time (BPTT_GEMM_KC terms
  * times the columns of a chunk of panels), swept by the micro-kernel once
- * per MR rows of op(A): about an L2 (1 MiB on Zen 4 and Skylake-SP).
- * Smaller chunks measured slower: op(A) is then read again per chunk. */
+ * per BPTT_GEMM_MR rows of op(A): about an L2 (1 MiB on Zen 4 and
+ * Skylake-SP).  Smaller chunks measured slower: op(A) is then read again
+ * per chunk. */
 #define GEMM_CHUNK_BYTES ((size_t)1024 * 1024)
 
 static void gemm_share(void *arg, int tid, int nth)
@@ -66,27 +69,41 @@ static void gemm_share(void *arg, int tid, int nth)
         return;
     size_t qc = GEMM_CHUNK_BYTES / (kcmax * nr * sizeof(R));
     qc = qc ? qc : 1;
-    /* Each element's terms in order of k whatever the chunks: a chunk of
-     * columns runs all its k-blocks before the next chunk. */
-    for (size_t qa = q0; qa < q1; qa += qc) {
-        const size_t np = q1 - qa < qc ? q1 - qa : qc, ca = qa * nr;
-        /* the chunk's panels where its first would be in a block of
-         * kcmax rows of all of op(B)'s panels: the threads' never meet */
-        R *Bpack = g->scratch + qa * kcmax * nr;
-        R *Cc = g->C + ca;
-        for (size_t k0 = 0; k0 < g->K; k0 += KC) {
-            const size_t kc = g->K - k0 < KC ? g->K - k0 : KC;
+    /* op(A) = Aᵀ: its groups of BPTT_GEMM_MR rows packed once per block by
+     * all the threads, each its share, into the scratch after op(B)'s
+     * block (kernels/gemm.h) */
+    const size_t p = BPTT_PANEL_BYTES / sizeof(R);
+    const size_t groups = g->transa ? g->M / BPTT_GEMM_MR : 0;
+    const size_t g0 = groups * (size_t)tid / (size_t)nth;
+    const size_t g1 = groups * (size_t)(tid + 1) / (size_t)nth;
+    R *Apack = groups ? g->scratch + kcmax * ((g->N + p - 1) / p * p) : NULL;
+    for (size_t k0 = 0; k0 < g->K; k0 += KC) {
+        const size_t kc = g->K - k0 < KC ? g->K - k0 : KC;
+        /* op(A)'s columns k0..: A's rows k0.. when transposed */
+        const R *Ak = g->transa ? g->A + k0 * g->lda : g->A + k0;
+        if (groups) {
+            XI(gemm_pack_a)(kc, Ak, g->lda, g0, g1, Apack);
+            bptt__pool_barrier(g->pool, nth); /* the whole block packed */
+        }
+        /* Each element's terms in order of k: every chunk of columns
+         * takes block k0 before block k0 + KC. */
+        for (size_t qa = q0; qa < q1; qa += qc) {
+            const size_t np = q1 - qa < qc ? q1 - qa : qc, ca = qa * nr;
+            /* the chunk's panels where its first would be in a block of
+             * kcmax rows of all of op(B)'s panels: the threads' never
+             * meet */
+            R *Bpack = g->scratch + qa * kcmax * nr;
             /* rows k0.. of op(B) from column ca: B's rows, or B's
              * columns when transposed */
             const R *Bk = g->transb ? g->B + ca * g->ldb + k0
                                     : g->B + k0 * g->ldb + ca;
             XI(rec_pack)(g->transb, kc, g->N - ca, Bk, g->ldb, nr, 0, np,
                          Bpack);
-            /* op(A)'s columns k0..: A's rows k0.. when transposed */
-            const R *Ak = g->transa ? g->A + k0 * g->lda : g->A + k0;
             g->k->gemm(g->M, kc, g->N - ca, 0, np, g->transa, Ak, g->lda,
-                       Bpack, Cc, g->ldc);
+                       Apack, Bpack, g->C + ca, g->ldc);
         }
+        if (groups)
+            bptt__pool_barrier(g->pool, nth); /* before the next block's */
     }
 }
 
@@ -103,8 +120,8 @@ void XI(gemm)(int transa, int transb, size_t M, size_t N, size_t K,
                     (int)K, 1, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
         return;
     }
-    gemm_job g = {XI(rec_kernel_get)(), transa, transb, M, N, K, A, B, lda,
-                  ldb, beta, C, scratch, ldc};
+    gemm_job g = {XI(rec_kernel_get)(), pool, transa, transb, M, N, K, A,
+                  B, lda, ldb, beta, C, scratch, ldc};
     int nth = bptt__pool_threads(pool);
     if ((double)M * (double)N * (double)K < MIN_SHARED_GEMM)
         nth = 1;

@@ -17,9 +17,8 @@ BPTT_HIDDEN void XI(scale)(size_t rows, size_t cols, R beta, R *A, size_t lda);
 
 /* Rows of op(B) packed at a time by bptt's own GEMM.  Its scratch holds
  * that block of op(B) (kc·ceil(N/p)·p elements, p = BPTT_PANEL_BYTES /
- * sizeof(R), kc = min(K, BPTT_GEMM_KC)).  (The M·kc elements after it that
- * the workspaces still reserve for a transposed A's block are unused: the
- * micro-kernel packs A's rows itself, on its stack.) */
+ * sizeof(R), kc = min(K, BPTT_GEMM_KC)) and, when A is transposed, the
+ * block of op(A) (M·kc elements) after it. */
 #define BPTT_GEMM_KC 256
 
 /* C = beta·C + op(A)·op(B), as CBLAS's row-major gemm with alpha = 1:

@@ -14,10 +14,12 @@
  * registers, 6 x 2 (12, 8 per 12) with 16.  Measured on Zen 4, 6 x 4
  * beat 14 x 2 (16 per 28), 7 x 4 and 8 x 4 (docs/benchmark.md).  A's MR
  * rows are read in place when op(A) = A (MR streams along its rows, which
- * the cache follows); op(A) = Aᵀ's are packed first into a micro-panel
- * (kc x MR, the broadcasts read it in order: in place they would be rows
- * of A 4 KiB apart that evict each other) that stays in L1 while the tile
- * sweeps every panel of the chunk gemm.c packed.
+ * the cache follows); op(A) = Aᵀ's are packed into micro-panels (kc x MR,
+ * the broadcasts read them in order: in place they would be rows of A 4
+ * KiB apart that evict each other), by gemm.c for the whole block
+ * (kernels/recurrence.h, XI(gemm_pack_a)), here for a last partial one; a
+ * micro-panel stays in L1 while the tile sweeps every panel of the chunk
+ * gemm.c packed.
  *
  * Each element's sum is the recurrence kernel's chain, C[b][i] +
  * A[b][0]·P[0][i] + A[b][1]·P[1][i] + ... in order of j, one fused
@@ -35,9 +37,9 @@
 
 /* The tile: MR rows x NP panels (NV vectors); see the top of the file. */
 #if BPTT_KISA_BYTES == 64
-enum { MR = 6, NP = 2 };
+enum { MR = BPTT_GEMM_MR, NP = 2 };
 #else
-enum { MR = 6, NP = 1 };
+enum { MR = BPTT_GEMM_MR, NP = 1 };
 #endif
 enum { NV = 2 * NP };
 
@@ -109,18 +111,21 @@ tile(const int np, size_t mr, size_t nc, size_t kc, const R *a, size_t rs,
 }
 
 void GRUN(size_t M, size_t kc, size_t N, size_t q0, size_t q1, int transa,
-          const R *A, size_t lda, const R *P, R *C, size_t ldc)
+          const R *A, size_t lda, const R *Ap, const R *P, R *C, size_t ldc)
 {
-    _Alignas(64) R Ap[MR * BPTT_GEMM_KC]; /* no allocation in a hot call */
+    _Alignas(64) R own[MR * BPTT_GEMM_KC]; /* no allocation in a hot call */
     for (size_t i = 0; i < M; i += MR) {
         const size_t mr = M - i < MR ? M - i : MR;
-        /* A's MR rows in place when they are rows (MR streams the cache
-         * follows); packed when they are columns or fewer than MR */
-        const int inplace = !transa && mr == MR;
-        const R *a = inplace ? A + i * lda : Ap;
-        const size_t rs = inplace ? lda : 1, cs = inplace ? 1 : MR;
-        if (!inplace)
-            pack_rows(transa, mr, kc, transa ? A + i : A + i * lda, lda, Ap);
+        /* A's MR rows packed by the caller, or in place when they are rows
+         * (MR streams the cache follows), or packed here */
+        const R *a = own;
+        size_t rs = 1, cs = MR;
+        if (Ap && mr == MR)
+            a = Ap + i * kc;
+        else if (!transa && mr == MR)
+            a = A + i * lda, rs = lda, cs = 1;
+        else
+            pack_rows(transa, mr, kc, transa ? A + i : A + i * lda, lda, own);
         size_t q = q0;
         for (; q + NP <= q1; q += NP)
             tile(NP, mr, panel_cols(N, q, NP), kc, a, rs, cs,
