@@ -98,6 +98,27 @@ void XI(gru_forward)(size_t T, size_t B, const R *W, size_t ldw, const R *U,
                    forward_loop, &L);
 }
 
+/* One row's deltas (G16)-(G19) for w units from the gates a (ld n between
+ * gate blocks), U_n h(t-1) + bh_n yn, h(t-1) hp and g(t) g, into d
+ * (blocks n apart), dn and z ⊙ g, zc.  Its own function with restrict
+ * pointers so that the compiler vectorizes it: the same operations per
+ * unit, so the same values as one unit at a time. */
+static void deltas(size_t w, size_t n, const R *restrict a,
+                   const R *restrict yn, const R *restrict hp,
+                   const R *restrict g, R *restrict zc, R *restrict d,
+                   R *restrict dn)
+{
+    for (size_t j = 0; j < w; j++) {
+        const R r = a[j], z = a[n + j], nn = a[2 * n + j];
+        const R dnx = g[j] * (1 - z) * (1 - nn * nn);       /* (G16) */
+        d[n + j] = g[j] * (hp[j] - nn) * z * (1 - z);
+        d[2 * n + j] = dnx * r;                              /* (G17) */
+        d[j] = dnx * yn[j] * r * (1 - r);                    /* (G18) */
+        dn[j] = dnx;
+        zc[j] = g[j] * z;                                    /* (G19) */
+    }
+}
+
 static void backward_loop(void *arg, int tid, int nth)
 {
     const loop *L = arg;
@@ -120,19 +141,11 @@ static void backward_loop(void *arg, int tid, int nth)
             L->kernel->run(B, Gn, n, q0, q1, ws->D + (k + B) * Gn, Gn, 1,
                            ws->P, gc, n);
         for (size_t b = 0; b < B; b++) {
-            const R *a = ws->A + (k + b) * Gn, *yn = ws->Y + (k + b) * n;
-            const R *hp = ws->H + (k + b) * n;
-            R *d = ws->D + (k + b) * Gn, *dn = ws->DN + (k + b) * n;
-            for (size_t j = c0; j < c1; j++) {
-                const R r = a[j], z = a[n + j], nn = a[2 * n + j];
-                const R g = gc[b * n + j];
-                const R dnx = g * (1 - z) * (1 - nn * nn);       /* (G16) */
-                d[n + j] = g * (hp[j] - nn) * z * (1 - z);
-                d[2 * n + j] = dnx * r;                           /* (G17) */
-                d[j] = dnx * yn[j] * r * (1 - r);                 /* (G18) */
-                dn[j] = dnx;
-                zc[b * n + j] = g * z;                            /* (G19) */
-            }
+            const size_t row = (k + b) * n + c0;
+            R *d = ws->D + (k + b) * Gn;
+            deltas(c1 - c0, n, ws->A + (k + b) * Gn + c0, ws->Y + row,
+                   ws->H + row, gc + b * n + c0, zc + b * n + c0, d + c0,
+                   ws->DN + row);
             if (nth == 1) /* ‖ḡ(t)‖, ‖δh(t)‖ if asked */
                 XI(gated_record)(ws, k + b, gc + b * n, d);
         }
