@@ -13,10 +13,11 @@
  * Blocking (docs/algorithms.md, "bptt's own GEMM"): each thread owns a
  * range of op(B)'s column panels; it packs a chunk of them, kc terms deep,
  * sized to stay in its core's L2, and the micro-kernel (microkernel.c)
- * sweeps that chunk once per MR rows of op(A), packed on the fly into a
- * micro-panel that stays in L1 (a transposed A's block packed once by all
- * the threads, with a barrier after and before).  A thread writes only its
- * own columns of C.
+ * sweeps that chunk once per BPTT_GEMM_MR rows of op(A), read in place
+ * from A's rows or, when A is transposed, from the block of op(A) that all
+ * the threads pack first, each its share of the row groups (one barrier
+ * after the packing, one before the next block's).  A thread writes only
+ * its own columns of C.
  */
 #include "kernels/gemm.h"
 
