@@ -11,8 +11,9 @@
  * block from L2 every 4 rows.
  * Here a tile is MR = 6 rows x NP panels: 6 x 4 vectors (24 accumulators,
  * 10 loads and broadcasts per 24 multiply-adds) with AVX-512's 32
- * registers, 6 x 2 (12, 8 per 12) with 16.  Measured on Zen 4, 6 x 4
- * beat 14 x 2 (16 per 28), 7 x 4 and 8 x 4 (docs/benchmark.md).  A's MR
+ * registers, 6 x 2 (12, 8 per 12) with 16.  On a Zen 4 (one thread, CPU
+ * time, 2026-11-27) 6 x 4 was level with or ahead of 14 x 2 (16 loads per
+ * 28; up to 20% slower), 7 x 4 and 8 x 4 on every product tried.  A's MR
  * rows are read in place when op(A) = A (MR streams along its rows, which
  * the cache follows); op(A) = Aᵀ's are packed into micro-panels (kc x MR,
  * the broadcasts read them in order: in place they would be rows of A 4
