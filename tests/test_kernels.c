@@ -1,11 +1,13 @@
 /*
  * test_kernels.c — bptt's own recurrence kernels and threads.
  *
- *   reference: every kernel bptt has for this CPU (sse, avx2, avx512)
- *              against a long-double product, on edge shapes; the deferred
+ *   reference: every kernel bptt has for this CPU (sse, avx2, avx512), the
+ *              recurrence's and the own GEMM's micro-kernel, against a
+ *              long-double product, on edge shapes; the deferred
  *              algorithm on 1, 2 and 3 threads against the naive form;
  *   identity:  a product split into panel ranges, and each row computed
- *              alone, equal the whole product bitwise; gradients on 2 and 3 threads equal those on 1
+ *              alone, equal the whole product bitwise; the GEMM kernel's
+ *              product equals the recurrence kernel's bitwise; gradients on 2 and 3 threads equal those on 1
  *              bitwise (double and float);
  *   trap:      bptt_workspace_set_threads' errors leave the thread count;
  *              a thread the system refuses gives BPTT_ETHREAD;
@@ -23,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels/recurrence.h" /* double: bptt__rec_* */
+#include "kernels/gemm.h" /* double: bptt__rec_*, bptt__gemm_*, BPTT_GEMM_KC */
 #include "testutil.h"
 
 /* ------------------------------------------------------------------------ */
@@ -34,18 +36,21 @@ typedef struct {
     bptt_isa isa;
     size_t nr;
     bptt__rec_fn run;
+    bptt__gemm_fn gemm;
 } kernel;
 
 static int kernels(kernel k[3])
 {
     int n = 0;
-    k[n++] = (kernel){BPTT_ISA_SSE, 32 / sizeof(double), bptt__rec_run_sse};
+    k[n++] = (kernel){BPTT_ISA_SSE, 32 / sizeof(double), bptt__rec_run_sse,
+                      bptt__gemm_run_sse};
 #ifdef BPTT_HAVE_X86_KERNELS
     if (bptt_cpu_isa() >= BPTT_ISA_AVX2)
-        k[n++] = (kernel){BPTT_ISA_AVX2, 64 / sizeof(double), bptt__rec_run_avx2};
+        k[n++] = (kernel){BPTT_ISA_AVX2, 64 / sizeof(double), bptt__rec_run_avx2,
+                          bptt__gemm_run_avx2};
     if (bptt_cpu_isa() >= BPTT_ISA_AVX512)
         k[n++] = (kernel){BPTT_ISA_AVX512, 128 / sizeof(double),
-                          bptt__rec_run_avx512};
+                          bptt__rec_run_avx512, bptt__gemm_run_avx512};
 #endif
     return n;
 }
@@ -110,6 +115,99 @@ START_TEST(kernels_match_reference_and_split_bitwise)
                 }
                 free(A), free(M), free(C0), free(P), free(C), free(Cs);
             }
+}
+END_TEST
+
+/* The own GEMM's micro-kernel, every ISA, op(A) = A and Aᵀ: C += op(A)·P
+ * on M x kc by kc x N against long double, for M and N on every side of
+ * the tiles' edges (6 rows; 1 and 2 panels) and kc up to BPTT_GEMM_KC;
+ * bitwise equal to the recurrence kernel on the same product (one chain
+ * of multiply-adds per element), and to itself split at every panel. */
+START_TEST(gemm_kernels_match_reference_and_recurrence_bitwise)
+{
+    static const size_t Ms[] = {1, 5, 6, 7, 12, 13, 19};
+    static const size_t kcs[] = {1, 3, 40, BPTT_GEMM_KC};
+    tu_rng rng = {0x9e44ULL + (unsigned long long)_i};
+    kernel ks[3];
+    const int nk = kernels(ks);
+    const int transa = _i;
+    for (int kk = 0; kk < nk; kk++) {
+        const size_t nr = ks[kk].nr;
+        const size_t Ns[] = {1, nr - 1, nr, nr + 1, 2 * nr, 3 * nr - 1,
+                             4 * nr + 3, 5 * nr};
+        for (size_t a = 0; a < sizeof Ms / sizeof *Ms; a++)
+            for (size_t b = 0; b < sizeof Ns / sizeof *Ns; b++)
+                for (size_t c = 0; c < sizeof kcs / sizeof *kcs; c++) {
+                    const size_t M = Ms[a], N = Ns[b], kc = kcs[c];
+                    const size_t Q = bptt__rec_panels(N, nr);
+                    /* A: M x kc, or kc x M when transposed */
+                    const size_t lda = (transa ? M : kc) + 2;
+                    const size_t ldc = N + 1, ldm = N + 3;
+                    double *A = tu_random((transa ? kc : M) * lda, 1, &rng);
+                    double *Bm = tu_random(kc * ldm, 1, &rng);
+                    double *C0 = tu_random(M * ldc, 1, &rng);
+                    double *P = malloc(Q * kc * nr * sizeof *P);
+                    double *C = malloc(M * ldc * sizeof *C);
+                    double *Cs = malloc(M * ldc * sizeof *Cs);
+                    bptt__rec_pack(0, kc, N, Bm, ldm, nr, 0, Q, P);
+                    memcpy(C, C0, M * ldc * sizeof *C);
+                    ks[kk].gemm(M, kc, N, 0, Q, transa, A, lda, NULL, P, C,
+                                ldc);
+                    for (size_t r = 0; r < M; r++) {
+                        for (size_t i = 0; i < N; i++) {
+                            long double want = C0[r * ldc + i];
+                            for (size_t j = 0; j < kc; j++)
+                                want += (long double)(transa ? A[j * lda + r]
+                                                             : A[r * lda + j]) *
+                                        Bm[j * ldm + i];
+                            ck_assert_msg(fabsl((long double)C[r * ldc + i] -
+                                                want) <= 1e-14L * (kc + 1),
+                                          "%s M %zu N %zu kc %zu: C[%zu][%zu]",
+                                          bptt_isa_name(ks[kk].isa), M, N, kc,
+                                          r, i);
+                        }
+                        /* the padding column is never written */
+                        ck_assert(C[r * ldc + N] == C0[r * ldc + N]);
+                    }
+                    /* the recurrence kernel's chain, bitwise */
+                    memcpy(Cs, C0, M * ldc * sizeof *Cs);
+                    ks[kk].run(M, kc, N, 0, Q, A, transa ? 1 : lda,
+                               transa ? lda : 1, P, Cs, ldc);
+                    ck_assert_msg(memcmp(Cs, C, M * ldc * sizeof *C) == 0,
+                                  "%s M %zu N %zu kc %zu: differs from the "
+                                  "recurrence kernel",
+                                  bptt_isa_name(ks[kk].isa), M, N, kc);
+                    /* op(A) = Aᵀ with its groups of rows packed first (by
+                     * two calls, as two threads would), the same bitwise */
+                    const size_t groups = transa ? M / BPTT_GEMM_MR : 0;
+                    double *Ap = malloc((groups * BPTT_GEMM_MR * kc + 1) *
+                                        sizeof *Ap);
+                    bptt__gemm_pack_a(kc, A, lda, 0, groups / 2, Ap);
+                    bptt__gemm_pack_a(kc, A, lda, groups / 2, groups, Ap);
+                    if (groups) {
+                        memcpy(Cs, C0, M * ldc * sizeof *Cs);
+                        ks[kk].gemm(M, kc, N, 0, Q, transa, A, lda, Ap, P, Cs,
+                                    ldc);
+                        ck_assert_msg(memcmp(Cs, C, M * ldc * sizeof *C) == 0,
+                                      "%s M %zu N %zu kc %zu: packed Aᵀ "
+                                      "differs",
+                                      bptt_isa_name(ks[kk].isa), M, N, kc);
+                    }
+                    for (size_t q = 1; q < Q; q++) {
+                        memcpy(Cs, C0, M * ldc * sizeof *Cs);
+                        ks[kk].gemm(M, kc, N, q, Q, transa, A, lda,
+                                    groups ? Ap : NULL, P, Cs, ldc);
+                        ks[kk].gemm(M, kc, N, 0, q, transa, A, lda,
+                                    groups ? Ap : NULL, P, Cs, ldc);
+                        ck_assert_msg(memcmp(Cs, C, M * ldc * sizeof *C) == 0,
+                                      "%s M %zu N %zu kc %zu split at panel "
+                                      "%zu",
+                                      bptt_isa_name(ks[kk].isa), M, N, kc, q);
+                    }
+                    free(A), free(Bm), free(C0), free(P), free(C), free(Cs);
+                    free(Ap);
+                }
+    }
 }
 END_TEST
 
@@ -323,6 +421,8 @@ static Suite *suite(void)
     TCase *tc = tcase_create("kernels");
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, kernels_match_reference_and_split_bitwise, 0, 2);
+    tcase_add_loop_test(tc, gemm_kernels_match_reference_and_recurrence_bitwise,
+                        0, 2);
     tcase_add_test(tc, kernel_isa_follows_cap);
     tcase_add_loop_test(tc, threads_bitwise_and_match_naive, 0, NSHAPES);
     tcase_add_loop_test(tc, threads_bitwise_float, 0, NSHAPES);

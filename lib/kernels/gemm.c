@@ -7,10 +7,17 @@
  * on current Xeons), and a library cannot change that once OpenBLAS has
  * loaded; and the BLAS's threads are not the workspace's, so a BLAS GEMM
  * between two time loops leaves its threads spinning on the cores the
- * recurrence needs.  bptt's recurrence kernel picks its instruction set
- * from the CPU itself; with the right operand packed in blocks of
- * BPTT_GEMM_KC rows it is a GEMM whose tiles stream the packed panels from
- * cache (when to use it: bptt_own_gemm, kernels/isa.c).
+ * recurrence needs.  bptt's kernels pick their instruction set from the
+ * CPU itself (when to use the own GEMM: bptt_own_gemm, kernels/isa.c).
+ *
+ * Blocking (docs/algorithms.md, "bptt's own GEMM"): each thread owns a
+ * range of op(B)'s column panels; it packs a chunk of them, kc terms deep,
+ * sized to stay in its core's L2, and the micro-kernel (microkernel.c)
+ * sweeps that chunk once per BPTT_GEMM_MR rows of op(A), read in place
+ * from A's rows or, when A is transposed, from the block of op(A) that all
+ * the threads pack first, each its share of the row groups (one barrier
+ * after the packing, one before the next block's).  A thread writes only
+ * its own columns of C.
  */
 #include "kernels/gemm.h"
 
@@ -42,6 +49,13 @@ typedef struct gemm_job {
     size_t ldc;
 } gemm_job;
 
+/* Bytes of packed op(B) a thread works on at a time (BPTT_GEMM_KC terms
+ * times the columns of a chunk of panels), swept by the micro-kernel once
+ * per BPTT_GEMM_MR rows of op(A): about an L2 (1 MiB on Zen 4 and
+ * Skylake-SP).  Smaller chunks measured slower: op(A) is then read again
+ * per chunk. */
+#define GEMM_CHUNK_BYTES ((size_t)1024 * 1024)
+
 static void gemm_share(void *arg, int tid, int nth)
 {
     const gemm_job *g = arg;
@@ -50,43 +64,47 @@ static void gemm_share(void *arg, int tid, int nth)
     const size_t q1 = panels * (size_t)(tid + 1) / (size_t)nth;
     const size_t c0 = q0 * nr < g->N ? q0 * nr : g->N;
     const size_t c1 = q1 * nr < g->N ? q1 * nr : g->N;
-    /* this thread's rows of a transposed A's block */
-    const size_t r0 = g->M * (size_t)tid / (size_t)nth;
-    const size_t r1 = g->M * (size_t)(tid + 1) / (size_t)nth;
+    const size_t KC = BPTT_GEMM_KC, kcmax = g->K < KC ? g->K : KC;
     XI(scale)(g->M, c1 - c0, g->beta, g->C + c0, g->ldc);
-    for (size_t k0 = 0; k0 < g->K; k0 += BPTT_GEMM_KC) {
-        const size_t kc = g->K - k0 < BPTT_GEMM_KC ? g->K - k0 : BPTT_GEMM_KC;
-        R *Bpack = g->scratch;
-        const R *Ak = g->A + k0;
-        size_t lda = g->lda;
-        if (g->transa) {
-            /* op(A) = Aᵀ: its block copied row-major, so that a tile's rows
-             * are contiguous (read in place, terms lda elements apart map
-             * onto few cache sets); A's rows read in order, each thread
-             * copying its share of op(A)'s rows */
-            R *Apack = g->scratch + kc * panels * nr; /* after op(B)'s */
-            /* in TB x TB squares: a cache line of A's row and of Apack's
-             * row each serve TB elements (row by row, Apack's rows are kc
-             * elements apart and every write would miss) */
-            enum { TB = 16 };
-            for (size_t jb = 0; jb < kc; jb += TB)
-                for (size_t rb = r0; rb < r1; rb += TB) {
-                    const size_t je = jb + TB < kc ? jb + TB : kc;
-                    const size_t re = rb + TB < r1 ? rb + TB : r1;
-                    for (size_t j = jb; j < je; j++)
-                        for (size_t r = rb; r < re; r++)
-                            Apack[r * kc + j] = g->A[(k0 + j) * g->lda + r];
-                }
-            bptt__pool_barrier(g->pool, nth); /* the whole block copied */
-            Ak = Apack;
-            lda = kc;
+    if (kcmax == 0)
+        return;
+    size_t qc = GEMM_CHUNK_BYTES / (kcmax * nr * sizeof(R));
+    qc = qc ? qc : 1;
+    /* op(A) = Aᵀ: its groups of BPTT_GEMM_MR rows packed once per block by
+     * all the threads, each its share, into the scratch after op(B)'s
+     * block (kernels/gemm.h) */
+    const size_t p = BPTT_PANEL_BYTES / sizeof(R);
+    const size_t groups = g->transa ? g->M / BPTT_GEMM_MR : 0;
+    const size_t g0 = groups * (size_t)tid / (size_t)nth;
+    const size_t g1 = groups * (size_t)(tid + 1) / (size_t)nth;
+    R *Apack = groups ? g->scratch + kcmax * ((g->N + p - 1) / p * p) : NULL;
+    for (size_t k0 = 0; k0 < g->K; k0 += KC) {
+        const size_t kc = g->K - k0 < KC ? g->K - k0 : KC;
+        /* op(A)'s columns k0..: A's rows k0.. when transposed */
+        const R *Ak = g->transa ? g->A + k0 * g->lda : g->A + k0;
+        if (groups) {
+            XI(gemm_pack_a)(kc, Ak, g->lda, g0, g1, Apack);
+            bptt__pool_barrier(g->pool, nth); /* the whole block packed */
         }
-        /* rows k0.. of op(B): B's rows, or B's columns when transposed */
-        const R *Bk = g->transb ? g->B + k0 : g->B + k0 * g->ldb;
-        XI(rec_pack)(g->transb, kc, g->N, Bk, g->ldb, nr, q0, q1, Bpack);
-        g->k->run(g->M, kc, g->N, q0, q1, Ak, lda, 1, Bpack, g->C, g->ldc);
-        if (g->transa)
-            bptt__pool_barrier(g->pool, nth); /* before the next copy */
+        /* Each element's terms in order of k: every chunk of columns
+         * takes block k0 before block k0 + KC. */
+        for (size_t qa = q0; qa < q1; qa += qc) {
+            const size_t np = q1 - qa < qc ? q1 - qa : qc, ca = qa * nr;
+            /* the chunk's panels where its first would be in a block of
+             * kcmax rows of all of op(B)'s panels: the threads' never
+             * meet */
+            R *Bpack = g->scratch + qa * kcmax * nr;
+            /* rows k0.. of op(B) from column ca: B's rows, or B's
+             * columns when transposed */
+            const R *Bk = g->transb ? g->B + ca * g->ldb + k0
+                                    : g->B + k0 * g->ldb + ca;
+            XI(rec_pack)(g->transb, kc, g->N - ca, Bk, g->ldb, nr, 0, np,
+                         Bpack);
+            g->k->gemm(g->M, kc, g->N - ca, 0, np, g->transa, Ak, g->lda,
+                       Apack, Bpack, g->C + ca, g->ldc);
+        }
+        if (groups)
+            bptt__pool_barrier(g->pool, nth); /* before the next block's */
     }
 }
 

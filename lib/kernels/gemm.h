@@ -25,9 +25,10 @@ BPTT_HIDDEN void XI(scale)(size_t rows, size_t cols, R beta, R *A, size_t lda);
  * op(A) is M×K (A, ld lda, transposed if transa), op(B) is K×N (B, ld ldb,
  * transposed if transb), C is M×N (ld ldc).  beta = 0 writes C without
  * reading it.  Runs on the BLAS, unless bptt__gemm_own() is on: then on
- * bptt's recurrence kernel in blocks of BPTT_GEMM_KC rows of op(B) packed
- * into scratch, with the columns split between the pool's threads (each
- * element is summed in the same order for every thread count). */
+ * bptt's GEMM micro-kernel (kernels/microkernel.c) in blocks of
+ * BPTT_GEMM_KC rows of op(B) packed into scratch, with the columns split
+ * between the pool's threads; each element is summed as the recurrence
+ * kernel sums it (kernels/recurrence.h), whatever the thread count. */
 BPTT_HIDDEN void XI(gemm)(int transa, int transb, size_t M, size_t N,
                           size_t K, const R *A, size_t lda, const R *B,
                           size_t ldb, R beta, R *C, size_t ldc,

@@ -21,16 +21,12 @@
  * term instead of two.  That is not -ffast-math: nothing is reassociated,
  * NaN and Inf keep their IEEE meaning.
  */
-#include <string.h>
-
 #include "kernels/recurrence.h"
+#include "kernels/vec.h"
 
-#define KGLUE2(a, b) a##b
-#define KGLUE(a, b) KGLUE2(a, b)
 #define RUN KGLUE(XI(rec_run_), BPTT_KISA)
 
-typedef R vec __attribute__((vector_size(BPTT_KISA_BYTES)));
-enum { VL = BPTT_KISA_BYTES / sizeof(R), NR = 2 * VL, MR = 4 };
+enum { MR = 4 };
 /* AVX-512 has 32 vector registers, the others 16: 4x2 panels is 16
  * accumulators + 4 operands, 1x4 panels 8 + 8; with 16 registers 4x1
  * panel (8 + 2) and 1x3 panels (6 + 6). */
@@ -39,18 +35,6 @@ enum { NPB = 2, NP1 = 4 };
 #else
 enum { NPB = 1, NP1 = 3 };
 #endif
-
-static inline vec vload(const R *p)
-{
-    vec v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline void vstore(R *p, vec v)
-{
-    memcpy(p, &v, sizeof v);
-}
 
 /* C[r][c] += Σ_j A[r][j]·P[j][c] for mr rows and the ncols (<= np·NR)
  * columns of np consecutive panels; mr and np are constants at every call,
@@ -94,13 +78,6 @@ tile(const int mr, const int np, size_t K, const R *A, size_t lda,
     }
 }
 
-/* Columns of panels q .. q+np-1 that exist below N. */
-static inline size_t cols(size_t N, size_t q, int np)
-{
-    size_t c0 = q * NR, c1 = c0 + (size_t)np * NR;
-    return (c1 < N ? c1 : N) - c0;
-}
-
 void RUN(size_t B, size_t K, size_t N, size_t q0, size_t q1, const R *A,
          size_t lda, size_t acs, const R *P, R *C, size_t ldc)
 {
@@ -114,10 +91,10 @@ void RUN(size_t B, size_t K, size_t N, size_t q0, size_t q1, const R *A,
         size_t q = q0;
         for (; q + NPB <= q1; q += NPB)
             tile(MR, NPB, K, a, lda, acs, P + q * pstride, c + q * NR, ldc,
-                 cols(N, q, NPB));
+                 panel_cols(N, q, NPB));
         for (; q < q1; q++)
             tile(MR, 1, K, a, lda, acs, P + q * pstride, c + q * NR, ldc,
-                 cols(N, q, 1));
+                 panel_cols(N, q, 1));
     }
     /* Remaining rows one by one, several panels at once (B = 1: GEMV). */
     for (; b < B; b++) {
@@ -126,12 +103,12 @@ void RUN(size_t B, size_t K, size_t N, size_t q0, size_t q1, const R *A,
         size_t q = q0;
         for (; q + NP1 <= q1; q += NP1)
             tile(1, NP1, K, a, lda, acs, P + q * pstride, c + q * NR, ldc,
-                 cols(N, q, NP1));
+                 panel_cols(N, q, NP1));
         for (; q + 2 <= q1; q += 2)
             tile(1, 2, K, a, lda, acs, P + q * pstride, c + q * NR, ldc,
-                 cols(N, q, 2));
+                 panel_cols(N, q, 2));
         for (; q < q1; q++)
             tile(1, 1, K, a, lda, acs, P + q * pstride, c + q * NR, ldc,
-                 cols(N, q, 1));
+                 panel_cols(N, q, 1));
     }
 }

@@ -39,11 +39,46 @@ typedef void (*XI(rec_fn))(size_t B, size_t K, size_t N, size_t q0,
                            size_t q1, const R *A, size_t lda, size_t acs,
                            const R *P, R *C, size_t ldc);
 
+/* bptt's own GEMM's kernel (microkernel.c) on one block of kc <=
+ * BPTT_GEMM_KC terms (kernels/gemm.h): C[b][i] += Σ_j op(A)[b][j]·P[j][i]
+ * for b < M and the columns of panels q0 .. q1-1 below N, op(A) M x kc (A
+ * row-major, ld lda; transa: op(A) = Aᵀ, A kc x M), P kc x N packed as
+ * above with the same nr.  Ap, if not NULL, holds op(A)'s first
+ * M / BPTT_GEMM_MR groups of BPTT_GEMM_MR rows packed by XI(gemm_pack_a);
+ * the kernel reads those there.  Each element's sum is XI(rec_fn)'s: the two
+ * give bitwise equal results. */
+typedef void (*XI(gemm_fn))(size_t M, size_t kc, size_t N, size_t q0,
+                            size_t q1, int transa, const R *A, size_t lda,
+                            const R *Ap, const R *P, R *C, size_t ldc);
+
 typedef struct XI(rec_kernel) {
     bptt_isa isa;   /* the level it is compiled for */
     size_t nr;      /* its panel width in elements */
     XI(rec_fn) run;
+    XI(gemm_fn) gemm;
 } XI(rec_kernel);
+
+/* Rows per tile of every level's GEMM kernel (microkernel.c). */
+#define BPTT_GEMM_MR 6
+
+/* Pack groups p0 .. p1-1 of mr = BPTT_GEMM_MR rows of op(A) = Aᵀ (A kc x
+ * M, ld lda) for the GEMM kernel: group p at Ap + p·mr·kc holds
+ * Ap[p·mr·kc + j·mr + r] = A[j][p·mr + r].  A is read
+ * in squares of JB terms: in order along its rows, a few at a time, it
+ * would be read a cache line per term (rows are often 4 KiB apart, one
+ * cache set). */
+static inline void XI(gemm_pack_a)(size_t kc, const R *A, size_t lda,
+                                   size_t p0, size_t p1, R *Ap)
+{
+    enum { JB = 16, mr = BPTT_GEMM_MR };
+    for (size_t j0 = 0; j0 < kc; j0 += JB) {
+        const size_t j1 = kc - j0 < JB ? kc : j0 + JB;
+        for (size_t p = p0; p < p1; p++)
+            for (size_t j = j0; j < j1; j++)
+                for (size_t r = 0; r < mr; r++)
+                    Ap[p * mr * kc + j * mr + r] = A[j * lda + p * mr + r];
+    }
+}
 
 /* The kernel for bptt_kernel_isa(): chosen once, never changes. */
 BPTT_HIDDEN const XI(rec_kernel) *XI(rec_kernel_get)(void);
@@ -139,5 +174,18 @@ BPTT_HIDDEN void XI(rec_run_avx2)(size_t B, size_t K, size_t N, size_t q0,
 BPTT_HIDDEN void XI(rec_run_avx512)(size_t B, size_t K, size_t N, size_t q0,
                                     size_t q1, const R *A, size_t lda,
                                     size_t acs, const R *P, R *C, size_t ldc);
+
+BPTT_HIDDEN void XI(gemm_run_sse)(size_t M, size_t kc, size_t N, size_t q0,
+                                  size_t q1, int transa, const R *A,
+                                  size_t lda, const R *Ap, const R *P, R *C,
+                                  size_t ldc);
+BPTT_HIDDEN void XI(gemm_run_avx2)(size_t M, size_t kc, size_t N, size_t q0,
+                                   size_t q1, int transa, const R *A,
+                                   size_t lda, const R *Ap, const R *P, R *C,
+                                   size_t ldc);
+BPTT_HIDDEN void XI(gemm_run_avx512)(size_t M, size_t kc, size_t N,
+                                     size_t q0, size_t q1, int transa,
+                                     const R *A, size_t lda, const R *Ap,
+                                     const R *P, R *C, size_t ldc);
 
 #endif /* BPTT_KERNELS_RECURRENCE_H */

@@ -5,6 +5,7 @@
  * loops are branch-free so that gcc vectorizes them with glibc's libmvec,
  * as Network A's activation.c does: five scalar transcendental calls per
  * unit and step otherwise dominate the LSTM's forward at B >= 32.
+ * Also the biases' gradients, column sums of the deltas (G20).
  */
 #include <math.h>
 
@@ -41,4 +42,25 @@ void XI(gate_tanh)(size_t k, const R *restrict a, R *restrict out)
 {
     for (size_t j = 0; j < k; j++)
         out[j] = TANH(a[j]);
+}
+
+void XI(gated_bias_sums)(size_t rows, size_t cols, const R *D, size_t ldd,
+                         R beta, R *db0, R *db1)
+{
+    if (db0)
+        XI(scale)(1, cols, beta, db0, cols);
+    if (db1)
+        XI(scale)(1, cols, beta, db1, cols);
+    R *db = db0 ? db0 : db1;
+    if (db0 && db1) /* one pass over D for both */
+        for (size_t k = 0; k < rows; k++)
+            for (size_t r = 0; r < cols; r++) {
+                const R d = D[k * ldd + r];
+                db0[r] += d;
+                db1[r] += d;
+            }
+    else if (db)
+        for (size_t k = 0; k < rows; k++)
+            for (size_t r = 0; r < cols; r++)
+                db[r] += D[k * ldd + r];
 }

@@ -98,6 +98,27 @@ void XI(gru_forward)(size_t T, size_t B, const R *W, size_t ldw, const R *U,
                    forward_loop, &L);
 }
 
+/* One row's deltas (G16)-(G19) for w units from the gates a (ld n between
+ * gate blocks), U_n h(t-1) + bh_n yn, h(t-1) hp and g(t) g, into d
+ * (blocks n apart), dn and z ⊙ g, zc.  Its own function with restrict
+ * pointers so that the compiler vectorizes it: the same operations per
+ * unit, so the same values as one unit at a time. */
+static void deltas(size_t w, size_t n, const R *restrict a,
+                   const R *restrict yn, const R *restrict hp,
+                   const R *restrict g, R *restrict zc, R *restrict d,
+                   R *restrict dn)
+{
+    for (size_t j = 0; j < w; j++) {
+        const R r = a[j], z = a[n + j], nn = a[2 * n + j];
+        const R dnx = g[j] * (1 - z) * (1 - nn * nn);       /* (G16) */
+        d[n + j] = g[j] * (hp[j] - nn) * z * (1 - z);
+        d[2 * n + j] = dnx * r;                              /* (G17) */
+        d[j] = dnx * yn[j] * r * (1 - r);                    /* (G18) */
+        dn[j] = dnx;
+        zc[j] = g[j] * z;                                    /* (G19) */
+    }
+}
+
 static void backward_loop(void *arg, int tid, int nth)
 {
     const loop *L = arg;
@@ -120,19 +141,11 @@ static void backward_loop(void *arg, int tid, int nth)
             L->kernel->run(B, Gn, n, q0, q1, ws->D + (k + B) * Gn, Gn, 1,
                            ws->P, gc, n);
         for (size_t b = 0; b < B; b++) {
-            const R *a = ws->A + (k + b) * Gn, *yn = ws->Y + (k + b) * n;
-            const R *hp = ws->H + (k + b) * n;
-            R *d = ws->D + (k + b) * Gn, *dn = ws->DN + (k + b) * n;
-            for (size_t j = c0; j < c1; j++) {
-                const R r = a[j], z = a[n + j], nn = a[2 * n + j];
-                const R g = gc[b * n + j];
-                const R dnx = g * (1 - z) * (1 - nn * nn);       /* (G16) */
-                d[n + j] = g * (hp[j] - nn) * z * (1 - z);
-                d[2 * n + j] = dnx * r;                           /* (G17) */
-                d[j] = dnx * yn[j] * r * (1 - r);                 /* (G18) */
-                dn[j] = dnx;
-                zc[b * n + j] = g * z;                            /* (G19) */
-            }
+            const size_t row = (k + b) * n + c0;
+            R *d = ws->D + (k + b) * Gn;
+            deltas(c1 - c0, n, ws->A + (k + b) * Gn + c0, ws->Y + row,
+                   ws->H + row, gc + b * n + c0, zc + b * n + c0, d + c0,
+                   ws->DN + row);
             if (nth == 1) /* ‖ḡ(t)‖, ‖δh(t)‖ if asked */
                 XI(gated_record)(ws, k + b, gc + b * n, d);
         }
@@ -173,21 +186,11 @@ void XI(gru_backward)(size_t T, size_t B, const R *W, size_t ldw, const R *U,
         XI(gemm)(0, 0, TB, din, n, DN, n, W + 2 * n * ldw, ldw, 1, dx, lddx,
                  ws->pool, ws->Gs);
     }
-    if (dbh) {
-        XI(scale)(1, Gn, beta, dbh, Gn);
-        for (size_t k = 0; k < TB; k++)
-            for (size_t r = 0; r < Gn; r++)
-                dbh[r] += D[k * Gn + r];
-    }
-    if (dbx) {
-        XI(scale)(1, Gn, beta, dbx, Gn);
-        for (size_t k = 0; k < TB; k++) {
-            for (size_t r = 0; r < 2 * n; r++)
-                dbx[r] += D[k * Gn + r];
-            for (size_t j = 0; j < n; j++)
-                dbx[2 * n + j] += DN[k * n + j];
-        }
-    }
+    /* dbh sums D, dbx D's r and z blocks and DN (G20): r, z in one pass */
+    XI(gated_bias_sums)(TB, 2 * n, D, Gn, beta, dbx, dbh);
+    XI(gated_bias_sums)(TB, n, D + 2 * n, Gn, beta, NULL,
+                        dbh ? dbh + 2 * n : NULL);
+    XI(gated_bias_sums)(TB, n, DN, n, beta, dbx ? dbx + 2 * n : NULL, NULL);
     /* (G19) at t = 0: dL/dh(0) = z(1) ⊙ g(1) + Uᵀ δh(1) */
     if (dh0) {
         XI(gemm)(0, 0, B, n, Gn, D, Gn, U, ldu, beta, dh0, lddh0, ws->pool,

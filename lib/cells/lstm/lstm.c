@@ -100,6 +100,27 @@ void XI(lstm_forward)(size_t T, size_t B, const R *W, size_t ldw, const R *U,
                    forward_loop, &L);
 }
 
+/* One row's gate deltas (G8)-(G10) for w units from the gates a (ld n
+ * between gate blocks), tanh c(t) th, c(t-1) cp and g(t) gh, into d
+ * (blocks n apart) and the carried dL/dc, dcc, in place.  Its own function
+ * with restrict pointers so that the compiler vectorizes it: the same
+ * operations per unit, so the same values as one unit at a time. */
+static void deltas(size_t w, size_t n, const R *restrict a,
+                   const R *restrict th, const R *restrict cp,
+                   const R *restrict gh, R *restrict dcc, R *restrict d)
+{
+    for (size_t j = 0; j < w; j++) {
+        const R i = a[j], f = a[n + j], g = a[2 * n + j], o = a[3 * n + j];
+        const R tcv = th[j];
+        const R dc = dcc[j] + gh[j] * o * (1 - tcv * tcv); /* (G8) */
+        d[j] = dc * g * i * (1 - i);                        /* (G9) */
+        d[n + j] = dc * cp[j] * f * (1 - f);
+        d[2 * n + j] = dc * i * (1 - g * g);
+        d[3 * n + j] = gh[j] * tcv * o * (1 - o);           /* (G10) */
+        dcc[j] = dc * f;
+    }
+}
+
 /* Backward's time loop on one thread's units c0..c1, t = T .. 1. */
 static void backward_loop(void *arg, int tid, int nth)
 {
@@ -122,20 +143,10 @@ static void backward_loop(void *arg, int tid, int nth)
             L->kernel->run(B, Gn, n, q0, q1, ws->D + (k + B) * Gn, Gn, 1,
                            ws->P, gc, n);
         for (size_t b = 0; b < B; b++) {
-            const R *a = ws->A + (k + b) * Gn;
-            const R *th = ws->Y + (k + b) * n, *cp = ws->C + (k + b) * n;
+            const size_t row = (k + b) * n + c0;
             R *d = ws->D + (k + b) * Gn;
-            for (size_t j = c0; j < c1; j++) {
-                const R i = a[j], f = a[n + j], g = a[2 * n + j],
-                        o = a[3 * n + j];
-                const R gh = gc[b * n + j], tcv = th[j];
-                const R dc = dcc[b * n + j] + gh * o * (1 - tcv * tcv); /* (G8) */
-                d[j] = dc * g * i * (1 - i);                             /* (G9) */
-                d[n + j] = dc * cp[j] * f * (1 - f);
-                d[2 * n + j] = dc * i * (1 - g * g);
-                d[3 * n + j] = gh * tcv * o * (1 - o);                   /* (G10) */
-                dcc[b * n + j] = dc * f;
-            }
+            deltas(c1 - c0, n, ws->A + (k + b) * Gn + c0, ws->Y + row,
+                   ws->C + row, gc + b * n + c0, dcc + b * n + c0, d + c0);
             if (nth == 1) /* ‖ḡ(t)‖, ‖δ(t)‖ if asked */
                 XI(gated_record)(ws, k + b, gc + b * n, d);
         }
@@ -172,15 +183,8 @@ void XI(lstm_backward)(size_t T, size_t B, const R *W, size_t ldw,
     if (dx)
         XI(gemm)(0, 0, TB, din, Gn, D, Gn, W, ldw, beta, dx, lddx, ws->pool,
                  ws->Gs);
-    R *db[2] = {dbx, dbh}; /* both biases enter (G1) the same way */
-    for (int s = 0; s < 2; s++) {
-        if (!db[s])
-            continue;
-        XI(scale)(1, Gn, beta, db[s], Gn);
-        for (size_t k = 0; k < TB; k++)
-            for (size_t r = 0; r < Gn; r++)
-                db[s][r] += D[k * Gn + r];
-    }
+    /* both biases enter (G1) the same way */
+    XI(gated_bias_sums)(TB, Gn, D, Gn, beta, dbx, dbh);
     /* dL/dh(0) = Uᵀ δ(1) ((G7) at t = 0), dL/dc(0) the carry (G9) */
     if (dh0)
         XI(gemm)(0, 0, B, n, Gn, D, Gn, U, ldu, beta, dh0, lddh0, ws->pool,
