@@ -339,6 +339,7 @@ void op_gradcheck(bytes *r);
 void op_elman_finite(bytes *r);
 /* ops_schedule.c */
 void op_schedule(bytes *r);
+void op_schedule_float(bytes *r);
 /* fuzz_main.c */
 void op_misc(bytes *r);
 

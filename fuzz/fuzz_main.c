@@ -919,6 +919,7 @@ static const op ops[] = {
     {"gradcheck", op_gradcheck},
     {"elman_finite", op_elman_finite},
     {"schedule", op_schedule},
+    {"schedule_float", op_schedule_float},
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 
