@@ -12,8 +12,8 @@
  * arms run interleaved (schedule_bench.h), REPS rounds (default 3), and
  * print one CSV row each:
  *
- *   prec,din,dout,T,B,share,budget,bytes,mem_frac,seg,slots,forward_steps,
- *   median_s,time_ratio,maxrss_kB,full_bytes,load1,note
+ *   prec,din,dout,T,B,share,budget,bytes,mem_frac,seg,piece,slots,
+ *   forward_steps,median_s,time_ratio,maxrss_kB,full_bytes,load1,note
  *
  * mem_frac = bytes / full_bytes; time_ratio = median / the full-storage
  * arm's median of the same process (empty without a 0 arm); maxrss_kB the
@@ -29,8 +29,8 @@
 #include "schedule_bench.h"
 
 static const char header[] =
-    "prec,din,dout,T,B,share,budget,bytes,mem_frac,seg,slots,forward_steps,"
-    "median_s,time_ratio,maxrss_kB,full_bytes,load1,note";
+    "prec,din,dout,T,B,share,budget,bytes,mem_frac,seg,piece,slots,"
+    "forward_steps,median_s,time_ratio,maxrss_kB,full_bytes,load1,note";
 
 static int parse_arms(char *s, sched_case *c)
 {
@@ -105,10 +105,11 @@ int main(int argc, char **argv)
             snprintf(note, sizeof note,
                      "extrapolated: %.6f s per step of one sequence x T x B",
                      r[i].rtrl_step);
-        printf("%c,%zu,%zu,%zu,%zu,%s,%zu,%zu,%.6f,%zu,%zu,%zu,%.6f,%s,%ld,"
+        printf("%c,%zu,%zu,%zu,%zu,%s,%zu,%zu,%.6f,%zu,%zu,%zu,%zu,%.6f,%s,%ld,"
                "%zu,%.2f,%s\n",
                p, c.din, c.dout, c.T, c.B, share, r[i].budget, r[i].bytes,
-               (double)r[i].bytes / (double)full, r[i].seg, r[i].slots,
+               (double)r[i].bytes / (double)full, r[i].seg, r[i].piece,
+               r[i].slots,
                r[i].steps, r[i].refused ? 0.0 : r[i].median, ratio,
                ru.ru_maxrss, full, load, note);
     }

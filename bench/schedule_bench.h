@@ -22,7 +22,7 @@ typedef struct sched_case {
 
 typedef struct sched_result {
     int refused;   /* budget below the minimum: bytes holds the minimum */
-    size_t budget, bytes, seg, slots, steps;
+    size_t budget, bytes, seg, piece, slots, steps;
     double median; /* seconds of forward + loss + backward (RTRL: of T
                       steps of B sequences, extrapolated from steps of one
                       sequence) */

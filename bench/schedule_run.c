@@ -96,7 +96,7 @@ static int setup(const arrays *a, arm *q, size_t full, sched_result *o)
     const size_t T = a->T, B = a->B;
     if (q->share == 0) {
         o->bytes = full;
-        o->seg = T;
+        o->seg = o->piece = T;
         o->steps = T;
         return P(workspace_alloc)(a->net, T, B, &q->ws) != BPTT_OK;
     }
@@ -118,6 +118,7 @@ static int setup(const arrays *a, arm *q, size_t full, sched_result *o)
         return 1;
     o->bytes = info.bytes;
     o->seg = info.seg;
+    o->piece = info.piece;
     o->slots = info.slots;
     o->steps = info.forward_steps;
     return 0;

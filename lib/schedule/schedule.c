@@ -435,7 +435,8 @@ static bptt_status seg_forward(const run *r, size_t t0, size_t len,
 /* The inner workspace of piece j0..j0+k-1 of the segment at t0 as its
  * forward would leave it (core.h's layout), from the kept y (s->Y) and the
  * state p before the piece: s(t) = [x(t); y(t)] and f'(z(t+1)) from y(t+1)
- * by the forward's own expressions (derivable), so the backward that
+ * by the forward's own expressions (derivable; p NULL: the zero state, as
+ * bptt_forward's y0), so the backward that
  * follows gives the same bits as after a forward, without its products. */
 static void restage(const run *r, size_t t0, size_t j0, size_t k,
                     const R *p, size_t ldp)
@@ -450,9 +451,13 @@ static void restage(const run *r, size_t t0, size_t j0, size_t k,
             R *srow = ws->S + row * m;
             memcpy(srow, r->x + ((t0 + j0 + t) * B + bb) * r->ldx,
                    din * sizeof(R));
-            const R *yp = t == 0 ? p + bb * ldp
-                                 : s->Y + ((j0 + t - 1) * B + bb) * dout;
-            memcpy(srow + din, yp, dout * sizeof(R));
+            if (t == 0 && !p) /* y0 NULL: the zero state */
+                memset(srow + din, 0, dout * sizeof(R));
+            else
+                memcpy(srow + din,
+                       t == 0 ? p + bb * ldp
+                              : s->Y + ((j0 + t - 1) * B + bb) * dout,
+                       dout * sizeof(R));
             const R *y = s->Y + ((j0 + t) * B + bb) * dout;
             R *d = ws->D + row * dout;
             for (size_t q = 0; q < net->nruns; q++) {
