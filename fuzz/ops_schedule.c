@@ -1,8 +1,8 @@
 /*
  * ops_schedule.c — the fuzz ops of memory-bounded BPTT and truncated BPTT
  * (bptt/schedule.h), double (op 29) and float (op 30): a plan from a
- * fuzzed budget or a fuzzed (L, M) is refused with its status and writes
- * nothing, or stays within the budget and gives the full-storage gradient;
+ * fuzzed budget, a fuzzed (L, M) or a fuzzed (L, M, I) is refused with its
+ * status and writes nothing, or stays within the budget and gives the full-storage gradient;
  * a failing loss callback's status comes back with dW, db, dy0 and the
  * loss untouched; a truncated-BPTT step with h = h' = T is full BPTT.  The
  * body is ops_schedule.h, once per precision.

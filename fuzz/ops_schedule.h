@@ -74,11 +74,15 @@ static void FO(schedule)(bytes *r)
     const size_t L = u8(r) % (T + 2), M = u8(r) % 8;
     size_t budget = 0;
     if (mode & 4) {
-        /* a fuzzed (L, M): L = 0 and L > T refused */
-        st = FS(schedule_plan_fixed)(net, T, B, L, M, &s);
-        if (L == 0 || L > T) {
+        /* a fuzzed (L, M), and with mode & 16 pieces of I steps (restaged:
+         * every activation here has f' from y): L = 0, L > T and I > L
+         * refused */
+        const size_t I = (mode & 16) ? 1 + u8(r) % (L + 1) : L;
+        st = (mode & 16) ? FS(schedule_plan_pieces)(net, T, B, L, M, I, &s)
+                         : FS(schedule_plan_fixed)(net, T, B, L, M, &s);
+        if (L == 0 || L > T || I > L) {
             REQUIRE(st == (L ? BPTT_EINVAL : BPTT_ESIZE) && !s,
-                    "plan_fixed L = %zu T = %zu: %d", L, T, (int)st);
+                    "plan L = %zu I = %zu T = %zu: %d", L, I, T, (int)st);
             bptt_net_free(net);
             return;
         }

@@ -109,8 +109,10 @@ BPTT_API bptt_status bptt_schedule_min_bytes(const bptt_net *net, size_t T,
 
 /* Plan T steps of B sequences for net within budget bytes and allocate
  * the schedule (its bytes, see above, never exceed budget).  Among the
- * segment lengths L tried (1, 2, 3, 4, 5, 6, 8, ... growing by about a
- * quarter, and T), the pieces I = ceil(L/2^j) (I = L only, with softplus
+ * segment lengths L tried (ceil(T/n) for the segment counts n = ceil(T/L')
+ * of L' = 1, 2, 3, 4, 5, 6, 8, ... growing by about a quarter, and T: even
+ * segments, the last, whose forward is not repeated, as long as the
+ * others), the pieces I = ceil(L/2^j) (I = L only, with softplus
  * or custom units), each with as many slots as the budget leaves and the
  * schedule of fewest forward steps for them (bptt_schedule_cost), the one
  * of least modelled time wins: 2·B·dout·(din+dout) flops per forward step
@@ -169,8 +171,9 @@ BPTT_API bptt_status bptt_schedule_info_get(const bptt_schedule *s,
  * BPTT_EINVAL (beta not finite), or the status a callback returned.  On
  * every error dW, db, dy0, yT and *loss are not written; dx is not written
  * on an argument error, but after a callback's error the rows of the steps
- * already back-propagated (those after the failing segment) hold their
- * result. */
+ * already back-propagated (those after the failing piece) hold their
+ * result: keeping them back would take a T x B x din array, the size of
+ * dx itself (docs/schedule.md). */
 BPTT_API bptt_status bptt_schedule_run(bptt_schedule *s, const double *W,
                                        size_t ldw, const double *b,
                                        const double *x, size_t ldx,

@@ -303,15 +303,22 @@ static bptt_status plan(const char *fn, const bptt_net *net, size_t nout,
                           "(one stored state and one step)", budget, minb);
     size_t bestL = 0, bestM = 0, bestI = 0;
     double bestCost = DBL_MAX;
-    for (size_t L = min_seg(T);;) {
-        double cost;
-        size_t M = 0, pc = 0;
-        CHECK(plan_seg(fn, net, nout, T, B, budget, L, &cost, &M, &pc));
-        if (cost <= bestCost) { /* a tie keeps the longer segment */
-            bestCost = cost;
-            bestL = L;
-            bestM = M;
-            bestI = pc;
+    for (size_t L = min_seg(T), prev = 0;;) {
+        /* n = ceil(T/L) segments made even: the last segment, whose
+         * forward is not repeated, as long as the others, and the kept y
+         * no longer than needed */
+        const size_t n = T / L + (T % L != 0), Le = T / n + (T % n != 0);
+        if (Le != prev) {
+            double cost;
+            size_t M = 0, pc = 0;
+            CHECK(plan_seg(fn, net, nout, T, B, budget, Le, &cost, &M, &pc));
+            if (cost <= bestCost) { /* a tie keeps the longer segment */
+                bestCost = cost;
+                bestL = Le;
+                bestM = M;
+                bestI = pc;
+            }
+            prev = Le;
         }
         if (L == T)
             break;
