@@ -85,8 +85,9 @@ set title "T = 10,000"
 plot $p2
 set title "all points and RTRL (log-log; RTRL extrapolated)"
 set logscale xy 10
-set yrange [0.005:*]
-set key bottom right
+set format x "10^{%L}"
+set yrange [0.005:300]
+set key bottom right font ",9" spacing 0.9
 plot $p3
 unset multiplot
 GP
