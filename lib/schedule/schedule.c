@@ -221,8 +221,9 @@ bptt_status X(schedule_plan_pieces)(const bptt_net *net, size_t T, size_t B,
  * costs 2·B·dout·m (the backward's T steps are the same for every plan),
  * a forward or backward call PLAN_CALL_FLOPS more (packing Wy, the fixed
  * part of the whole-piece GEMMs, the loss callback: about 70 µs a call on
- * the development machine, where a core does some 3·10^10 flops a second;
- * bench/schedule.sh).  Restaging a piece only copies rows: not counted. */
+ * the development machine — a one-step forward of (256,256,·,32) against
+ * a step of a long one — where a core does some 3·10^10 flops a second;
+ * docs/schedule.md).  Restaging a piece only copies rows: not counted. */
 #define PLAN_CALL_FLOPS 2e6
 
 /* The plan of least modelled time for segments of L steps: the pieces I
@@ -441,8 +442,9 @@ static bptt_status seg_forward(const run *r, size_t t0, size_t len,
 
 /* The inner workspace of piece j0..j0+k-1 of the segment at t0 as its
  * forward would leave it (core.h's layout), from the kept y (s->Y) and the
- * state p before the piece: s(t) = [x(t); y(t)] and f'(z(t+1)) from y(t+1)
- * by the forward's own expressions (derivable; p NULL: the zero state, as
+ * state p before the piece: s(t) = [x(t); y(t)] (docs/derivation.md §1)
+ * and f'(z(t+1)) of eq. (4)/(5) from y(t+1) by the forward's own
+ * expressions (derivable; p NULL: the zero state, as
  * bptt_forward's y0), so the backward that
  * follows gives the same bits as after a forward, without its products. */
 static void restage(const run *r, size_t t0, size_t j0, size_t k,
