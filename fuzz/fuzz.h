@@ -339,6 +339,7 @@ void op_gradcheck(bytes *r);
 void op_elman_finite(bytes *r);
 /* ops_schedule.c */
 void op_schedule(bytes *r);
+void op_schedule_float(bytes *r);
 /* ops_tokens.c */
 void op_tokens_net(bytes *r);
 void op_tokens_elman(bytes *r);

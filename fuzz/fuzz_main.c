@@ -922,6 +922,7 @@ static const op ops[] = {
     {"tokens_net", op_tokens_net},
     {"tokens_elman", op_tokens_elman},
     {"tokens_tbptt", op_tokens_tbptt},
+    {"schedule_float", op_schedule_float},
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 

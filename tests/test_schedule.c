@@ -5,7 +5,8 @@
  * both precisions); the schedule's bytes follow the documented formula and
  * stay within the budget (identity); a failing loss callback and every bad
  * argument return their status and write nothing (trap); truncated BPTT
- * with h = h' = T is full BPTT (identity).
+ * with h = h' = T is full BPTT (identity); pieces restaged from the kept y
+ * give bitwise the gradient of the same pieces run forward (identity).
  */
 #include <check.h>
 #include <math.h>
@@ -138,18 +139,19 @@ enum { DIN = 3, DOUT = 5 };
 
 static size_t up(size_t n) { return (n + 63) & ~(size_t)63; }
 
-/* The documented formula of a schedule's bytes. */
+/* The documented formula of a schedule's bytes, pieces of I steps. */
 static size_t formula(const bptt_net *net, size_t r, size_t T, size_t B,
-                      size_t L, size_t M)
+                      size_t L, size_t M, size_t I)
 {
     const size_t n = (T + L - 1) / L, dout = bptt_net_dout(net),
                  m = bptt_net_din(net) + dout;
     size_t ws;
     if (r == sizeof(double))
-        ck_assert_int_eq(bptt_workspace_size(net, L, B, &ws), BPTT_OK);
+        ck_assert_int_eq(bptt_workspace_size(net, I, B, &ws), BPTT_OK);
     else
-        ck_assert_int_eq(bpttf_workspace_size(net, L, B, &ws), BPTT_OK);
-    return 256 + up(ws) + 2 * up(r * L * B * dout) + up(r * M * B * dout) +
+        ck_assert_int_eq(bpttf_workspace_size(net, I, B, &ws), BPTT_OK);
+    return 256 + up(ws) + up(r * L * B * dout) + up(r * I * B * dout) +
+           up(r * M * B * dout) +
            3 * up(r * B * dout) + up(r * dout * (m + 1)) +
            up(4 * (n + 1) * (M + 1));
 }
@@ -247,7 +249,7 @@ START_TEST(every_schedule)
             const size_t n = (T + L - 1) / L, Mc = M < n - 1 ? M : n - 1;
             ck_assert_uint_eq(info.slots, Mc);
             ck_assert_uint_eq(info.bytes,
-                              formula(p->net, sizeof(double), T, B, L, Mc));
+                              formula(p->net, sizeof(double), T, B, L, Mc, L));
             size_t steps;
             ck_assert_int_eq(bptt_schedule_cost(T, L, M, &steps), BPTT_OK);
             ck_assert_uint_eq(info.forward_steps, steps);
@@ -263,18 +265,38 @@ START_TEST(every_schedule)
 }
 END_TEST
 
-/* Budgets from the minimum to full storage: within the budget, exact. */
+/* A net whose every unit's f' follows from y (tanh, logistic, identity,
+ * ReLU, interleaved), so that pieces shorter than the segment are
+ * restaged. */
+static bptt_net *derivable_net(size_t din, size_t dout)
+{
+    static const bptt_activation cycle[4] = {
+        BPTT_ACT_TANH, BPTT_ACT_RELU, BPTT_ACT_LOGISTIC, BPTT_ACT_IDENTITY};
+    bptt_activation act[DOUT];
+    ck_assert_uint_le(dout, DOUT);
+    for (size_t i = 0; i < dout; i++)
+        act[i] = cycle[i % 4];
+    bptt_net *net = NULL;
+    ck_assert_int_eq(bptt_net_create(din, dout, act, NULL, &net), BPTT_OK);
+    return net;
+}
+
+/* Budgets from the minimum to full storage: within the budget, exact; on
+ * the derivable net (_i = 1) the planner may take pieces shorter than the
+ * segments (its call cost keeps them long on so small a net: the pieces
+ * test below forces them). */
 START_TEST(every_budget)
 {
     const size_t T = 40, B = 2;
-    tu_problem *p = tu_problem_new(tu_mixed_net(DIN, DOUT), T, B, 0,
-                                   TU_BIAS | TU_MASK, 77);
+    tu_problem *p = tu_problem_new(_i ? derivable_net(DIN, DOUT)
+                                      : tu_mixed_net(DIN, DOUT),
+                                   T, B, 0, TU_BIAS | TU_MASK, 77);
     tu_grads g;
     ck_assert_int_eq(tu_gradients(p, BPTT_ALGO_AUTO, &g), BPTT_OK);
     size_t minb, full;
     ck_assert_int_eq(bptt_schedule_min_bytes(p->net, T, B, &minb), BPTT_OK);
     ck_assert_int_eq(bptt_workspace_size(p->net, T, B, &full), BPTT_OK);
-    ck_assert_uint_eq(minb, formula(p->net, sizeof(double), T, B, 1, 0));
+    ck_assert_uint_eq(minb, formula(p->net, sizeof(double), T, B, 1, 0, 1));
     size_t prev_steps = SIZE_MAX;
     for (size_t budget = minb; budget <= 2 * full; budget += (budget / 8)) {
         bptt_schedule *s = NULL;
@@ -282,8 +304,10 @@ START_TEST(every_budget)
         bptt_schedule_info info;
         ck_assert_int_eq(bptt_schedule_info_get(s, &info), BPTT_OK);
         ck_assert_uint_le(info.bytes, budget);
+        ck_assert_uint_le(info.piece, info.seg);
         ck_assert_uint_eq(info.bytes, formula(p->net, sizeof(double), T, B,
-                                              info.seg, info.slots));
+                                              info.seg, info.slots,
+                                              info.piece));
         /* full storage's count is the floor */
         ck_assert_uint_ge(info.forward_steps, T);
         prev_steps = info.forward_steps;
@@ -293,6 +317,76 @@ START_TEST(every_budget)
         bptt_schedule_free(s);
     }
     ck_assert_uint_eq(prev_steps, T); /* twice full storage: no recompute */
+    tu_grads_free(&g);
+    tu_problem_free(p);
+}
+END_TEST
+
+/* All of a schedule's outputs (dW, db, dx, dy0, y(T), loss) in one array,
+ * beta = 0. */
+static double *run_all(bptt_schedule *s, const tu_problem *p)
+{
+    const size_t T = p->T, B = p->B, nW = p->dout * p->ldw,
+                 nx = T * B * p->ldx, n0 = B * p->ldy0;
+    double *o = calloc(nW + p->dout + nx + 2 * n0 + 1, sizeof *o);
+    double *dW = o, *db = dW + nW, *dx = db + p->dout, *dy0 = dx + nx,
+           *yT = dy0 + n0, *loss = yT + n0;
+    ck_assert_int_eq(bptt_schedule_run_squared(s, p->W, p->ldw, p->b, p->x,
+                                               p->ldx, p->y0, p->ldy0,
+                                               p->target, p->ldy, p->mask, 0,
+                                               dW, p->ldw, db, dx, p->ldx, dy0,
+                                               p->ldy0, yT, p->ldy0, loss),
+                     BPTT_OK);
+    return o;
+}
+
+/* Pieces: every segment length L, piece I and a few slot counts give the
+ * full-storage gradient; when I divides L the pieces are the segments of
+ * plan_fixed(I) (the same calls on the same states), so a restaged piece's
+ * backward must give bitwise what it gives after the piece's forward:
+ * the restaged s(t) and f'(z) are the forward's bits. */
+START_TEST(pieces)
+{
+    const size_t T = 13, B = 1 + (size_t)_i, dout = DOUT;
+    tu_problem *p = tu_problem_new(derivable_net(DIN, dout), T, B, 1,
+                                   TU_BIAS | (_i ? TU_Y0 : 0) | TU_MASK,
+                                   60 + _i);
+    tu_grads g;
+    ck_assert_int_eq(tu_gradients(p, BPTT_ALGO_AUTO, &g), BPTT_OK);
+    const size_t n = T * B * p->ldx + p->dout * p->ldw + p->dout +
+                     2 * B * p->ldy0 + 1;
+    for (size_t I = 1; I <= T; I++) {
+        bptt_schedule *ref = NULL;
+        ck_assert_int_eq(bptt_schedule_plan_fixed(p->net, T, B, I, T, &ref),
+                         BPTT_OK);
+        double *want = run_all(ref, p);
+        bptt_schedule_free(ref);
+        for (size_t L = I; L <= T; L++)
+            for (size_t M = 0; M <= 2; M++) {
+                bptt_schedule *s = NULL;
+                ck_assert_int_eq(bptt_schedule_plan_pieces(p->net, T, B, L, M,
+                                                           I, &s),
+                                 BPTT_OK);
+                bptt_schedule_info info;
+                ck_assert_int_eq(bptt_schedule_info_get(s, &info), BPTT_OK);
+                ck_assert_uint_eq(info.piece, I);
+                ck_assert_uint_eq(info.bytes,
+                                  formula(p->net, sizeof(double), T, B, L,
+                                          info.slots, I));
+                char what[64];
+                snprintf(what, sizeof what, "B=%zu L=%zu M=%zu I=%zu", B, L,
+                         M, I);
+                check_against(s, p, &g, 0.0, what);
+                if (L % I == 0) {
+                    double *got = run_all(s, p);
+                    ck_assert_msg(!memcmp(got, want, n * sizeof *got),
+                                  "%s: not bitwise plan_fixed(I)", what);
+                    free(got);
+                }
+                bptt_schedule_free(s);
+            }
+        free(want);
+    }
     tu_grads_free(&g);
     tu_problem_free(p);
 }
@@ -335,7 +429,7 @@ START_TEST(single_precision)
     ck_assert_int_eq(bpttf_schedule_info_get(s, &info), BPTT_OK);
     ck_assert_uint_le(info.bytes, minb * 3);
     ck_assert_uint_eq(info.bytes, formula(p->net, sizeof(float), T, B,
-                                          info.seg, info.slots));
+                                          info.seg, info.slots, info.piece));
     ck_assert_uint_gt(info.forward_steps, T); /* it does recompute */
     ck_assert_int_eq(bpttf_schedule_run_squared(s, W, m, b, x, din, y0, dout,
                                                 tg, dout, NULL, 0, dW[1], m,
@@ -475,6 +569,17 @@ START_TEST(traps)
     TU_REFUSED(bptt_schedule_plan_fixed(p->net, T, B, 0, 1, &s), BPTT_ESIZE,
                NULL);
     TU_REFUSED(bptt_schedule_plan_fixed(p->net, T, B, T + 1, 1, &s),
+               BPTT_EINVAL, NULL);
+    /* pieces: 0, longer than L, or shorter with softplus and custom units
+     * (the mixed net's f' does not follow from y) */
+    TU_REFUSED(bptt_schedule_plan_pieces(p->net, T, B, 3, 1, 0, &s),
+               BPTT_EINVAL, NULL);
+    TU_REFUSED(bptt_schedule_plan_pieces(p->net, T, B, 3, 1, 4, &s),
+               BPTT_EINVAL, NULL);
+    TU_REFUSED(bptt_schedule_plan_pieces(p->net, T, B, 3, 1, 2, &s),
+               BPTT_EINVAL, NULL);
+    TU_REFUSED(bpttf_schedule_plan_pieces(p->net, T, B, 3, 1, 1,
+                                          (bpttf_schedule **)&s),
                BPTT_EINVAL, NULL);
     TU_REFUSED(bptt_schedule_min_bytes(p->net, 0, B, &sz), BPTT_ESIZE, NULL);
     TU_REFUSED(bptt_schedule_min_bytes(p->net, T, B, NULL), BPTT_ENULL, NULL);
@@ -635,7 +740,7 @@ START_TEST(elman_schedule)
     ck_assert_int_eq(bptt_schedule_elman_plan(el, T, B, minb, &s), BPTT_OK);
     bptt_schedule_info info;
     ck_assert_int_eq(bptt_schedule_info_get(s, &info), BPTT_OK);
-    ck_assert_uint_eq(info.bytes, formula(net, 8, T, B, 1, 0) +
+    ck_assert_uint_eq(info.bytes, formula(net, 8, T, B, 1, 0, 1) +
                                       up(8 * (2 * B * nout + nout * (dh + 1))));
     bptt_schedule_free(s);
     for (int k = 0; k < 2; k++)
@@ -960,7 +1065,8 @@ int main(void)
     tcase_add_test(tc, planner_brute_force);
     tcase_add_test(tc, planner_identities);
     tcase_add_loop_test(tc, every_schedule, 0, 3);
-    tcase_add_test(tc, every_budget);
+    tcase_add_loop_test(tc, every_budget, 0, 2);
+    tcase_add_loop_test(tc, pieces, 0, 2);
     tcase_add_test(tc, single_precision);
     tcase_add_test(tc, callback_loss);
     tcase_add_test(tc, traps);

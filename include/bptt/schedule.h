@@ -11,31 +11,38 @@
  * precision as bpttf_<name> (float, bpttf_schedule), except
  * bptt_schedule_cost, which does not depend on the precision.
  *
- * How a schedule works.  The T steps are cut into n = ceil(T/L) segments of
- * L steps (the last may be shorter).  A segment is run by bptt_forward and
- * bptt_backward on an inner workspace of L steps, from its start state y;
- * the backward's dy0 output is added to dL/dy at the end of the segment
- * before it (so the gradient is exact), and dW, db accumulate over the
- * segments.  Between segments, only states y(t) at segment starts are
- * stored: B x dout numbers each, in "slots".  A segment's forward
- * recomputes the input projection, z and f'(z) from x and its start state,
- * so y alone restarts a segment, for every activation.  The planner chooses
- * L and the number of slots M within the budget, and the order of stores
- * and recomputations that minimises the forward steps (a dynamic program
- * over segments, exact for n segments and M slots).
+ * How a schedule works (docs/schedule.md).  The T steps are cut into
+ * n = ceil(T/L) segments of L steps (the last may be shorter).  Between
+ * segments, only states y(t) at segment starts are stored: B x dout numbers
+ * each, in "slots".  A segment is run forward from its start state by
+ * bptt_forward in pieces of I steps (1 <= I <= L) on an inner workspace of
+ * I steps, its y kept (L x B x dout numbers); then its pieces are
+ * back-propagated by bptt_backward from the last down, each piece's
+ * backward's dy0 added to dL/dy at the end of the piece before it (so the
+ * gradient is exact), dW and db accumulating.  The last piece uses the
+ * workspace its forward left; the others' workspaces are rebuilt from the
+ * kept y without running the forward again ("restaged": s(t) = [x(t);
+ * y(t)] and f'(z) from y = f(z), which the tanh, logistic, identity and
+ * ReLU units allow; with other units I = L).  So a segment's steps are run
+ * forward once for its backward, and the states at later segment starts
+ * are recomputed from the nearest slot.  The planner chooses L, I and the
+ * number of slots M within the budget, and the order of stores and
+ * recomputations that minimises the forward steps (a dynamic program over
+ * segments, exact for n segments and M slots).
  *
  * Bytes of a schedule, r = sizeof(double) (sizeof(float) for bpttf_),
  * up(k) = k rounded up to a multiple of 64:
  *
- *   bytes = 256 + up(ws(L)) + 2·up(r·L·B·dout) + up(r·M·B·dout)
- *               + 3·up(r·B·dout) + up(r·dout·(din+dout+1))
+ *   bytes = 256 + up(ws(I)) + up(r·L·B·dout) + up(r·I·B·dout)
+ *               + up(r·M·B·dout) + 3·up(r·B·dout) + up(r·dout·(din+dout+1))
  *               + up(4·(n+1)·(M+1))
  *
- * with ws(L) = bptt_workspace_size(net, L, B): the inner workspace, the
- * segment's y and dL/dy, the M slots, the running state and the carried
- * dL/dy, the accumulated dW and db, and the planner's table.  Bytes per
- * stored step: r·B·dout (a slot), against r·B·(din+3·dout) per step of a
- * full-storage workspace plus the caller's y and dL/dy arrays.
+ * with ws(I) = bptt_workspace_size(net, I, B): the inner workspace, the
+ * segment's y, a piece's dL/dy, the M slots, the running state and the
+ * carried dL/dy, the accumulated dW and db, and the planner's table.
+ * Bytes per stored step: r·B·dout (a slot or a kept y), against
+ * r·B·(din+3·dout) per step of a full-storage workspace plus the caller's
+ * y and dL/dy arrays.
  */
 #ifndef BPTT_SCHEDULE_H
 #define BPTT_SCHEDULE_H
@@ -55,6 +62,7 @@ typedef struct bpttf_schedule bpttf_schedule;
 typedef struct bptt_schedule_info {
     size_t T, B;          /* the sequence it was planned for */
     size_t seg;           /* L, steps per segment */
+    size_t piece;         /* I, steps of the inner workspace (<= L) */
     size_t segments;      /* n = ceil(T / L) */
     size_t slots;         /* M, stored states besides y0 */
     size_t forward_steps; /* steps run forward in all, T of them the first
@@ -67,10 +75,9 @@ typedef struct bptt_schedule_info {
 /* The loss callback of bptt_schedule_run: given y(t0+1) .. y(t0+n) of B
  * sequences (rows k*B + b of y, k = 0..n-1, ld ldy), write dL/dy of those
  * rows into dy (ld lddy) and ADD the loss of those steps to *loss (never
- * NULL).  It is called exactly once per segment, from the last segment
- * down to the first (recomputations that only advance the state do not
- * call it), so it may accumulate its own gradients, as Network B's head
- * does.  Return BPTT_OK, or any other status to stop the run
+ * NULL).  It is called exactly once per piece, from the last piece down to
+ * the first (recomputations that only advance the state do not call it),
+ * so it may accumulate its own gradients, as Network B's head does.  Return BPTT_OK, or any other status to stop the run
  * (bptt_schedule_run returns it).  ctx is the run's ctx. */
 typedef bptt_status (*bptt_dy_fn)(void *ctx, size_t t0, size_t n, size_t B,
                                   const double *y, size_t ldy, double *dy,
@@ -102,12 +109,15 @@ BPTT_API bptt_status bptt_schedule_min_bytes(const bptt_net *net, size_t T,
 
 /* Plan T steps of B sequences for net within budget bytes and allocate
  * the schedule (its bytes, see above, never exceed budget).  Among the
- * segment lengths L tried (1, 2, 3, 4, 5, 6, 8, ... growing by about a
- * quarter, and T), each with as many slots as the budget leaves and the
+ * segment lengths L tried (ceil(T/n) for the segment counts n = ceil(T/L')
+ * of L' = 1, 2, 3, 4, 5, 6, 8, ... growing by about a quarter, and T: even
+ * segments, the last, whose forward is not repeated, as long as the
+ * others), the pieces I = ceil(L/2^j) (I = L only, with softplus
+ * or custom units), each with as many slots as the budget leaves and the
  * schedule of fewest forward steps for them (bptt_schedule_cost), the one
- * of least forward steps + 16 x (forward and backward calls) wins, the
- * longer segment on a tie: a call on a short segment costs more than its
- * steps (packing Wy, the fixed part of the segment's GEMMs).  The
+ * of least modelled time wins: 2·B·dout·(din+dout) flops per forward step
+ * plus 2·10^6 per forward or backward call (packing Wy, the fixed part of
+ * a piece's GEMMs), the longer segment and piece on a tie.  The
  * planner's own work is bounded (n²·M ≤ 3·10^7 per L: a larger M is cut,
  * which keeps the plan valid and within budget).  The schedule refers to
  * net, which must outlive it; one thread at a time.  Free it with
@@ -122,11 +132,19 @@ BPTT_API bptt_status bptt_schedule_plan(const bptt_net *net, size_t T,
 
 /* The same with the segment length L and the slot count M given (M is cut
  * to n - 1, beyond which slots are of no use, and to the planner's work
- * bound n²·M ≤ 3·10^7): for tests and benchmarks.
+ * bound n²·M ≤ 3·10^7), pieces of I = L steps: for tests and benchmarks.
  * Errors: as bptt_schedule_plan, and BPTT_EINVAL (L > T); no budget. */
 BPTT_API bptt_status bptt_schedule_plan_fixed(const bptt_net *net, size_t T,
                                               size_t B, size_t L, size_t M,
                                               bptt_schedule **s);
+
+/* bptt_schedule_plan_fixed with pieces of I steps (see "How a schedule
+ * works"): for tests and benchmarks.  Errors: as bptt_schedule_plan_fixed,
+ * and BPTT_EINVAL (I = 0, I > L, or I < L with a unit whose f' does not
+ * follow from y: softplus or custom). */
+BPTT_API bptt_status bptt_schedule_plan_pieces(const bptt_net *net, size_t T,
+                                               size_t B, size_t L, size_t M,
+                                               size_t piece, bptt_schedule **s);
 
 /* Release a schedule (NULL is a no-op). */
 BPTT_API void bptt_schedule_free(bptt_schedule *s);
@@ -153,8 +171,9 @@ BPTT_API bptt_status bptt_schedule_info_get(const bptt_schedule *s,
  * BPTT_EINVAL (beta not finite), or the status a callback returned.  On
  * every error dW, db, dy0, yT and *loss are not written; dx is not written
  * on an argument error, but after a callback's error the rows of the steps
- * already back-propagated (those after the failing segment) hold their
- * result. */
+ * already back-propagated (those after the failing piece) hold their
+ * result: keeping them back would take a T x B x din array, the size of
+ * dx itself (docs/schedule.md). */
 BPTT_API bptt_status bptt_schedule_run(bptt_schedule *s, const double *W,
                                        size_t ldw, const double *b,
                                        const double *x, size_t ldx,
@@ -183,7 +202,7 @@ BPTT_API bptt_status bptt_schedule_run_squared(
  * error against L).  Each segment's head runs on its rows as in
  * bptt_elman_forward/backward; the head's arrays add
  *
- *   up(r·(2·L·B·nout + nout·(dout+1)))
+ *   up(r·(2·I·B·nout + nout·(dout+1)))
  *
  * bytes to the formula above (its ȳ and dȳ rows, and the accumulated dWo
  * and dbo).  bptt_schedule_info_get, bptt_schedule_free and the other
@@ -348,6 +367,9 @@ BPTT_API bptt_status bpttf_schedule_plan(const bptt_net *net, size_t T,
 BPTT_API bptt_status bpttf_schedule_plan_fixed(const bptt_net *net, size_t T,
                                                size_t B, size_t L, size_t M,
                                                bpttf_schedule **s);
+BPTT_API bptt_status bpttf_schedule_plan_pieces(const bptt_net *net, size_t T,
+                                                size_t B, size_t L, size_t M,
+                                                size_t piece, bpttf_schedule **s);
 BPTT_API void bpttf_schedule_free(bpttf_schedule *s);
 BPTT_API bptt_status bpttf_schedule_info_get(const bpttf_schedule *s,
                                              bptt_schedule_info *info);

@@ -117,15 +117,21 @@ static bptt_status count_leaf(void *ctx, int from, size_t a)
     return BPTT_OK;
 }
 
-size_t bptt__revolve_steps(const uint32_t *C, size_t T, size_t L, size_t M,
-                           size_t *calls)
+size_t bptt__revolve_count(const uint32_t *C, size_t w, size_t T, size_t L,
+                           size_t M, size_t *calls)
 {
     count c = {T, L, 0, 0};
     const bptt__walk_ops ops = {&c, count_advance, count_leaf};
-    (void)bptt__revolve_walk(C, (T + L - 1) / L, M, &ops);
+    (void)reverse(C, w, 0, (T + L - 1) / L, M, BPTT__STATE_Y0, 0, &ops);
     if (calls)
         *calls = c.calls;
     return c.steps;
+}
+
+size_t bptt__revolve_steps(const uint32_t *C, size_t T, size_t L, size_t M,
+                           size_t *calls)
+{
+    return bptt__revolve_count(C, M + 1, T, L, M, calls);
 }
 
 bptt_status bptt_schedule_cost(size_t T, size_t L, size_t M, size_t *steps)

@@ -50,6 +50,11 @@ BPTT_HIDDEN bptt_status bptt__revolve_walk(const uint32_t *C, size_t n,
 /* Forward steps of the walk for T steps in segments of L (the last
  * shorter); *calls (if not NULL) the forward and backward calls it makes
  * (one per segment advanced over, two per leaf). */
+/* The same on a table filled for more slots than M (width w >= M + 1:
+ * C(t, m) does not depend on the table's size), so that one fill serves
+ * every M up to its own. */
+BPTT_HIDDEN size_t bptt__revolve_count(const uint32_t *C, size_t w, size_t T,
+                                       size_t L, size_t M, size_t *calls);
 BPTT_HIDDEN size_t bptt__revolve_steps(const uint32_t *C, size_t T, size_t L,
                                        size_t M, size_t *calls);
 
