@@ -168,6 +168,49 @@ BPTT_API bptt_status bptt_gated_workspace_record_flow(bptt_gated_workspace *ws,
                                                       double *gnorm,
                                                       double *dnorm);
 
+/* The error-flow profile of one loss at the last step against the lag,
+ * bptt_flow_lag_profile's analogue for a gated cell (which that call, made
+ * for Network A's workspace, cannot read): for the forward kept in ws (T
+ * steps of B sequences), the backward of a loss L(T) of h(T) alone, with
+ * ∂L(T)/∂h(T) = dhT, giving
+ *
+ *     gnorm[τ·B + b] = ‖∂L(T)/∂h(T−τ)‖₂   τ = 0..T−1, sequence b (the
+ *                                        total ḡ of (G7)/(G15)),
+ *     dnorm[τ·B + b] = ‖δ(T−τ)‖₂          the G·n deltas of the gates'
+ *                                        recurrent-side sums (optional).
+ *
+ * gnorm (required) and dnorm (NULL: not wanted) hold T·B doubles each.
+ * dhT is B x n (leading dimension lddhT); NULL means (1, ..., 1)/√n for
+ * every sequence.  W and U must be those of the forward.  The LSTM's
+ * dL/dc(T) is 0.  Error that survives τ steps: gnorm[τ·B + b] / gnorm[b];
+ * e.g. a GRU whose update gate is saturated at z = 1 carries it unchanged
+ * (ratio 1), an LSTM with f = 1, i = 0 and o saturated passes none of it
+ * back to h (ratio 0 for τ >= 1; it stays on the cell state).
+ *
+ * It runs bptt_gated_backward (BPTT_ALGO_AUTO, no gradient written) with
+ * the recorder on and the non-finite check off (a NaN or Inf gives NaN or
+ * Inf norms); the forward is kept (another backward may follow), the
+ * backward scratch is overwritten, and the recording set by
+ * bptt_gated_workspace_record_flow and the check set by
+ * bptt_gated_workspace_check_finite are left as they were.  An error the
+ * backward finds (W, U, ldw, ldu) is reported under bptt_gated_backward's
+ * name.
+ *
+ * Memory: allocates T·B·n elements for the call; a diagnostic, not a hot
+ * path.
+ *
+ * Errors: BPTT_ENULL (gnorm, ws, W or U), BPTT_ESIZE (T or B is 0),
+ * BPTT_ELD (lddhT < n, ldw, ldu), BPTT_ECAPACITY, BPTT_ENOFORWARD (no
+ * forward of this T and B in ws), BPTT_ENOMEM, BPTT_EBUSY.  On error
+ * gnorm, dnorm and ws are not written. */
+BPTT_API bptt_status bptt_gated_flow_lag_profile(size_t T, size_t B,
+                                                 const double *W, size_t ldw,
+                                                 const double *U, size_t ldu,
+                                                 const double *dhT,
+                                                 size_t lddhT, double *gnorm,
+                                                 double *dnorm,
+                                                 bptt_gated_workspace *ws);
+
 /* Forward pass of the cell over T steps of B sequences from h(0) = h0 and
  * (LSTM) c(0) = c0, or 0:
  *
@@ -298,6 +341,13 @@ BPTT_API bptt_status
 bpttf_gated_workspace_record_flow(bpttf_gated_workspace *ws, double *gnorm,
                                   double *dnorm);
 BPTT_API bpttf_gated_workspace *bpttf_plan_gated_workspace(bpttf_plan *plan);
+BPTT_API bptt_status bpttf_gated_flow_lag_profile(size_t T, size_t B,
+                                                  const float *W, size_t ldw,
+                                                  const float *U, size_t ldu,
+                                                  const float *dhT,
+                                                  size_t lddhT, double *gnorm,
+                                                  double *dnorm,
+                                                  bpttf_gated_workspace *ws);
 BPTT_API bptt_status bpttf_gated_forward(size_t T, size_t B,
                                          const float *W, size_t ldw,
                                          const float *U, size_t ldu,
