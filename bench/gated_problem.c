@@ -9,6 +9,7 @@
  * (ldw = ldu = din+n), the layout the peers take (bench/peers/protocol.h),
  * and so are dW and dU.
  */
+#include "env.h"
 #include "problem.h"
 
 #include <math.h>
@@ -88,7 +89,9 @@ void *BX(gated_new)(bptt_cell cell, size_t din, size_t n, size_t T, size_t B,
             BX(gated_free)(g);
             return NULL;
         }
-    if (P(gated_workspace_alloc)(cell, din, n, T, B, &g->ws) != BPTT_OK) {
+    /* bptt's threads are the harness's (--threads), as Network A's */
+    if (P(gated_workspace_alloc)(cell, din, n, T, B, &g->ws) != BPTT_OK
+        || P(gated_workspace_set_threads)(g->ws, bench_threads()) != BPTT_OK) {
         BX(gated_free)(g);
         return NULL;
     }
