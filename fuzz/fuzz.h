@@ -339,6 +339,9 @@ void op_gradcheck(bytes *r);
 void op_elman_finite(bytes *r);
 /* ops_schedule.c */
 void op_schedule(bytes *r);
+/* ops_gated_layers.c */
+void op_plan_gated(bytes *r);
+void op_elman_gated(bytes *r);
 /* fuzz_main.c */
 void op_misc(bytes *r);
 

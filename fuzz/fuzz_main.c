@@ -919,6 +919,8 @@ static const op ops[] = {
     {"gradcheck", op_gradcheck},
     {"elman_finite", op_elman_finite},
     {"schedule", op_schedule},
+    {"plan_gated", op_plan_gated},
+    {"elman_gated", op_elman_gated},
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 
