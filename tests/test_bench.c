@@ -1057,6 +1057,31 @@ START_TEST(rtrl_with_the_targets_matches_naive_bptt)
 }
 END_TEST
 
+/* A gated cell's products are Network A's with G·n rows: forward
+ * 2·T·B·(G·n)·(din+n), backward 2·T·B·(G·n)·(n + din+n + din); its
+ * recurrent weights read per step are U, G·n x n. */
+START_TEST(gated_counts_have_G_rows)
+{
+    const bench_shape v = {3, 5, 7, 2, 0, BPTT_CELL_VANILLA};
+    bench_shape l = v, g = v;
+    l.cell = BPTT_CELL_LSTM;
+    g.cell = BPTT_CELL_GRU;
+    ck_assert_uint_eq(bench_shape_gates(v), 1);
+    ck_assert_uint_eq(bench_shape_gates(l), 4);
+    ck_assert_uint_eq(bench_shape_gates(g), 3);
+    ck_assert_double_eq(bench_pass_flops(BENCH_FORWARD, l),
+                        2.0 * 7 * 2 * 4 * 5 * 8);
+    ck_assert_double_eq(bench_pass_flops(BENCH_BACKWARD, g),
+                        2.0 * 7 * 2 * 3 * 5 * (5 + 8 + 3));
+    ck_assert_double_eq(bench_pass_flops(BENCH_FORWARD_BACKWARD, l),
+                        4 * bench_pass_flops(BENCH_FORWARD_BACKWARD, v));
+    ck_assert_double_eq(bench_pass_read_bytes(BENCH_BACKWARD, g, 8),
+                        3 * bench_pass_read_bytes(BENCH_BACKWARD, v, 8));
+    ck_assert_double_eq(bench_pass_read_bytes(BENCH_FORWARD, l, 4),
+                        (7 - 1) * 4.0 * 5 * 5 * 4);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("bench");
@@ -1068,6 +1093,7 @@ static Suite *suite(void)
     tcase_add_test(stats, flop_counts);
     tcase_add_test(stats, repeat_takes_enough_samples);
     tcase_add_test(stats, rtrl_and_pass_flop_counts);
+    tcase_add_test(stats, gated_counts_have_G_rows);
     suite_add_tcase(s, stats);
     TCase *report = tcase_create("report");
     tcase_add_test(report, csv_header_and_row);
