@@ -14,6 +14,7 @@
 typedef float R;
 typedef bpttf_workspace WS;
 typedef bpttf_rtrl RS;
+typedef bpttf_gated_workspace GWS;
 #define P(name) bpttf_##name
 #define BX(name) bench_f_##name
 #define CBLAS(name) cblas_s##name
@@ -21,6 +22,7 @@ typedef bpttf_rtrl RS;
 typedef double R;
 typedef bptt_workspace WS;
 typedef bptt_rtrl RS;
+typedef bptt_gated_workspace GWS;
 #define P(name) bptt_##name
 #define BX(name) bench_d_##name
 #define CBLAS(name) cblas_d##name

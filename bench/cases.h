@@ -19,9 +19,16 @@
 typedef struct bench_shape {
     size_t din, dout, T, B;
     int mixed;
+    bptt_cell cell; /* BPTT_CELL_VANILLA: Network A; LSTM or GRU: a gated
+                       cell (bptt/gated.h) of din inputs and dout units */
 } bench_shape;
 
-/* "tanh" or "mixed". */
+/* The shape's gate count: 1 for Network A, G = 4 (LSTM), 3 (GRU).  The
+ * flops, the recurrent weights read per step and the rows of dL/dW of a
+ * gated cell are those of Network A with G·dout rows. */
+size_t bench_shape_gates(bench_shape s);
+
+/* "tanh" or "mixed" (a gated cell's records say "gates"). */
 const char *bench_activations_name(int mixed);
 
 /* The default grid: the five reference shapes (docs/benchmark.md), then
@@ -63,6 +70,8 @@ typedef struct bench_config {
     const char *corrupt;     /* test hook: the algorithm or peer (by name)
                                 whose dL/dW is perturbed before the check */
     int threads;             /* BLAS threads (also the peers') */
+    size_t check_steps;      /* gated cells: check over the first this many
+                                steps (the naive form is slow) */
     int progress;            /* one line of progress on stderr */
     size_t case_no, ncases;  /* for the progress line */
 } bench_config;
@@ -95,7 +104,13 @@ int bench_refuse(const bench_config *cfg, bench_results *out, size_t first,
 /* The check of algo's (or a peer's) outputs in the problem p, those named
  * in what (BENCH_CHECK_*), against the naive reference, after the test
  * hook cfg->corrupt: a reason in reason if they differ by more than
- * prec->tol (normwise relative), else reason untouched. */
+ * prec->tol (normwise relative), else reason untouched.  bench_check_by
+ * does it through the given check and corrupt (a gated problem's);
+ * bench_check through prec's. */
+void bench_check_by(const bench_config *cfg, const bench_prec *prec,
+                    double (*check)(const void *, unsigned, const char **),
+                    void (*corrupt)(void *), void *p, const char *algo,
+                    unsigned what, char *reason, size_t size);
 void bench_check(const bench_config *cfg, const bench_prec *prec, void *p,
                  const char *algo, unsigned what, char *reason, size_t size);
 
@@ -143,15 +158,41 @@ bench_record bench_make_record(const bench_config *cfg,
                                bench_pass pass, bench_summary t, double flops,
                                double naive_ms);
 
-/* Run the peers of cfg->peers on the problem p (whose naive reference is
- * kept), check their y, dL/dW, dL/dx like bptt's algorithms and record
- * their forward, backward and forward_backward.  A peer that cannot do the
- * case (oneDNN in double) is skipped with a note.  naive_ms holds naive's
+/* What the peers are run on: a problem p and how to reach its arrays.
+ * io gives the inputs and the output arrays check() compares with the
+ * naive reference; cell is the protocol's (0 Network A, 1 LSTM, 2 GRU).
+ * With check_T = 0 the timed run's outputs are checked (Network A: naive
+ * ran at the full T); otherwise the check is a run of its own over the
+ * first check_T steps (one warm-up, one repetition: a peer that
+ * accumulates its gradients fails it) before the timed run at T. */
+typedef struct bench_peer_case {
+    void *p;
+    unsigned cell;
+    size_t check_T;
+    void (*io)(void *p, bench_io *io);
+    double (*check)(const void *p, unsigned what, const char **worst);
+    void (*corrupt)(void *p);
+} bench_peer_case;
+
+/* Run the peers of cfg->peers on pc (whose naive reference is kept),
+ * check their y, dL/dW, dL/dx like bptt's algorithms and record their
+ * forward, backward and forward_backward.  A peer that cannot do the case
+ * (oneDNN in double) is skipped with a note.  naive_ms holds naive's
  * medians per pass (NaN where none).  Returns the number of peers
  * refused. */
 int bench_run_peers(const bench_config *cfg, const bench_prec *prec,
-                    const bench_limits *lim, bench_shape s, void *p,
-                    const double *naive_ms, bench_results *out);
+                    const bench_limits *lim, bench_shape s,
+                    const bench_peer_case *pc, const double *naive_ms,
+                    bench_results *out);
+
+/* The gated cell of s (LSTM or GRU, bptt/gated.h) on one case: the
+ * deferred algorithm checked against the naive form over the first
+ * cfg->check_steps steps, then its forward, backward and forward_backward
+ * timed at T with their BLAS floors, then the peers, each checked the same
+ * way before it is timed (gated_case.c).  Returns as bench_run_case. */
+int bench_run_gated_case(const bench_config *cfg, const bench_prec *prec,
+                         const bench_limits *lim, bench_shape s,
+                         bench_results *out);
 
 /* The version a peer reported when it last ran ("" if it has not). */
 const char *bench_peer_version(const char *name);

@@ -4,7 +4,8 @@
  * the library, RTRL and the peers (oneDNN, PyTorch) where present, after
  * checking each against the naive form, beside the machine's limits (the
  * GEMM rate and the read bandwidth of each case's Wy) and each algorithm's
- * BLAS floor.
+ * BLAS floor.  With --cell lstm|gru the same for a gated cell
+ * (gated_case.c): its deferred algorithm and the peers' LSTM / GRU.
  *
  * Exit status: 0; 1 if an algorithm was refused (its gradient disagreed
  * with naive's or a call failed) or a case or an output file failed; 2 for
@@ -37,6 +38,8 @@ enum {
     RTRL_GEMM_MAX_DOUT = 128,
     RTRL_NAIVE_MAX_DOUT = 64,
     RTRL_QUICK_MAX_DOUT = 32,
+    /* gated cells: the naive reference over this many steps by default */
+    DEFAULT_CHECK_STEPS = 8,
 };
 
 static void usage(FILE *f)
@@ -86,11 +89,17 @@ static void usage(FILE *f)
           "  --json FILE           the same records, the environment and the "
           "limits\n"
           "  --cell C              vanilla (Network A, default), lstm or gru: "
-          "the gated\n"
-          "                        cells run bptt-bench-gated (beside this "
-          "program) with\n"
-          "                        --shape din,n,T,B, --precision, "
-          "--budget-ms, --peers\n"
+          "a gated cell\n"
+          "                        (--shape din,n,T,B; default: the five "
+          "reference shapes),\n"
+          "                        its deferred algorithm checked against "
+          "naive, then timed,\n"
+          "                        and the peers' LSTM / GRU (--algo, "
+          "--activations and\n"
+          "                        RTRL do not apply)\n"
+          "  --check-steps K       gated cells: check over the first K steps "
+          "(default 8;\n"
+          "                        the naive form is slow at large shapes)\n"
           "  --list-algos          print the algorithms' names and exit\n"
           "  --list-peers          print the peers available here and exit\n"
           "  -h, --help            this text\n"
@@ -130,7 +139,7 @@ static int parse_shape(const char *arg, bench_shape *s)
             return -1;
         p = e + 1;
     }
-    *s = (bench_shape){v[0], v[1], v[2], v[3], 0};
+    *s = (bench_shape){v[0], v[1], v[2], v[3], 0, BPTT_CELL_VANILLA};
     return 0;
 }
 
@@ -175,6 +184,8 @@ typedef struct options {
     size_t nprec;
     double budget_ms;
     int threads;
+    bptt_cell cell;
+    size_t check_steps;
     const char *csv, *json, *corrupt;
 } options;
 
@@ -216,6 +227,7 @@ static int parse(int argc, char **argv, options *o)
     o->nprec = 2;
     o->threads = 1;
     o->budget_ms = -1;
+    o->check_steps = DEFAULT_CHECK_STEPS;
     for (size_t i = 0; bptt_peer_name(i); i++)
         o->peer_on[i] = 1;
     for (int i = 1; i < argc; i++) {
@@ -235,7 +247,9 @@ static int parse(int argc, char **argv, options *o)
                           !strcmp(name, "--json") ||
                           !strcmp(name, "--test-corrupt") ||
                           !strcmp(name, "--peers") ||
-                          !strcmp(name, "--activations");
+                          !strcmp(name, "--activations") ||
+                          !strcmp(name, "--cell") ||
+                          !strcmp(name, "--check-steps");
         if (takes) {
             val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
             if (!val)
@@ -265,6 +279,20 @@ static int parse(int argc, char **argv, options *o)
                 o->activations = ACT_ALL;
             else
                 return bad("--activations %s: want tanh, mixed or all", val);
+        } else if (!strcmp(name, "--cell")) {
+            if (!strcmp(val, "vanilla"))
+                o->cell = BPTT_CELL_VANILLA;
+            else if (!strcmp(val, "lstm"))
+                o->cell = BPTT_CELL_LSTM;
+            else if (!strcmp(val, "gru"))
+                o->cell = BPTT_CELL_GRU;
+            else
+                return bad("--cell %s: want vanilla, lstm or gru", val);
+        } else if (!strcmp(name, "--check-steps")) {
+            const char *e;
+            o->check_steps = parse_size(val, &e, (size_t)1 << 31);
+            if (o->check_steps == 0 || *e)
+                return bad("--check-steps %s: want a whole number > 0", val);
         } else if (!strcmp(name, "--quick")) {
             o->quick = 1;
         } else if (!strcmp(name, "--shape")) {
@@ -425,6 +453,20 @@ static bench_shape *make_cases(const options *o, size_t *n)
     const bench_shape *given = o->shapes;
     if (!given)
         given = o->quick ? bench_quick_grid(&ng) : bench_default_grid(&ng);
+    if (o->cell != BPTT_CELL_VANILLA) {
+        /* a gated cell: its units are its gates; the default grid's
+         * reference shapes only (its first five, docs/benchmark.md) */
+        if (!o->nshapes && !o->quick && ng > 5)
+            ng = 5;
+        bench_shape *c = malloc((ng ? ng : 1) * sizeof *c);
+        for (size_t i = 0; c && i < ng; i++) {
+            c[i] = given[i];
+            c[i].mixed = 0;
+            c[i].cell = o->cell;
+        }
+        *n = ng;
+        return c;
+    }
     bench_shape *c = malloc((2 * ng + 1) * sizeof *c);
     if (!c)
         return NULL;
@@ -489,51 +531,15 @@ static void peer_versions(const bench_config *cfg, bench_env *env)
         if (len >= sizeof env->peers)
             len = sizeof env->peers - 1;
     }
-}
-
-/* --cell lstm|gru: the gated cells are timed by bptt-bench-gated
- * (gated.c), the program beside this one, given the same arguments; it
- * takes --cell, --shape, --precision, --budget-ms, --peers and
- * --check-steps.  Returns only if it could not be run; --cell vanilla is
- * removed from argv and Network A runs as without it. */
-static int run_cell(int *argc, char **argv)
-{
-    for (int i = 1; i < *argc; i++) {
-        if (strcmp(argv[i], "--cell") != 0)
-            continue;
-        if (i + 1 >= *argc)
-            return bad("--cell needs vanilla, lstm or gru%s", "");
-        const char *cell = argv[i + 1];
-        if (!strcmp(cell, "vanilla")) {
-            memmove(argv + i, argv + i + 2,
-                    (size_t)(*argc - i - 1) * sizeof *argv);
-            *argc -= 2;
-            return 0;
-        }
-        if (strcmp(cell, "lstm") && strcmp(cell, "gru"))
-            return bad("--cell %s: want vanilla, lstm or gru", cell);
-        char path[4096];
-        const ssize_t n = readlink("/proc/self/exe", path, sizeof path - 32);
-        char *slash = n > 0 ? memchr(path, '/', (size_t)n) : NULL;
-        if (slash) {
-            path[n] = '\0';
-            strcpy(strrchr(path, '/'), "/bptt-bench-gated");
-            argv[0] = path;
-            execv(path, argv);
-        }
-        fprintf(stderr, "bptt-bench: --cell %s: cannot run %s: %s\n", cell,
-                slash ? path : "bptt-bench-gated beside bptt-bench",
-                strerror(errno));
-        return 1;
-    }
-    return 0;
+    /* Fairness: each peer's child gets the thread count bptt runs with
+     * (OMP_NUM_THREADS and the runner's own setting, peer.h). */
+    if (len)
+        snprintf(env->peers + len, sizeof env->peers - len,
+                 "; each on %d thread(s), as bptt", cfg->threads);
 }
 
 int main(int argc, char **argv)
 {
-    const int cell_rc = run_cell(&argc, argv);
-    if (cell_rc)
-        return cell_rc;
     options o = {0};
     int rc = parse(argc, argv, &o);
     if (rc || o.list || o.list_peers) {
@@ -576,6 +582,7 @@ int main(int argc, char **argv)
                         .corrupt = o.corrupt,
                         .threads = bench_threads(),
                         .progress = progress,
+                        .check_steps = o.check_steps,
                         .rtrl_all_shapes = o.rtrl > 0,
                         .ncases = nshapes * o.nprec};
     memcpy(cfg.algo_on, o.algo_on, sizeof cfg.algo_on);
@@ -611,11 +618,18 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < nshapes; i++) {
             cfg.case_no++;
             const size_t first = res.n, first_note = res.nnote;
+            /* the read limit of the recurrent weights: Wy, or a gated
+             * cell's U of G·n x n */
             measure_limits(o.prec[k], o.budget_ms < LIMIT_CASE_BUDGET_MS
                                           ? o.budget_ms : LIMIT_CASE_BUDGET_MS,
-                           shapes[i].dout * shapes[i].dout * o.prec[k]->elem,
+                           bench_shape_gates(shapes[i]) * shapes[i].dout
+                               * shapes[i].dout * o.prec[k]->elem,
                            &lim[k]);
-            if (bench_run_case(&cfg, o.prec[k], &lim[k], shapes[i], &res))
+            if ((o.cell == BPTT_CELL_VANILLA
+                     ? bench_run_case(&cfg, o.prec[k], &lim[k], shapes[i],
+                                      &res)
+                     : bench_run_gated_case(&cfg, o.prec[k], &lim[k],
+                                            shapes[i], &res)) != 0)
                 failed = 1;
             bench_table_case(stdout, res.rec + first, res.n - first);
             bench_table_ratios(stdout, res.rec, first, res.n);

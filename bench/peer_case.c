@@ -1,10 +1,10 @@
 /*
  * peer_case.c — the peers (bench/peers/peer.h: oneDNN, PyTorch) on one
- * case: the same W, x and ∂L/∂y as bptt's algorithms (y(0) = 0, no bias,
- * tanh units), their y, ∂L/∂W and ∂L/∂x checked against the naive form
- * exactly as bptt's own, then their forward, backward and
- * forward_backward recorded from the times they took themselves.
- * Precision-independent (through bench_prec).
+ * case: the same W, x and ∂L/∂y as bptt's algorithms (y(0) = 0; Network A
+ * with no bias and tanh units, or a gated cell with its biases), their y,
+ * ∂L/∂W and ∂L/∂x checked against the naive form exactly as bptt's own,
+ * then their forward, backward and forward_backward recorded from the
+ * times they took themselves.  Precision-independent (through bench_prec).
  */
 #include <math.h>
 #include <stdio.h>
@@ -42,9 +42,28 @@ static void keep_version(const char *name, const char *version)
         }
 }
 
+/* Run peer name on pc at T steps (budget_ms, warmup, cap as given), its
+ * outputs into pc's arrays; the status, the message in err. */
+static int run_one(const bench_config *cfg, const bench_prec *prec,
+                   bench_shape s, const bench_peer_case *pc, const char *name,
+                   size_t T, double budget_ms, size_t cap, double *samples,
+                   peer_output *po, char *err, size_t errlen)
+{
+    bench_io io;
+    pc->io(pc->p, &io);
+    const peer_input in = {s.din, s.dout, T, s.B, prec->elem,
+                           io.W, io.x, io.dy, budget_ms,
+                           (unsigned)cfg->threads, 1, cap, pc->cell, io.b};
+    *po = (peer_output){io.y, io.dW, io.dx,
+                        {samples, samples + PEER_CAP, samples + 2 * PEER_CAP},
+                        0, {{0, 0, 0}}, ""};
+    return bptt_peer_run(name, &in, po, err, errlen);
+}
+
 int bench_run_peers(const bench_config *cfg, const bench_prec *prec,
-                    const bench_limits *lim, bench_shape s, void *p,
-                    const double *naive_ms, bench_results *out)
+                    const bench_limits *lim, bench_shape s,
+                    const bench_peer_case *pc, const double *naive_ms,
+                    bench_results *out)
 {
     static const bench_pass pass_of[PEER_NPASS] = {
         [PEER_FWD] = BENCH_FORWARD,
@@ -55,23 +74,21 @@ int bench_run_peers(const bench_config *cfg, const bench_prec *prec,
         bench_note(out, prec, s, "peers", "not run: out of memory");
         return 0;
     }
-    bench_io io;
-    prec->io(p, &io);
     int nref = 0;
     for (size_t i = 0; cfg->peers[i]; i++) {
         const char *name = cfg->peers[i];
         bench_progress(cfg, prec, s, name, "run and check");
-        /* The runner times forward + backward repetitions until they add
-         * up to its budget: that of bptt's forward and backward together. */
-        const peer_input in = {s.din, s.dout, s.T, s.B, prec->elem,
-                               io.W, io.x, io.dy, 2 * cfg->budget_ms,
-                               (unsigned)cfg->threads, 1, PEER_CAP};
-        peer_output po = {io.y, io.dW, io.dx,
-                          {samples, samples + PEER_CAP,
-                           samples + 2 * PEER_CAP},
-                          0, {{0, 0, 0}}, ""};
+        /* The check: on the timed run itself, or first a run of its own
+         * over check_T steps, one warm-up and one repetition.  The timed
+         * runner repeats forward + backward until they add up to its
+         * budget: that of bptt's forward and backward together. */
+        peer_output po;
         char err[256] = "";
-        const int st = bptt_peer_run(name, &in, &po, err, sizeof err);
+        int st = run_one(cfg, prec, s, pc, name,
+                         pc->check_T ? pc->check_T : s.T,
+                         pc->check_T ? 0 : 2 * cfg->budget_ms,
+                         pc->check_T ? 1 : PEER_CAP, samples, &po, err,
+                         sizeof err);
         if (st == PEER_UNSUPPORTED || st == PEER_UNAVAILABLE) {
             /* the runner's message starts with its name, as this note */
             const size_t len = strlen(name);
@@ -88,14 +105,21 @@ int bench_run_peers(const bench_config *cfg, const bench_prec *prec,
             snprintf(reason, sizeof reason, "%s", err);
         } else {
             keep_version(name, po.version);
-            bench_check(cfg, prec, p, name, BENCH_CHECK_ALL, reason,
-                        sizeof reason);
+            bench_check_by(cfg, prec, pc->check, pc->corrupt, pc->p, name,
+                           BENCH_CHECK_ALL, reason, sizeof reason);
+        }
+        if (!reason[0] && pc->check_T) {
+            bench_progress(cfg, prec, s, name, "timed run");
+            st = run_one(cfg, prec, s, pc, name, s.T, 2 * cfg->budget_ms,
+                         PEER_CAP, samples, &po, err, sizeof err);
+            if (st != PEER_OK)
+                snprintf(reason, sizeof reason, "%s", err);
         }
         const size_t first = out->n;
         for (int k = 0; !reason[0] && k < PEER_NPASS; k++) {
             const bench_pass pass = pass_of[k];
             /* the same counts as bptt's: the peers compute ∂L/∂x too (and
-             * oneDNN a ∂L/∂y(0) and a zero bias's gradient, not counted) */
+             * oneDNN a ∂L/∂y(0) and a bias's gradient, not counted) */
             const bench_record r = bench_make_record(
                 cfg, prec, lim, s, name, pass,
                 bench_summarize(po.samples[k], po.reps),

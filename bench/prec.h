@@ -56,6 +56,7 @@ enum { BENCH_CHECK_Y = 1, BENCH_CHECK_DW = 2, BENCH_CHECK_DX = 4,
 typedef struct bench_io {
     const void *W, *x, *dy;
     void *y, *dW, *dx;
+    const void *b;      /* a gated cell's biases, 2 x G·n (bx, bh); NULL */
 } bench_io;
 
 typedef struct bench_prec {
@@ -109,6 +110,28 @@ typedef struct bench_prec {
      * bandwidth.h.) */
     double (*gemm_gflops)(size_t n, double budget_ms);
     size_t elem;        /* bytes of one element */
+
+    /* A gated cell's case (gated_problem.c): W = [W | U] ((G·n) x
+     * (din+n)), the biases 2 x G·n (bx, bh), x and dL/dh random (fixed
+     * seed), the outputs h, [dW | dU], dx and the biases' gradients, a
+     * gated workspace for T, B, the naive reference over the first Tc
+     * steps and the floors' operands; NULL as problem_new. */
+    void *(*gated_new)(bptt_cell cell, size_t din, size_t n, size_t T,
+                       size_t B, size_t Tc, unsigned long long seed);
+    void (*gated_free)(void *g);
+    /* BENCH_FORWARD, BENCH_BACKWARD (every gradient, on the forward kept)
+     * or BENCH_FORWARD_BACKWARD with algo, over the first Tc steps if
+     * check, else over T. */
+    bptt_status (*gated_run)(void *g, bptt_algo algo, bench_pass pass,
+                             int check);
+    /* As keep_reference, check, corrupt and io, over the first Tc steps. */
+    void (*gated_keep_reference)(void *g);
+    double (*gated_check)(const void *g, unsigned what, const char **worst);
+    void (*gated_corrupt)(void *g);
+    void (*gated_io)(void *g, bench_io *io);
+    /* The bare BLAS calls of the deferred forward or backward at T. */
+    bench_floor_fn gated_floor_forward, gated_floor_backward;
+    size_t (*gated_workspace_bytes)(const void *g);
 } bench_prec;
 
 extern const bench_prec bench_prec_double, bench_prec_float;

@@ -240,7 +240,7 @@ static void corrupt(void *vp)
 static void io(void *vp, bench_io *out)
 {
     problem *p = vp;
-    *out = (bench_io){p->W, p->x, p->dy, p->y, p->dW, p->dx};
+    *out = (bench_io){p->W, p->x, p->dy, p->y, p->dW, p->dx, NULL};
 }
 
 static size_t workspace_bytes(const bptt_net *net, size_t T, size_t B)
@@ -277,4 +277,14 @@ const bench_prec BENCH_PREC = {
     .floor_of = BX(floor_of),
     .gemm_gflops = BX(gemm_gflops),
     .elem = sizeof(R),
+    .gated_new = BX(gated_new),
+    .gated_free = BX(gated_free),
+    .gated_run = BX(gated_run),
+    .gated_keep_reference = BX(gated_keep_reference),
+    .gated_check = BX(gated_check),
+    .gated_corrupt = BX(gated_corrupt),
+    .gated_io = BX(gated_io),
+    .gated_floor_forward = BX(gated_floor_forward),
+    .gated_floor_backward = BX(gated_floor_backward),
+    .gated_workspace_bytes = BX(gated_workspace_bytes),
 };

@@ -33,6 +33,20 @@ bptt_status BX(rtrl_prepare)(void *problem);
 bptt_status BX(rtrl_run)(void *problem, bptt_rtrl_algo algo, bench_pass pass);
 size_t BX(rtrl_bytes)(const bptt_net *net, size_t B);
 
+/* A gated cell's case (gated_problem.c), documented at bench_prec. */
+void *BX(gated_new)(bptt_cell cell, size_t din, size_t n, size_t T, size_t B,
+                    size_t Tc, unsigned long long seed);
+void BX(gated_free)(void *g);
+bptt_status BX(gated_run)(void *g, bptt_algo algo, bench_pass pass,
+                          int check);
+void BX(gated_keep_reference)(void *g);
+double BX(gated_check)(const void *g, unsigned what, const char **worst);
+void BX(gated_corrupt)(void *g);
+void BX(gated_io)(void *g, bench_io *io);
+void BX(gated_floor_forward)(void *g);
+void BX(gated_floor_backward)(void *g);
+size_t BX(gated_workspace_bytes)(const void *g);
+
 /* The limits (limits.c), documented at bench_prec. */
 double BX(gemm_gflops)(size_t n, double budget_ms);
 

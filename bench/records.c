@@ -18,6 +18,18 @@ const char *bench_activations_name(int mixed)
     return mixed ? "mixed" : "tanh";
 }
 
+/* A record's activations: a gated cell's are its gates' (σ, tanh). */
+static const char *units(bench_shape s)
+{
+    return s.cell != BPTT_CELL_VANILLA ? "gates"
+                                       : bench_activations_name(s.mixed);
+}
+
+size_t bench_shape_gates(bench_shape s)
+{
+    return s.cell == BPTT_CELL_VANILLA ? 1 : bptt_gated_gates(s.cell);
+}
+
 const char *bench_pass_name(bench_pass pass)
 {
     static const char *const names[BENCH_NPASS] = {
@@ -89,7 +101,7 @@ static int case_text(bench_refusal **arr, size_t *cap, size_t *n,
         return -1;
     bench_refusal *r = &(*arr)[(*n)++];
     *r = (bench_refusal){algo, prec->name, s.din, s.dout, s.T, s.B, {0},
-                         bench_activations_name(s.mixed)};
+                         units(s)};
     snprintf(r->reason, sizeof r->reason, "%s", text);
     return 0;
 }
@@ -100,24 +112,34 @@ int bench_refuse(const bench_config *cfg, bench_results *out, size_t first,
 {
     out->n = first;
     bench_clear_progress(cfg);
-    fprintf(stderr, "bptt-bench: refused %s (%s, din=%zu dout=%zu T=%zu B=%zu"
-                    "%s): %s; no time reported\n",
-            algo, prec->name, s.din, s.dout, s.T, s.B,
+    fprintf(stderr, "bptt-bench: refused %s (%s%s%s, din=%zu dout=%zu T=%zu "
+                    "B=%zu%s): %s; no time reported\n",
+            algo, prec->name, s.cell ? " " : "",
+            s.cell ? bptt_cell_name(s.cell) : "", s.din, s.dout, s.T, s.B,
             s.mixed ? ", mixed units" : "", reason);
     return case_text(&out->ref, &out->capref, &out->nref, prec, s, algo,
                      reason);
 }
 
-void bench_check(const bench_config *cfg, const bench_prec *prec, void *p,
-                 const char *algo, unsigned what, char *reason, size_t size)
+void bench_check_by(const bench_config *cfg, const bench_prec *prec,
+                    double (*check)(const void *, unsigned, const char **),
+                    void (*corrupt)(void *), void *p, const char *algo,
+                    unsigned what, char *reason, size_t size)
 {
     if (cfg->corrupt && strcmp(cfg->corrupt, algo) == 0)
-        prec->corrupt(p);
+        corrupt(p);
     const char *worst = "";
-    const double err = prec->check(p, what, &worst);
+    const double err = check(p, what, &worst);
     if (!(err <= prec->tol))
         snprintf(reason, size, "%s differs from naive's by %.3g (normwise "
                  "relative; tolerance %g)", worst, err, prec->tol);
+}
+
+void bench_check(const bench_config *cfg, const bench_prec *prec, void *p,
+                 const char *algo, unsigned what, char *reason, size_t size)
+{
+    bench_check_by(cfg, prec, prec->check, prec->corrupt, p, algo, what,
+                   reason, size);
 }
 
 int bench_note(bench_results *out, const bench_prec *prec, bench_shape s,
@@ -129,8 +151,12 @@ int bench_note(bench_results *out, const bench_prec *prec, bench_shape s,
 
 double bench_pass_flops(bench_pass pass, bench_shape s)
 {
-    const double fwd = bench_flops_forward(s.din, s.dout, s.T, s.B);
-    const double bwd = bench_flops_backward(s.din, s.dout, s.T, s.B, 1);
+    /* A gated cell's products are Network A's with G·dout rows: forward
+     * 2·B·(G·n)·(din+n) per step, backward U^T δ, δ xᵀ, δ hᵀ and W^T δ
+     * (docs/gated.md); its element-wise gate work is not counted. */
+    const double G = (double)bench_shape_gates(s);
+    const double fwd = G * bench_flops_forward(s.din, s.dout, s.T, s.B);
+    const double bwd = G * bench_flops_backward(s.din, s.dout, s.T, s.B, 1);
     switch (pass) {
     case BENCH_FORWARD:
         return fwd;
@@ -141,7 +167,7 @@ double bench_pass_flops(bench_pass pass, bench_shape s)
     case BENCH_BACKWARD_WEIGHTS: /* δ sᵀ costs what the forward's W s does */
         return fwd;
     case BENCH_BACKWARD_RECURRENCE: /* Wyᵀ δ(t+1) for t < T */
-        return 2.0 * (double)s.B * (double)s.dout * (double)s.dout *
+        return 2.0 * G * (double)s.B * (double)s.dout * (double)s.dout *
                (s.T > 0 ? (double)(s.T - 1) : 0);
     case BENCH_FORWARD_BACKWARD:
         return fwd + bwd;
@@ -156,7 +182,8 @@ double bench_pass_flops(bench_pass pass, bench_shape s)
 
 double bench_pass_read_bytes(bench_pass pass, bench_shape s, size_t elem)
 {
-    const double step = (double)s.dout * (double)s.dout * (double)elem;
+    const double step = (double)bench_shape_gates(s) * (double)s.dout
+                        * (double)s.dout * (double)elem; /* Wy, or U */
     const double steps = s.T > 0 ? (double)(s.T - 1) : 0;
     switch (pass) {
     case BENCH_FORWARD:
@@ -213,7 +240,7 @@ bench_record bench_make_record(const bench_config *cfg,
     /* A derived difference of medians may come out <= 0 in the noise of a
      * tiny case: it has no rate. */
     const double gflops = t.median > 0 ? flops / (t.median * 1e6) : NAN;
-    const size_t wy = s.dout * s.dout * prec->elem;
+    const size_t wy = bench_shape_gates(s) * s.dout * s.dout * prec->elem;
     const double read_gbs = bench_read_limit_gbs(lim, wy)
                             * (cfg->threads > 1 ? cfg->threads : 1);
     const char *roof;
@@ -225,7 +252,7 @@ bench_record bench_make_record(const bench_config *cfg,
         .algo = algo,
         .precision = prec->name,
         .pass = bench_pass_name(pass),
-        .activations = bench_activations_name(s.mixed),
+        .activations = units(s),
         .din = s.din,
         .dout = s.dout,
         .T = s.T,
@@ -243,5 +270,6 @@ bench_record bench_make_record(const bench_config *cfg,
         .floor_ratio = NAN,
         .derived = 0,
         .memory_bytes = NAN,
+        .cell = bptt_cell_name(s.cell),
     };
 }

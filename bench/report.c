@@ -11,9 +11,9 @@ const char bench_csv_columns[] =
     "algo,precision,din,dout,T,B,threads,pass,median_ms,min_ms,max_ms,"
     "q1_ms,q3_ms,reps,flops,gflops,speedup_vs_naive,default,limit,"
     "limit_gflops,fraction_of_limit,floor_ms,ratio_to_floor,activations,"
-    "derived,memory_bytes";
+    "derived,memory_bytes,cell";
 
-enum { NFIELDS = 26 };
+enum { NFIELDS = 27 };
 
 typedef struct field {
     enum { F_STR, F_SIZE, F_NUM, F_COUNT, F_BOOL } kind;
@@ -52,6 +52,7 @@ static void fields(const bench_record *r, field f[NFIELDS])
         {F_STR, r->activations, 0, 0},
         {F_BOOL, NULL, (size_t)(r->derived != 0), 0},
         {F_COUNT, NULL, 0, r->memory_bytes},
+        {F_STR, r->cell ? r->cell : "vanilla", 0, 0},
     };
     memcpy(f, all, sizeof all);
 }
@@ -354,9 +355,13 @@ void bench_table_case(FILE *f, const bench_record *rec, size_t n)
     if (n == 0)
         return;
     const bench_record *c = &rec[0];
-    fprintf(f, "\n%s  din=%zu dout=%zu T=%zu B=%zu  %s units", c->precision,
-            c->din, c->dout, c->T, c->B,
-            c->activations ? c->activations : "tanh");
+    if (c->cell && strcmp(c->cell, "vanilla") != 0)
+        fprintf(f, "\n%s  %s cell  din=%zu n=%zu T=%zu B=%zu", c->precision,
+                c->cell, c->din, c->dout, c->T, c->B);
+    else
+        fprintf(f, "\n%s  din=%zu dout=%zu T=%zu B=%zu  %s units",
+                c->precision, c->din, c->dout, c->T, c->B,
+                c->activations ? c->activations : "tanh");
     for (size_t i = 0; i < n; i++)
         if (rec[i].is_default && strcmp(rec[i].pass, "forward") == 0) {
             fprintf(f, "   auto -> %s; speedup of the default:", rec[i].algo);
@@ -431,7 +436,10 @@ static void ratio_verdict(char *buf, size_t size, double r, const char *peer)
 
 static int same_case(const bench_record *a, const bench_record *b)
 {
-    return strcmp(a->precision, b->precision) == 0 && a->din == b->din
+    return strcmp(a->precision, b->precision) == 0
+           && strcmp(a->cell ? a->cell : "vanilla",
+                     b->cell ? b->cell : "vanilla") == 0
+           && a->din == b->din
            && a->dout == b->dout && a->T == b->T && a->B == b->B;
 }
 

@@ -41,8 +41,12 @@ typedef struct bench_record {
     int derived;               /* 1: median is a difference of two measured
                                   medians (backward − backward_data), not a
                                   measurement; time.n = 0, no quartiles */
-    double memory_bytes;       /* bptt: bptt_workspace_size(T, B); RTRL:
+    double memory_bytes;       /* bptt: bptt_workspace_size(T, B) (a gated
+                                  cell's: bptt_gated_workspace_size); RTRL:
                                   bptt_rtrl_size(B); peers: NaN */
+    const char *cell;          /* "vanilla" (Network A), "lstm" or "gru":
+                                  then dout is the cell's n units and
+                                  activations "gates" (σ and tanh, fixed) */
 } bench_record;
 
 /* An algorithm refused on a case: its gradient disagreed with the naive

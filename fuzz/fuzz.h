@@ -344,6 +344,9 @@ void op_schedule_float(bytes *r);
 void op_tokens_net(bytes *r);
 void op_tokens_elman(bytes *r);
 void op_tokens_tbptt(bytes *r);
+/* ops_gated_layers.c */
+void op_plan_gated(bytes *r);
+void op_elman_gated(bytes *r);
 /* fuzz_main.c */
 void op_misc(bytes *r);
 

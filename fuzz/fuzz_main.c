@@ -923,6 +923,8 @@ static const op ops[] = {
     {"tokens_elman", op_tokens_elman},
     {"tokens_tbptt", op_tokens_tbptt},
     {"schedule_float", op_schedule_float},
+    {"plan_gated", op_plan_gated},
+    {"elman_gated", op_elman_gated},
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 

@@ -18,6 +18,11 @@
 #           turn: exit 1, the reason on stderr, no row for it, all rows for
 #           the others.
 #   usage   bad command lines: exit 2, the usage on stderr, no file written.
+#   gated   --cell lstm and gru: exit 0, exactly forward, backward and
+#           forward_backward of deferred and of every peer available here
+#           (oneDNN in float only) per (precision, shape), the column cell,
+#           a ratio line per peer; then --test-corrupt on deferred and each
+#           peer: exit 1, the refusal on stderr, no row for it.
 set -eu
 exe=$1
 mode=$2
@@ -259,7 +264,8 @@ usage)
               "--budget-ms abc" "--threads 0" "--threads 2x" "--bogus" \
               "--quick=1" "--test-corrupt nosuch" "--csv" "--peers bogus" \
               "--peers onednn,,torch" "--peers" "--activations sigmoid" \
-              "--rtrl=1"; do
+              "--rtrl=1" "--cell bogus" "--check-steps 0" \
+              "--check-steps x"; do
     set +e
     # shellcheck disable=SC2086 # split on purpose
     "$exe" --json "$tmp/u.json" $args >"$tmp/stdout" 2>"$tmp/stderr"
@@ -272,6 +278,47 @@ usage)
   done
   "$exe" --help >"$tmp/stdout"
   grep -q '^usage: bptt-bench' "$tmp/stdout"
+  ;;
+gated)
+  for cell in lstm gru; do
+    run --cell "$cell" --check-steps 4
+    [ "$rc" = 0 ] || { cat "$tmp/stderr"; echo "--cell $cell: exit $rc"; exit 1; }
+    python3 - "$tmp/out.csv" "$cell" "$peers" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+cell, peers = sys.argv[2], sys.argv[3].split()
+want = set()
+for prec in ("double", "float"):
+    for shape in (("8", "8", "10", "1"), ("5", "7", "6", "3")):
+        for algo in ["deferred"] + peers:
+            if algo == "onednn" and prec == "double":
+                continue
+            for p in ("forward", "backward", "forward_backward"):
+                want.add((algo, prec) + shape + (p,))
+got = [(r["algo"], r["precision"], r["din"], r["dout"], r["T"], r["B"],
+        r["pass"]) for r in rows]
+assert len(got) == len(set(got)) and set(got) == want, (sorted(got), sorted(want))
+for r in rows:
+    assert r["cell"] == cell and r["activations"] == "gates", r
+    assert float(r["median_ms"]) > 0 and float(r["gflops"]) > 0, r
+    assert (r["floor_ms"] != "") == (r["algo"] == "deferred"
+                                     and r["pass"] != "forward_backward"), r
+PY
+    for p in $peers; do
+      want=4; [ "$p" = onednn ] && want=2
+      n=$(grep -c "^  $p / bptt (deferred), median time: backward" "$tmp/stdout")
+      [ "$n" = "$want" ] || { echo "$cell: $n ratio lines of $p, want $want"; exit 1; }
+    done
+    for bad in deferred $peers; do
+      with=$bad; [ "$bad" = deferred ] && with=none
+      run --cell "$cell" --test-corrupt "$bad" --precision float --peers "$with"
+      [ "$rc" = 1 ] || { echo "$cell --test-corrupt $bad: exit $rc, want 1"; exit 1; }
+      grep -q "refused $bad (float $cell" "$tmp/stderr" ||
+        { cat "$tmp/stderr"; echo "$cell: no refusal of $bad"; exit 1; }
+      ! grep -q "^$bad," "$tmp/out.csv" ||
+        { echo "$cell: rows of the refused $bad"; exit 1; }
+    done
+  done
   ;;
 *)
   echo "unknown mode $mode"; exit 2 ;;

@@ -141,7 +141,7 @@ START_TEST(rtrl_and_pass_flop_counts)
     /* one step after the first, 2 sequences: 2 · (80 + 450 + 2250) */
     ck_assert_double_eq(bench_flops_rtrl(3, 5, 1, 2, 0), 5560);
     /* the passes of a case: forward 1120, backward with ∂L/∂x 2240 */
-    const bench_shape s = {3, 5, 7, 2, 0};
+    const bench_shape s = {3, 5, 7, 2, 0, BPTT_CELL_VANILLA};
     ck_assert_double_eq(bench_pass_flops(BENCH_FORWARD, s), 1120);
     ck_assert_double_eq(bench_pass_flops(BENCH_BACKWARD, s), 2240);
     ck_assert_double_eq(bench_pass_flops(BENCH_BACKWARD_DATA, s), 1120);
@@ -246,6 +246,7 @@ START_TEST(csv_header_and_row)
         {"fraction_of_limit", "0.0125"},
         {"floor_ms", ""},     {"ratio_to_floor", ""}, /* NaN: empty */
         {"activations", "tanh"}, {"derived", "0"}, {"memory_bytes", "4096"},
+        {"cell", "vanilla"},
     };
     ck_assert_int_eq(nh, (int)(sizeof want / sizeof want[0]));
     for (int i = 0; i < nh; i++) {
@@ -297,7 +298,7 @@ START_TEST(json_record_exact)
         "\"limit\": \"gemm\", \"limit_gflops\": 40, \"fraction_of_limit\": "
         "0.0125, \"floor_ms\": null, \"ratio_to_floor\": null, "
         "\"activations\": \"tanh\", \"derived\": false, \"memory_bytes\": "
-        "4096}");
+        "4096, \"cell\": \"vanilla\"}");
     free(text);
 }
 END_TEST
@@ -666,7 +667,7 @@ END_TEST
  * steps per recurrence. */
 START_TEST(read_bytes_per_pass)
 {
-    const bench_shape s = {128, 128, 100, 1, 0};
+    const bench_shape s = {128, 128, 100, 1, 0, BPTT_CELL_VANILLA};
     const double step = 128.0 * 128 * 8;
     ck_assert_double_eq(bench_pass_read_bytes(BENCH_FORWARD, s, 8), 99 * step);
     ck_assert_double_eq(bench_pass_read_bytes(BENCH_BACKWARD, s, 8), 99 * step);
@@ -678,7 +679,7 @@ START_TEST(read_bytes_per_pass)
     ck_assert_double_eq(bench_pass_read_bytes(BENCH_SEQUENCE, s, 8), 0);
     ck_assert_double_eq(bench_pass_read_bytes(BENCH_STEP, s, 8), 0);
     /* B does not change it: Wy is read whole at every step */
-    const bench_shape b = {128, 128, 100, 32, 0};
+    const bench_shape b = {128, 128, 100, 32, 0, BPTT_CELL_VANILLA};
     ck_assert_double_eq(bench_pass_read_bytes(BENCH_BACKWARD, b, 4),
                         99 * step / 2);
 }
@@ -694,9 +695,12 @@ END_TEST
 START_TEST(limit_fraction_cannot_exceed_one)
 {
     const bench_shape shapes[] = {
-        {32, 32, 100, 1, 0},   {128, 128, 100, 1, 0}, {512, 512, 100, 1, 0},
-        {1024, 1024, 100, 1, 0}, {256, 256, 100, 32, 0}, {512, 512, 50, 64, 0},
-        {3, 5, 7, 2, 0},       {8, 8, 1, 1, 0},
+#define V BPTT_CELL_VANILLA
+        {32, 32, 100, 1, 0, V},     {128, 128, 100, 1, 0, V},
+        {512, 512, 100, 1, 0, V},   {1024, 1024, 100, 1, 0, V},
+        {256, 256, 100, 32, 0, V},  {512, 512, 50, 64, 0, V},
+        {3, 5, 7, 2, 0, V},         {8, 8, 1, 1, 0, V},
+#undef V
     };
     const bench_prec *precs[] = {&bench_prec_double, &bench_prec_float};
     for (int threads = 1; threads <= 2; threads++)
@@ -757,7 +761,7 @@ START_TEST(limit_by_hand)
     const bench_config cfg = {.threads = 1};
     bench_limits lim = {.precision = "double", .gemm_gflops = 50};
     bench_read_limit_keep(&lim, 128 * 128 * 8, 20);
-    const bench_shape s = {128, 128, 100, 1, 0};
+    const bench_shape s = {128, 128, 100, 1, 0, BPTT_CELL_VANILLA};
     const double wflops = bench_pass_flops(BENCH_BACKWARD_WEIGHTS, s);
     ck_assert_double_eq(wflops, 2.0 * 128 * 256 * 100);
     bench_summary t = {0, NAN, NAN, wflops / 50e6, NAN, NAN};
@@ -1053,6 +1057,31 @@ START_TEST(rtrl_with_the_targets_matches_naive_bptt)
 }
 END_TEST
 
+/* A gated cell's products are Network A's with G·n rows: forward
+ * 2·T·B·(G·n)·(din+n), backward 2·T·B·(G·n)·(n + din+n + din); its
+ * recurrent weights read per step are U, G·n x n. */
+START_TEST(gated_counts_have_G_rows)
+{
+    const bench_shape v = {3, 5, 7, 2, 0, BPTT_CELL_VANILLA};
+    bench_shape l = v, g = v;
+    l.cell = BPTT_CELL_LSTM;
+    g.cell = BPTT_CELL_GRU;
+    ck_assert_uint_eq(bench_shape_gates(v), 1);
+    ck_assert_uint_eq(bench_shape_gates(l), 4);
+    ck_assert_uint_eq(bench_shape_gates(g), 3);
+    ck_assert_double_eq(bench_pass_flops(BENCH_FORWARD, l),
+                        2.0 * 7 * 2 * 4 * 5 * 8);
+    ck_assert_double_eq(bench_pass_flops(BENCH_BACKWARD, g),
+                        2.0 * 7 * 2 * 3 * 5 * (5 + 8 + 3));
+    ck_assert_double_eq(bench_pass_flops(BENCH_FORWARD_BACKWARD, l),
+                        4 * bench_pass_flops(BENCH_FORWARD_BACKWARD, v));
+    ck_assert_double_eq(bench_pass_read_bytes(BENCH_BACKWARD, g, 8),
+                        3 * bench_pass_read_bytes(BENCH_BACKWARD, v, 8));
+    ck_assert_double_eq(bench_pass_read_bytes(BENCH_FORWARD, l, 4),
+                        (7 - 1) * 4.0 * 5 * 5 * 4);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("bench");
@@ -1064,6 +1093,7 @@ static Suite *suite(void)
     tcase_add_test(stats, flop_counts);
     tcase_add_test(stats, repeat_takes_enough_samples);
     tcase_add_test(stats, rtrl_and_pass_flop_counts);
+    tcase_add_test(stats, gated_counts_have_G_rows);
     suite_add_tcase(s, stats);
     TCase *report = tcase_create("report");
     tcase_add_test(report, csv_header_and_row);

@@ -505,6 +505,202 @@ START_TEST(lag_profile_is_the_last_loss_backward)
 END_TEST
 
 /* ------------------------------------------------------------------------ */
+/* The gated cells' profile (bptt_gated_flow_lag_profile)                    */
+/* ------------------------------------------------------------------------ */
+
+enum { GD = 3, GN = 4, GM = GD + GN, GT = 9, GB = 2 };
+
+/* A gated cell's random problem: W = [W | U] ((G·n) x m), the biases
+ * (bx, bh), x, and its forward kept in a new workspace (h out). */
+typedef struct gated_case {
+    bptt_cell cell;
+    size_t G;
+    double W[4 * GN * GM], bx[4 * GN], bh[4 * GN], x[GT * GB * GD];
+    double h[GT * GB * GN];
+    bptt_gated_workspace *ws;
+} gated_case;
+
+static void gated_case_make(gated_case *c, bptt_cell cell, unsigned seed)
+{
+    tu_rng r = {seed};
+    c->cell = cell;
+    c->G = bptt_gated_gates(cell);
+    for (size_t i = 0; i < c->G * GN * GM; i++)
+        c->W[i] = tu_uniform(&r);
+    for (size_t i = 0; i < c->G * GN; i++) {
+        c->bx[i] = 0.5 * tu_uniform(&r);
+        c->bh[i] = 0.5 * tu_uniform(&r);
+    }
+    for (size_t i = 0; i < GT * GB * GD; i++)
+        c->x[i] = tu_uniform(&r);
+    ck_assert_int_eq(bptt_gated_workspace_alloc(cell, GD, GN, GT, GB, &c->ws),
+                     BPTT_OK);
+}
+
+static void gated_case_forward(gated_case *c)
+{
+    ck_assert_int_eq(bptt_gated_forward(GT, GB, c->W, GM, c->W + GD, GM, c->bx,
+                                        c->bh, c->x, GD, NULL, 0, NULL, 0,
+                                        c->h, GN, NULL, 0, BPTT_ALGO_AUTO,
+                                        c->ws), BPTT_OK);
+}
+
+/* The profile is the naive backward of (0, ..., 0, dhT) recorded by
+ * bptt_gated_workspace_record_flow, read backwards; the caller's own
+ * recording and the forward survive it. */
+START_TEST(gated_lag_profile_is_the_last_loss_backward)
+{
+    static gated_case c;
+    gated_case_make(&c, _i ? BPTT_CELL_GRU : BPTT_CELL_LSTM, 71);
+    double dhT[GB * GN], dh[GT * GB * GN] = {0}, gh[GT * GB], dd[GT * GB];
+    double gn[GT * GB], dn[GT * GB], rec[GT * GB];
+    tu_rng r = {72};
+    for (size_t i = 0; i < GB * GN; i++)
+        dh[(GT - 1) * GB * GN + i] = dhT[i] = tu_uniform(&r);
+    for (size_t i = 0; i < GT * GB; i++)
+        rec[i] = -2;
+    ck_assert_int_eq(bptt_gated_workspace_record_flow(c.ws, rec, NULL),
+                     BPTT_OK);
+    gated_case_forward(&c);
+    ck_assert_int_eq(bptt_gated_flow_lag_profile(GT, GB, c.W, GM, c.W + GD,
+                                                 GM, dhT, GN, gn, dn, c.ws),
+                     BPTT_OK);
+    for (size_t i = 0; i < GT * GB; i++)
+        ck_assert(rec[i] == -2);
+    /* the reference: the naive backward, recorded the documented way */
+    ck_assert_int_eq(bptt_gated_workspace_record_flow(c.ws, gh, dd), BPTT_OK);
+    ck_assert_int_eq(bptt_gated_backward(GT, GB, c.W, GM, c.W + GD, GM, dh, GN,
+                                         NULL, 0, 0, NULL, 0, NULL, 0, NULL,
+                                         NULL, NULL, 0, NULL, 0, NULL, 0,
+                                         BPTT_ALGO_NAIVE, c.ws), BPTT_OK);
+    for (size_t tau = 0; tau < GT; tau++)
+        for (size_t b = 0; b < GB; b++) {
+            const size_t row = (GT - 1 - tau) * GB + b;
+            ck_assert_double_le(fabs(gn[tau * GB + b] - gh[row]),
+                                TOL_REFERENCE * gh[row]);
+            ck_assert_double_le(fabs(dn[tau * GB + b] - dd[row]),
+                                TOL_REFERENCE * dd[row]);
+        }
+    /* lag 0 is the loss's own gradient: ‖dhT row b‖ */
+    for (size_t b = 0; b < GB; b++)
+        ck_assert_double_le(fabs(gn[b] - vnorm(GN, dhT + b * GN)),
+                            1e-15 * gn[b]);
+    /* float: the same profile to float's rounding */
+    float fW[4 * GN * GM], fbx[4 * GN], fbh[4 * GN], fx[GT * GB * GD];
+    float fh[GT * GB * GN];
+    for (size_t i = 0; i < c.G * GN * GM; i++)
+        fW[i] = (float)c.W[i];
+    for (size_t i = 0; i < c.G * GN; i++)
+        fbx[i] = (float)c.bx[i], fbh[i] = (float)c.bh[i];
+    for (size_t i = 0; i < GT * GB * GD; i++)
+        fx[i] = (float)c.x[i];
+    bpttf_gated_workspace *fws;
+    ck_assert_int_eq(bpttf_gated_workspace_alloc(c.cell, GD, GN, GT, GB, &fws),
+                     BPTT_OK);
+    ck_assert_int_eq(bpttf_gated_forward(GT, GB, fW, GM, fW + GD, GM, fbx, fbh,
+                                         fx, GD, NULL, 0, NULL, 0, fh, GN,
+                                         NULL, 0, BPTT_ALGO_AUTO, fws),
+                     BPTT_OK);
+    ck_assert_int_eq(bpttf_gated_flow_lag_profile(GT, GB, fW, GM, fW + GD, GM,
+                                                  NULL, 0, rec, NULL, fws),
+                     BPTT_OK);
+    /* dhT NULL: (1, ..., 1)/√n, of norm 1 */
+    for (size_t b = 0; b < GB; b++)
+        ck_assert_double_le(fabs(rec[b] - 1), 1e-6);
+    bpttf_gated_workspace_free(fws);
+    bptt_gated_workspace_free(c.ws);
+}
+END_TEST
+
+/* Saturated gates, exact identities (docs/gated.md, "Error flow"):
+ *   GRU, update gate z = 1 (bx_z = 1000: σ = 1 and σ' = 0 in double):
+ *     h(t+1) = h(t), every delta 0, so ḡ(t) = ḡ(t+1): the error of the
+ *     last step is carried back unchanged, gnorm[τ] = ‖dhT‖ for every τ;
+ *   LSTM, f = 1, i = 0, o = 1 (biases ±1000) from c(0) = 0: c stays 0,
+ *     every delta is 0, and no error reaches an earlier h (it stays on
+ *     the cell state): gnorm[τ] = 0 for τ >= 1.
+ * dnorm is 0 at every lag in both. */
+START_TEST(gated_lag_profile_saturated_gates)
+{
+    static gated_case c;
+    const int gru = _i;
+    gated_case_make(&c, gru ? BPTT_CELL_GRU : BPTT_CELL_LSTM, 73);
+    for (size_t j = 0; j < GN; j++) {
+        if (gru) {
+            c.bx[GN + j] = 1000; /* z */
+        } else {
+            c.bx[j] = -1000;         /* i */
+            c.bx[GN + j] = 1000;     /* f */
+            c.bx[3 * GN + j] = 1000; /* o */
+        }
+    }
+    gated_case_forward(&c);
+    double gn[GT * GB], dn[GT * GB];
+    ck_assert_int_eq(bptt_gated_flow_lag_profile(GT, GB, c.W, GM, c.W + GD,
+                                                 GM, NULL, 0, gn, dn, c.ws),
+                     BPTT_OK);
+    for (size_t tau = 0; tau < GT; tau++)
+        for (size_t b = 0; b < GB; b++) {
+            const double want = gru || tau == 0 ? 1 : 0;
+            ck_assert_msg(fabs(gn[tau * GB + b] - want) <= 1e-15,
+                          "lag %zu: %.17g, want %g", tau, gn[tau * GB + b],
+                          want);
+            ck_assert_msg(dn[tau * GB + b] == 0, "lag %zu: dnorm %g", tau,
+                          dn[tau * GB + b]);
+        }
+    bptt_gated_workspace_free(c.ws);
+}
+END_TEST
+
+START_TEST(gated_lag_profile_traps)
+{
+    static gated_case c;
+    gated_case_make(&c, BPTT_CELL_LSTM, 74);
+    double gn[GT * GB], dn[GT * GB], dhT[GB * GN] = {0};
+    const double *U = c.W + GD;
+#define GTRAP(call, want)                                                      \
+    do {                                                                       \
+        for (size_t i_ = 0; i_ < GT * GB; i_++)                                \
+            gn[i_] = dn[i_] = -3;                                              \
+        ck_assert_int_eq((call), (want));                                      \
+        for (size_t i_ = 0; i_ < GT * GB; i_++)                                \
+            ck_assert(gn[i_] == -3 && dn[i_] == -3);                           \
+    } while (0)
+    GTRAP(bptt_gated_flow_lag_profile(GT, GB, c.W, GM, U, GM, NULL, 0, gn, dn,
+                                      c.ws), BPTT_ENOFORWARD);
+    gated_case_forward(&c);
+    GTRAP(bptt_gated_flow_lag_profile(GT, GB, c.W, GM, U, GM, NULL, 0, NULL,
+                                      dn, c.ws), BPTT_ENULL);
+    GTRAP(bptt_gated_flow_lag_profile(GT, GB, c.W, GM, U, GM, NULL, 0, gn, dn,
+                                      NULL), BPTT_ENULL);
+    GTRAP(bptt_gated_flow_lag_profile(GT, GB, NULL, GM, U, GM, NULL, 0, gn,
+                                      dn, c.ws), BPTT_ENULL);
+    GTRAP(bptt_gated_flow_lag_profile(GT, GB, c.W, GM, NULL, GM, NULL, 0, gn,
+                                      dn, c.ws), BPTT_ENULL);
+    GTRAP(bptt_gated_flow_lag_profile(0, GB, c.W, GM, U, GM, NULL, 0, gn, dn,
+                                      c.ws), BPTT_ESIZE);
+    GTRAP(bptt_gated_flow_lag_profile(GT, 0, c.W, GM, U, GM, NULL, 0, gn, dn,
+                                      c.ws), BPTT_ESIZE);
+    GTRAP(bptt_gated_flow_lag_profile(GT + 1, GB, c.W, GM, U, GM, NULL, 0, gn,
+                                      dn, c.ws), BPTT_ECAPACITY);
+    GTRAP(bptt_gated_flow_lag_profile(GT - 1, GB, c.W, GM, U, GM, NULL, 0, gn,
+                                      dn, c.ws), BPTT_ENOFORWARD);
+    GTRAP(bptt_gated_flow_lag_profile(GT, GB, c.W, GM, U, GM, dhT, GN - 1, gn,
+                                      dn, c.ws), BPTT_ELD);
+    GTRAP(bptt_gated_flow_lag_profile(GT, GB, c.W, GD - 1, U, GM, NULL, 0, gn,
+                                      dn, c.ws), BPTT_ELD);
+    GTRAP(bptt_gated_flow_lag_profile(GT, GB, c.W, GM, U, GN - 1, NULL, 0, gn,
+                                      dn, c.ws), BPTT_ELD);
+#undef GTRAP
+    /* after all that, the forward is still there */
+    ck_assert_int_eq(bptt_gated_flow_lag_profile(GT, GB, c.W, GM, U, GM, dhT,
+                                                 GN, gn, NULL, c.ws), BPTT_OK);
+    ck_assert(gn[0] == 0); /* a zero loss gradient */
+    bptt_gated_workspace_free(c.ws);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
 /* Traps                                                                     */
 /* ------------------------------------------------------------------------ */
 
@@ -609,6 +805,9 @@ static Suite *suite(void)
     tcase_add_test(tc, lag_profile_is_the_last_loss_backward);
     tcase_add_test(tc, lag_profile_ignores_the_finite_check);
     tcase_add_test(tc, flow_traps);
+    tcase_add_loop_test(tc, gated_lag_profile_is_the_last_loss_backward, 0, 2);
+    tcase_add_loop_test(tc, gated_lag_profile_saturated_gates, 0, 2);
+    tcase_add_test(tc, gated_lag_profile_traps);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -320,6 +320,7 @@ static int write_input(const char *path, const peer_input *in)
 {
     peer_header h = {0};
     h.precision = (uint32_t)in->elsize;
+    h.cell = in->cell;
     h.din = in->din;
     h.dout = in->dout;
     h.T = in->T;
@@ -333,6 +334,7 @@ static int write_input(const char *path, const peer_input *in)
         return -1;
     int rc = peer_header_write(f, 0, &h)
              | peer_array_write(f, in->W, in->elsize, peer_count_w(&h))
+             | peer_array_write(f, in->b, in->elsize, peer_count_b(&h))
              | peer_array_write(f, in->x, in->elsize, peer_count_x(&h))
              | peer_array_write(f, in->dy, in->elsize, peer_count_y(&h));
     return (fclose(f) | rc) ? -1 : 0;
@@ -349,7 +351,8 @@ static int read_output(const char *path, const peer_input *in,
     int rc = -1;
     if (peer_header_read(f, 1, &h, why, sizeof why)) {
         say(-1, err, errlen, "output: %s", why);
-    } else if (h.precision != in->elsize || h.din != in->din
+    } else if (h.precision != in->elsize || h.cell != in->cell
+               || h.din != in->din
                || h.dout != in->dout || h.T != in->T || h.B != in->B
                || h.reps > in->cap) {
         say(-1, err, errlen, "output: header does not match the input");
@@ -387,7 +390,8 @@ int bptt_peer_run(const char *name, const peer_input *in, peer_output *out,
                    name ? name : "(null)");
     if (!in || !out || !in->W || !in->x || !in->dy || !out->y || !out->dW
         || !out->dx || (in->elsize != 4 && in->elsize != 8) || !in->din
-        || !in->dout || !in->T || !in->B || !in->threads || !in->cap)
+        || !in->dout || !in->T || !in->B || !in->threads || !in->cap
+        || in->cell > 2 || (in->cell && !in->b))
         return say(PEER_FAILED, err, errlen, "%s: invalid arguments", name);
     if (!bptt_peer_available(name))
         return say(PEER_UNAVAILABLE, err, errlen, "%s: not available: %s",

@@ -1,6 +1,6 @@
 /*
- * peer.h — other implementations of Network A with tanh units ("peers"),
- * run by bptt-bench on the same shapes and the same data as bptt, each in
+ * peer.h — other implementations of Network A with tanh units and of the
+ * LSTM and GRU cells of bptt/gated.h ("peers"), run by bptt-bench on the same shapes and the same data as bptt, each in
  * a child process (a runner) that times its own forward and backward and
  * hands back its outputs, so that the harness can check them against
  * bptt's naive form before reporting the times.
@@ -15,6 +15,10 @@
  * dL/dW and dL/dx: forward over T steps of B sequences from y(0) = 0,
  * no bias, then the backward with dL/dy = dy giving dL/dWx, dL/dWy and
  * dL/dx (both peers always compute dL/dx; oneDNN also a B x dout dL/dy(0)).
+ * For a gated cell (cell 1 LSTM: oneDNN's LSTM, nn.LSTM; 2 GRU: oneDNN's
+ * lbr_gru, nn.GRU) the same with the cell's biases bx, bh in, h(0) = 0
+ * (and c(0) = 0), and dL/dW = [dW | dU] of bptt_gated_backward out (the
+ * peers also compute the biases' gradients, not handed back).
  */
 #ifndef BPTT_PEER_H
 #define BPTT_PEER_H
@@ -33,8 +37,10 @@ enum {
 enum { PEER_FWD = 0, PEER_BWD, PEER_FWDBWD, PEER_NPASS };
 
 /* One case.  The arrays are dense, of elements of elsize bytes: 4 float,
- * 8 double; W is dout x (din+dout), row-major, columns [Wx | Wy]; x is
- * (T*B) x din and dy (T*B) x dout, time-major (row t*B+b). */
+ * 8 double; W is (G*dout) x (din+dout), row-major, columns [Wx | Wy] (G =
+ * 1) or a gated cell's [W | U] (G = 4 LSTM, 3 GRU); b (gated cells only)
+ * is 2 x (G*dout), the rows bx then bh; x is (T*B) x din and dy (T*B) x
+ * dout, time-major (row t*B+b). */
 typedef struct peer_input {
     size_t din, dout, T, B;
     size_t elsize;
@@ -43,14 +49,16 @@ typedef struct peer_input {
     unsigned threads; /* >= 1; also OMP_NUM_THREADS of the child */
     unsigned warmup;  /* untimed repetitions first */
     size_t cap;       /* at most this many timed repetitions (>= 1) */
+    unsigned cell;    /* 0 Network A (tanh units), 1 LSTM, 2 GRU */
+    const void *b;    /* the gated cells' biases; NULL for Network A */
 } peer_input;
 
 typedef struct peer_timing {
     double median, min, max; /* ms over the timed repetitions */
 } peer_timing;
 
-/* The results.  The caller allocates y ((T*B) x dout), dW (dout x
- * (din+dout), [dL/dWx | dL/dWy]) and dx ((T*B) x din), dense, elsize
+/* The results.  The caller allocates y ((T*B) x dout), dW ((G*dout) x
+ * (din+dout), in W's layout) and dx ((T*B) x din), dense, elsize
  * each; they receive the outputs of the last timed repetition.  samples[p]
  * is optional (NULL: not wanted), else the caller's array of cap doubles
  * receiving the reps times (ms) of pass p. */

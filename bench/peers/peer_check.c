@@ -10,6 +10,11 @@
  * double, the repetition count honours the cap, and each sample's
  * forward+backward time is the sum of its two parts.
  *
+ * The gated cells too (protocol version 2): each peer's LSTM and GRU (with
+ * both biases, oneDNN's lbr_gru gate order and bias blocks, torch's
+ * nn.LSTM / nn.GRU) against bptt_gated_forward / _backward with
+ * BPTT_ALGO_NAIVE, y, [dW | dU] and dx, in each precision the peer does.
+ *
  * Exit status 77 (skipped) when no peer is available.
  */
 #include "peer.h"
@@ -206,6 +211,100 @@ START_TEST(test_reps_and_samples)
 }
 END_TEST
 
+/* A gated cell (_i: 0 LSTM, 1 GRU) through the peer against bptt's naive
+ * gated form, in float and, for torch, double. */
+static void check_gated(const char *peer, bptt_cell cell, size_t elsize)
+{
+    enum { GMAX = 4 };
+    const size_t G = bptt_gated_gates(cell), Gn = G * DOUT;
+    static double W[GMAX * DOUT * M], b[2 * GMAX * DOUT], x[T * B * DIN],
+        dy[T * B * DOUT], y[T * B * DOUT], dW[GMAX * DOUT * M],
+        dx[T * B * DIN];
+    static float Wf[GMAX * DOUT * M], bf[2 * GMAX * DOUT], xf[T * B * DIN],
+        dyf[T * B * DOUT], yf[T * B * DOUT], dWf[GMAX * DOUT * M],
+        dxf[T * B * DIN];
+    unsigned long long s = 2025 + (unsigned)cell;
+    for (size_t i = 0; i < Gn * M; i++)
+        Wf[i] = (float)(W[i] = 0.4 * uniform(&s));
+    for (size_t i = 0; i < 2 * Gn; i++)
+        bf[i] = (float)(b[i] = 0.3 * uniform(&s));
+    for (size_t i = 0; i < T * B * DIN; i++)
+        xf[i] = (float)(x[i] = uniform(&s));
+    for (size_t i = 0; i < T * B * DOUT; i++)
+        dyf[i] = (float)(dy[i] = uniform(&s));
+    const int dbl = elsize == 8;
+    if (dbl) {
+        bptt_gated_workspace *ws;
+        ck_assert_int_eq(bptt_gated_workspace_alloc(cell, DIN, DOUT, T, B,
+                                                    &ws), BPTT_OK);
+        ck_assert_int_eq(bptt_gated_forward(T, B, W, M, W + DIN, M, b, b + Gn,
+                                            x, DIN, NULL, 0, NULL, 0, y, DOUT,
+                                            NULL, 0, BPTT_ALGO_NAIVE, ws),
+                         BPTT_OK);
+        ck_assert_int_eq(bptt_gated_backward(T, B, W, M, W + DIN, M, dy, DOUT,
+                                             NULL, 0, 0, dW, M, dW + DIN, M,
+                                             NULL, NULL, dx, DIN, NULL, 0,
+                                             NULL, 0, BPTT_ALGO_NAIVE, ws),
+                         BPTT_OK);
+        bptt_gated_workspace_free(ws);
+    } else {
+        bpttf_gated_workspace *ws;
+        ck_assert_int_eq(bpttf_gated_workspace_alloc(cell, DIN, DOUT, T, B,
+                                                     &ws), BPTT_OK);
+        ck_assert_int_eq(bpttf_gated_forward(T, B, Wf, M, Wf + DIN, M, bf,
+                                             bf + Gn, xf, DIN, NULL, 0, NULL,
+                                             0, yf, DOUT, NULL, 0,
+                                             BPTT_ALGO_NAIVE, ws), BPTT_OK);
+        ck_assert_int_eq(bpttf_gated_backward(T, B, Wf, M, Wf + DIN, M, dyf,
+                                              DOUT, NULL, 0, 0, dWf, M,
+                                              dWf + DIN, M, NULL, NULL, dxf,
+                                              DIN, NULL, 0, NULL, 0,
+                                              BPTT_ALGO_NAIVE, ws), BPTT_OK);
+        bpttf_gated_workspace_free(ws);
+    }
+    const peer_input in = {
+        .din = DIN, .dout = DOUT, .T = T, .B = B, .elsize = elsize,
+        .W = dbl ? (const void *)W : (const void *)Wf,
+        .x = dbl ? (const void *)x : (const void *)xf,
+        .dy = dbl ? (const void *)dy : (const void *)dyf,
+        .budget_ms = 0, .threads = 1, .warmup = 1, .cap = 1,
+        .cell = (unsigned)cell,
+        .b = dbl ? (const void *)b : (const void *)bf,
+    };
+    peer_output out = {0};
+    out.y = malloc(T * B * DOUT * elsize);
+    out.dW = malloc(Gn * M * elsize);
+    out.dx = malloc(T * B * DIN * elsize);
+    ck_assert(out.y && out.dW && out.dx);
+    char err[512];
+    const int st = bptt_peer_run(peer, &in, &out, err, sizeof err);
+    ck_assert_msg(st == PEER_OK, "%s %s: %s", peer, bptt_cell_name(cell),
+                  err);
+    const double tol = dbl ? TOL_DOUBLE : TOL_FLOAT;
+    const double ey = relerr(T * B * DOUT, elsize, out.y,
+                             dbl ? (void *)y : (void *)yf);
+    const double eW = relerr(Gn * M, elsize, out.dW,
+                             dbl ? (void *)dW : (void *)dWf);
+    const double ex = relerr(T * B * DIN, elsize, out.dx,
+                             dbl ? (void *)dx : (void *)dxf);
+    ck_assert_msg(ey <= tol && eW <= tol && ex <= tol,
+                  "%s %s: relative errors y %g, dW %g, dx %g > %g", peer,
+                  bptt_cell_name(cell), ey, eW, ex, tol);
+    free_out(&out);
+}
+
+START_TEST(test_gated_float_against_naive)
+{
+    check_gated(avail[_i / 2], _i % 2 ? BPTT_CELL_GRU : BPTT_CELL_LSTM, 4);
+}
+END_TEST
+
+START_TEST(test_gated_double_against_naive)
+{
+    check_gated("torch", _i ? BPTT_CELL_GRU : BPTT_CELL_LSTM, 8);
+}
+END_TEST
+
 START_TEST(test_unknown_peer)
 {
     static ref_case c;
@@ -244,6 +343,9 @@ int main(void)
     if (has_onednn)
         tcase_add_test(tc, test_onednn_refuses_double);
     tcase_add_loop_test(tc, test_reps_and_samples, 0, navail);
+    tcase_add_loop_test(tc, test_gated_float_against_naive, 0, 2 * navail);
+    if (has_torch)
+        tcase_add_loop_test(tc, test_gated_double_against_naive, 0, 2);
     tcase_add_test(tc, test_unknown_peer);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -174,7 +174,7 @@ int main(int argc, char **argv)
         set(dy, el, i, uniform(&s));
 
     peer_input in = {din, dout, T, B, el, W, x, dy, budget, threads, WARMUP,
-                     CAP};
+                     CAP, 0, NULL};
     peer_output out = {arrays[0], arrays[1], arrays[2],
                        {samples, samples + CAP, samples + 2 * CAP}, 0,
                        {{0, 0, 0}}, ""};

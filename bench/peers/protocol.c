@@ -19,9 +19,15 @@ static uint64_t mul_capped(uint64_t a, uint64_t b)
     return a * b;
 }
 
+size_t peer_gates(const peer_header *h)
+{
+    static const size_t gates[] = {1, 4, 3}; /* vanilla, lstm, gru */
+    return h->cell < sizeof gates / sizeof *gates ? gates[h->cell] : 0;
+}
+
 static uint64_t count_w(const peer_header *h)
 {
-    return mul_capped(h->dout, h->din + h->dout);
+    return mul_capped(mul_capped(peer_gates(h), h->dout), h->din + h->dout);
 }
 
 static uint64_t count_rows(const peer_header *h, uint64_t width)
@@ -32,6 +38,14 @@ static uint64_t count_rows(const peer_header *h, uint64_t width)
 size_t peer_count_w(const peer_header *h)
 {
     uint64_t n = count_w(h);
+    return n >= PEER_MAX_COUNT ? 0 : (size_t)n;
+}
+
+size_t peer_count_b(const peer_header *h)
+{
+    if (h->cell == 0)
+        return 0;
+    uint64_t n = mul_capped(2 * peer_gates(h), h->dout);
     return n >= PEER_MAX_COUNT ? 0 : (size_t)n;
 }
 
@@ -61,9 +75,11 @@ int peer_header_write(FILE *f, int out, const peer_header *h)
 {
     const uint32_t version = PEER_PROTOCOL_VERSION;
     const uint64_t sizes[4] = {h->din, h->dout, h->T, h->B};
+    const uint32_t cell[2] = {h->cell, 0};
     int rc = put(f, out ? PEER_MAGIC_OUT : PEER_MAGIC_IN, 8);
     rc |= put(f, &version, 4);
     rc |= put(f, &h->precision, 4);
+    rc |= put(f, cell, sizeof cell);
     rc |= put(f, sizes, sizeof sizes);
     if (out) {
         char name[PEER_NAME_BYTES] = {0}; /* NUL-padded, NUL-terminated */
@@ -85,10 +101,11 @@ int peer_header_read(FILE *f, int out, peer_header *h, char *err,
 {
     char magic[8];
     uint32_t version;
+    uint32_t cell[2];
     uint64_t sizes[4];
     memset(h, 0, sizeof *h);
     if (get(f, magic, 8) || get(f, &version, 4) || get(f, &h->precision, 4)
-        || get(f, sizes, sizeof sizes)) {
+        || get(f, cell, sizeof cell) || get(f, sizes, sizeof sizes)) {
         snprintf(err, errlen, "truncated header");
         return -1;
     }
@@ -107,13 +124,19 @@ int peer_header_read(FILE *f, int out, peer_header *h, char *err,
                  (unsigned)h->precision);
         return -1;
     }
+    h->cell = cell[0];
+    if (!peer_gates(h)) {
+        snprintf(err, errlen, "cell %u is none of 0 (vanilla), 1 (lstm), "
+                 "2 (gru)", (unsigned)h->cell);
+        return -1;
+    }
     h->din = sizes[0];
     h->dout = sizes[1];
     h->T = sizes[2];
     h->B = sizes[3];
     if (!h->din || !h->dout || !h->T || !h->B || h->din >= PEER_MAX_COUNT
         || h->dout >= PEER_MAX_COUNT || !peer_count_w(h) || !peer_count_x(h)
-        || !peer_count_y(h)) {
+        || !peer_count_y(h) || (h->cell && !peer_count_b(h))) {
         snprintf(err, errlen, "sizes din %llu dout %llu T %llu B %llu out of "
                  "range", (unsigned long long)h->din,
                  (unsigned long long)h->dout, (unsigned long long)h->T,

@@ -168,6 +168,49 @@ BPTT_API bptt_status bptt_gated_workspace_record_flow(bptt_gated_workspace *ws,
                                                       double *gnorm,
                                                       double *dnorm);
 
+/* The error-flow profile of one loss at the last step against the lag,
+ * bptt_flow_lag_profile's analogue for a gated cell (which that call, made
+ * for Network A's workspace, cannot read): for the forward kept in ws (T
+ * steps of B sequences), the backward of a loss L(T) of h(T) alone, with
+ * ∂L(T)/∂h(T) = dhT, giving
+ *
+ *     gnorm[τ·B + b] = ‖∂L(T)/∂h(T−τ)‖₂   τ = 0..T−1, sequence b (the
+ *                                        total ḡ of (G7)/(G15)),
+ *     dnorm[τ·B + b] = ‖δ(T−τ)‖₂          the G·n deltas of the gates'
+ *                                        recurrent-side sums (optional).
+ *
+ * gnorm (required) and dnorm (NULL: not wanted) hold T·B doubles each.
+ * dhT is B x n (leading dimension lddhT); NULL means (1, ..., 1)/√n for
+ * every sequence.  W and U must be those of the forward.  The LSTM's
+ * dL/dc(T) is 0.  Error that survives τ steps: gnorm[τ·B + b] / gnorm[b];
+ * e.g. a GRU whose update gate is saturated at z = 1 carries it unchanged
+ * (ratio 1), an LSTM with f = 1, i = 0 and o saturated passes none of it
+ * back to h (ratio 0 for τ >= 1; it stays on the cell state).
+ *
+ * It runs bptt_gated_backward (BPTT_ALGO_AUTO, no gradient written) with
+ * the recorder on and the non-finite check off (a NaN or Inf gives NaN or
+ * Inf norms); the forward is kept (another backward may follow), the
+ * backward scratch is overwritten, and the recording set by
+ * bptt_gated_workspace_record_flow and the check set by
+ * bptt_gated_workspace_check_finite are left as they were.  An error the
+ * backward finds (W, U, ldw, ldu) is reported under bptt_gated_backward's
+ * name.
+ *
+ * Memory: allocates T·B·n elements for the call; a diagnostic, not a hot
+ * path.
+ *
+ * Errors: BPTT_ENULL (gnorm, ws, W or U), BPTT_ESIZE (T or B is 0),
+ * BPTT_ELD (lddhT < n, ldw, ldu), BPTT_ECAPACITY, BPTT_ENOFORWARD (no
+ * forward of this T and B in ws), BPTT_ENOMEM, BPTT_EBUSY.  On error
+ * gnorm, dnorm and ws are not written. */
+BPTT_API bptt_status bptt_gated_flow_lag_profile(size_t T, size_t B,
+                                                 const double *W, size_t ldw,
+                                                 const double *U, size_t ldu,
+                                                 const double *dhT,
+                                                 size_t lddhT, double *gnorm,
+                                                 double *dnorm,
+                                                 bptt_gated_workspace *ws);
+
 /* Forward pass of the cell over T steps of B sequences from h(0) = h0 and
  * (LSTM) c(0) = c0, or 0:
  *
@@ -249,12 +292,16 @@ BPTT_API bptt_status bptt_gated_backward(size_t T, size_t B,
  *
  *   W   (G·dh) x (din+dh), ldw >= din+dh: [W_ih | W_hh], this header's W
  *       and U side by side (dW alike);
- *   bh  G·dh, the input-side bias bx (dbh its gradient); bh of this header
- *       is 0;
+ *   bh  G·dh, the input-side bias bx (dbh its gradient);
  *
- * h0 and dh0 are h(0) and dL/dh(0) (the LSTM's c(0) and dL/dc(T) are 0),
- * and BPTT_ALGO_GEMV_GER is refused (BPTT_EALGO).  The workspace's size is
- * bptt_elman_workspace_size's formula with core = bptt_gated_workspace_size.
+ * h0 and dh0 are h(0) and dL/dh(0), and BPTT_ALGO_GEMV_GER is refused
+ * (BPTT_EALGO).  The recurrent-side bias b_hh of this header's calls (0
+ * unless set) and, for the LSTM, c(0) (0 unless set), c(T) and dL/dc(0)
+ * are set on the workspace: bptt_elman_workspace_set_gated_bias and
+ * bptt_elman_workspace_set_cell_state below.  dL/dc(T) is always 0: the
+ * loss is the head's, on h alone.  The workspace's size is
+ * bptt_elman_workspace_size's formula with core =
+ * bptt_gated_workspace_size.
  *
  * Errors: those of bptt_elman_create, BPTT_EINVAL (cell not a cell code).
  * bptt_elman_cell: the descriptor's cell (BPTT_NCELL for NULL). */
@@ -262,6 +309,40 @@ BPTT_API bptt_status bptt_elman_create_cell(bptt_cell cell,
                                             const bptt_net *net, size_t nout,
                                             bptt_head head, bptt_elman **el);
 BPTT_API bptt_cell bptt_elman_cell(const bptt_elman *el);
+
+/* Network B on a gated core: the recurrent-side bias b_hh (G·dh, the bh
+ * of bptt_gated_forward) that every later bptt_elman_forward on ws adds,
+ * and the array dbhh (G·dh) where every later bptt_elman_backward writes
+ * its gradient with the call's beta, as dbh.  Either may be NULL (b_hh =
+ * 0; gradient not wanted).  For the LSTM only bx + b_hh matters (G1), so
+ * b_hh is there for a model that keeps both (PyTorch's nn.LSTM); for the
+ * GRU its n block sits inside the reset product r ⊙ (U_n h + bh_n) (G13)
+ * and is not redundant.  The arrays stay the caller's and must outlive
+ * the setting, which stays until changed (a new forward does not clear
+ * it); the calls check them against their other arrays for overlap.
+ *
+ * Errors: BPTT_ENULL (ws), BPTT_EINVAL (ws of a vanilla-core Elman, whose
+ * bias is bh), BPTT_EBUSY.  On error nothing is changed. */
+BPTT_API bptt_status
+bptt_elman_workspace_set_gated_bias(bptt_elman_workspace *ws,
+                                    const double *bhh, double *dbhh);
+
+/* Network B on an LSTM core: the cell state of every later call on ws —
+ * c0 (B x dh, ld ldc0) is c(0) of every later bptt_elman_forward (NULL:
+ * 0), cT (B x dh, ld ldcT) receives its c(T), so that a sequence cut into
+ * calls carries (h(T), c(T)) into the next call's (h0, c0), and dc0 (B x
+ * dh, ld lddc0) receives dL/dc(0) from every later bptt_elman_backward
+ * (with the call's beta, as dh0).  Any may be NULL; all NULL switch them
+ * off.  The arrays hold Bmax rows of the workspace, stay the caller's and
+ * must outlive the setting; B is the call's.
+ *
+ * Errors: BPTT_ENULL (ws), BPTT_EINVAL (ws of a vanilla-core or GRU Elman
+ * with any array given: no cell state), BPTT_ELD (a leading dimension <
+ * dh for an array given), BPTT_EBUSY.  On error nothing is changed. */
+BPTT_API bptt_status
+bptt_elman_workspace_set_cell_state(bptt_elman_workspace *ws,
+                                    const double *c0, size_t ldc0, double *cT,
+                                    size_t ldcT, double *dc0, size_t lddc0);
 
 /* The gated workspace of a plan made by bptt_plan_create_cell for
  * BPTT_CELL_LSTM or BPTT_CELL_GRU (NULL for any other plan, or NULL):
@@ -298,6 +379,20 @@ BPTT_API bptt_status
 bpttf_gated_workspace_record_flow(bpttf_gated_workspace *ws, double *gnorm,
                                   double *dnorm);
 BPTT_API bpttf_gated_workspace *bpttf_plan_gated_workspace(bpttf_plan *plan);
+BPTT_API bptt_status
+bpttf_elman_workspace_set_gated_bias(bpttf_elman_workspace *ws,
+                                     const float *bhh, float *dbhh);
+BPTT_API bptt_status
+bpttf_elman_workspace_set_cell_state(bpttf_elman_workspace *ws,
+                                     const float *c0, size_t ldc0, float *cT,
+                                     size_t ldcT, float *dc0, size_t lddc0);
+BPTT_API bptt_status bpttf_gated_flow_lag_profile(size_t T, size_t B,
+                                                  const float *W, size_t ldw,
+                                                  const float *U, size_t ldu,
+                                                  const float *dhT,
+                                                  size_t lddhT, double *gnorm,
+                                                  double *dnorm,
+                                                  bpttf_gated_workspace *ws);
 BPTT_API bptt_status bpttf_gated_forward(size_t T, size_t B,
                                          const float *W, size_t ldw,
                                          const float *U, size_t ldu,

@@ -243,18 +243,23 @@ static bptt_status forward(const char *fn, const bptt_elman *el, size_t T,
     CHECK(XI(check_arg)(fn, "y", y, 0, TB, nout, ldy));
     if (E)
         CHECK(XI(head_check_targets)(fn, el, TB, labels, L, ldl));
+    /* bh is G·dh wide for a gated core; the gated core's options
+     * (elman_gated.c) join the regions: NULL for the vanilla core. */
+    const size_t Gdh = el->G * dh;
     const bptt__region out[] = {RREG("h", h, TB, dh, ldh),
                                 RREG("y", y, TB, nout, ldy),
-                                {"E", E, 1, 1, 1, sizeof(double)}};
+                                {"E", E, 1, 1, 1, sizeof(double)},
+                                RREG("cT", ws->cT, B, dh, ws->ldcT)};
     /* The targets are read only when E is asked for. */
     const bptt__region in[] = {
-        RREG("W", W, el->G * dh, net->m, ldw), RREG("bh", bh, 1, dh, dh),
+        RREG("W", W, Gdh, net->m, ldw), RREG("bh", bh, 1, Gdh, Gdh),
         RREG("Wo", Wo, nout, dh, ldwo), RREG("bo", bo, 1, nout, nout),
         RREG("x", x, TB, din, ldx), RREG("h0", h0, B, dh, ldh0),
         {"labels", E ? labels : NULL, 1, TB, TB, sizeof(int)},
         RREG("L", E ? L : NULL, TB, nout, ldl),
+        RREG("bhh", ws->bhh, 1, Gdh, Gdh), RREG("c0", ws->c0, B, dh, ws->ldc0),
         {"tokens", x ? NULL : tokens, 1, TB, TB, sizeof(int32_t)}};
-    CHECK(bptt__check_overlap(fn, out, 3, in, 9));
+    CHECK(bptt__check_overlap(fn, out, 4, in, 11));
     if (!x) /* every id before anything is written, named by our fn */
         CHECK(bptt__check_tokens(fn, tokens, T, B, din));
     CHECK(XI(elman_finite_inputs)(fn, ws, NULL, 0, Wo, ldwo, bo));
@@ -267,10 +272,11 @@ static bptt_status forward(const char *fn, const bptt_elman *el, size_t T,
     else if (ws->core)
         CHECK(X(forward)(net, T, B, W, ldw, bh, x, ldx, h0, ldh0, ws->H, dh,
                          algo, ws->core));
-    else /* the gated core: W = [W_ih | W_hh], bh its input-side bias */
-        CHECK(X(gated_forward)(T, B, W, ldw, W + din, ldw, bh, NULL, x, ldx,
-                               h0, ldh0, NULL, 0, ws->H, dh, NULL, 0, algo,
-                               ws->gcore));
+    else /* the gated core: W = [W_ih | W_hh], bh its input-side bias,
+          * b_hh, c(0) and c(T) as set on ws (docs/gated.md, "Network B") */
+        CHECK(X(gated_forward)(T, B, W, ldw, W + din, ldw, bh, ws->bhh, x,
+                               ldx, h0, ldh0, ws->c0, ws->ldc0, ws->H, dh,
+                               ws->cT, ws->ldcT, algo, ws->gcore));
     XI(head_forward)(el, TB, Wo, ldwo, bo, ws->H, labels, L, ldl,
                      algo == BPTT_ALGO_NAIVE, ws->Y, E);
     if (h)
@@ -357,15 +363,18 @@ static bptt_status backward(const char *fn, const bptt_elman *el, size_t T,
                                    "its backward is " PREFIX
                                    "elman_backward_tokens");
     CHECK(XI(head_check_targets)(fn, el, TB, labels, L, ldl));
+    const size_t Gdh = el->G * dh; /* dbh's width: G·dh for a gated core */
     const bptt__region out[] = {
-        RREG("dW", dW, el->G * dh, net->m, lddw), RREG("dbh", dbh, 1, dh, dh),
+        RREG("dW", dW, Gdh, net->m, lddw), RREG("dbh", dbh, 1, Gdh, Gdh),
         RREG("dWo", dWo, nout, dh, lddwo), RREG("dbo", dbo, 1, nout, nout),
-        RREG("dx", dx, TB, din, lddx), RREG("dh0", dh0, B, dh, lddh0)};
-    const bptt__region in[] = {RREG("W", W, el->G * dh, net->m, ldw),
+        RREG("dx", dx, TB, din, lddx), RREG("dh0", dh0, B, dh, lddh0),
+        RREG("dbhh", ws->dbhh, 1, Gdh, Gdh),
+        RREG("dc0", ws->dc0, B, dh, ws->lddc0)};
+    const bptt__region in[] = {RREG("W", W, Gdh, net->m, ldw),
                                RREG("Wo", Wo, nout, dh, ldwo),
                                {"labels", labels, 1, TB, TB, sizeof(int)},
                                RREG("L", L, TB, nout, ldl)};
-    CHECK(bptt__check_overlap(fn, out, 6, in, 4));
+    CHECK(bptt__check_overlap(fn, out, 8, in, 4));
     /* Network A's backward would refuse it too, but only after the head
      * has scaled dWo and dbo by it. */
     if (!isfinite(beta))
@@ -392,11 +401,13 @@ static bptt_status backward(const char *fn, const bptt_elman *el, size_t T,
     else if (ws->core)
         CHECK(X(backward)(net, T, B, W, ldw, ws->dH, dh, beta, dW, lddw, dbh,
                           dx, lddx, dh0, lddh0, algo, ws->core));
-    else /* the gated core (docs/gated.md): dW = [dW_ih | dW_hh], dbh = dbx */
+    else /* the gated core (docs/gated.md): dW = [dW_ih | dW_hh], dbh = dbx,
+          * and b_hh's and c(0)'s gradients as set on ws; the loss is the
+          * head's alone, so dL/dc(T) is 0 */
         CHECK(X(gated_backward)(T, B, W, ldw, W + din, ldw, ws->dH, dh, NULL,
-                                0, beta, dW, lddw, dW + din, lddw, dbh, NULL,
-                                dx, lddx, dh0, lddh0, NULL, 0, algo,
-                                ws->gcore));
+                                0, beta, dW, lddw, dW + din, lddw, dbh,
+                                ws->dbhh, dx, lddx, dh0, lddh0, ws->dc0,
+                                ws->lddc0, algo, ws->gcore));
     return XI(elman_finite_results)(fn, ws, TB, NULL, dWo, lddwo, dbo);
 }
 

@@ -25,6 +25,14 @@ struct X(elman_workspace) {
     X(gated_workspace) *gcore;  /* gated cell; else NULL */
     size_t fwd_T, fwd_B;        /* shape of the kept forward; 0: none */
     const bptt_grad_hook *hook; /* set_grad_hook (also the core's); NULL */
+    /* A gated core's options the bptt_elman_ calls do not take (the
+     * caller's arrays, set by bptt_elman_workspace_set_gated_bias and
+     * _set_cell_state, elman_gated.c; NULL: 0 in, not wanted out). */
+    const R *bhh;               /* b_hh, G·dh: the recurrent-side bias */
+    R *dbhh;                    /* its gradient */
+    const R *c0;                /* LSTM: c(0), B x dh */
+    R *cT, *dc0;                /* LSTM: c(T) out, dL/dc(0) out */
+    size_t ldc0, ldcT, lddc0;
     int owned;                  /* the library allocated the block */
     bptt__busy busy;            /* a call is running on it */
 };
