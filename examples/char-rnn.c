@@ -36,9 +36,12 @@ typedef struct model {
     bptt_elman *el;
     double *P[4], *D[4]; /* W, bh, Wo, bo in the parameter, gradient buffer */
     size_t ld[4], V;
+    int lstm;
     bptt_tbptt *tb;           /* the training streams (tanh core) */
     bptt_elman_workspace *ws; /* validation, sampling, gated training */
-    double *x, *h, *y, *hc;   /* T·B rows; hc: a gated core's B states */
+    double h[T * B * DH], y[T * B * 256], cT[B * DH]; /* an LSTM's c(T) */
+    double hc[B * DH], cc[B * DH]; /* a gated core's carried h (and c) */
+    int32_t tok[T * B];       /* the input ids */
     int lab[T * B];
 } model;
 
@@ -57,55 +60,56 @@ static void *alloc(size_t bytes) /* zeroed */
     return p;
 }
 
-/* THE place where x is built: row t·nb + b (t < n) the one-hot code of
- * id k = b·span + at + t of ids, its label the id k + 1. */
+/* The input ids: step t of sequence b (t < n, b < nb) is id k = b·span +
+ * at + t of ids, its label the id k + 1. */
 static void encode(model *m, const int32_t *ids, size_t span, size_t at,
                    size_t n, size_t nb)
 {
-    int32_t tok[T * B];
     for (size_t t = 0; t < n; t++)
         for (size_t b = 0; b < nb; b++) {
-            tok[t * nb + b] = ids[b * span + at + t];
+            m->tok[t * nb + b] = ids[b * span + at + t];
             m->lab[t * nb + b] = ids[b * span + at + t + 1];
         }
-    try(bptt_tokens_onehot(n * nb, m->V, tok, m->x, m->V));
 }
 
-/* Forward over n steps of nb sequences from h0, with the summed loss if
- * labels; carry: the last state becomes h0. */
-static double forward(model *m, double *h0, size_t n, size_t nb,
+/* Forward over n steps of nb sequences from the state h0 (and an LSTM's
+ * c0), with the summed loss if labels; carry: the last state becomes it. */
+static double forward(model *m, double *h0, double *c0, size_t n, size_t nb,
                       const int *lab, int carry)
 {
     double E = 0;
-    try(bptt_elman_forward(m->el, n, nb, m->P[0], m->ld[0], m->P[1], m->P[2],
-                           m->ld[2], m->P[3], m->x, m->V, h0, DH, lab, NULL, 0,
-                           lab ? &E : NULL, m->h, DH, m->y, m->V,
-                           BPTT_ALGO_AUTO, m->ws));
+    if (m->lstm) /* c(0) in, c(T) out (bptt/gated.h) */
+        try(bptt_elman_workspace_set_cell_state(m->ws, c0, DH, m->cT, DH,
+                                                NULL, 0));
+    try(bptt_elman_forward_tokens(m->el, n, nb, m->P[0], m->ld[0], m->P[1],
+                                  m->P[2], m->ld[2], m->P[3], m->tok, h0, DH,
+                                  lab, NULL, 0, lab ? &E : NULL, m->h, DH,
+                                  m->y, m->V, BPTT_ALGO_AUTO, m->ws));
     if (carry)
         memcpy(h0, m->h + (n - 1) * nb * DH, nb * DH * sizeof *h0);
+    if (carry && m->lstm)
+        memcpy(c0, m->cT, nb * DH * sizeof *c0);
     return E;
 }
 
 /* The gradient of the chunk's summed loss; returns the loss.  A tanh core
  * runs the stream call, which keeps the state; a gated core (the stream
- * has tanh cores only) forward and backward, h carried in hc (an LSTM's c
- * starts each chunk at 0). */
+ * has tanh cores only) forward and backward, its h (and c) carried. */
 static double gradient(model *m)
 {
     double E;
     if (m->tb) {
-        try(bptt_tbptt_elman_step(m->tb, m->el, T, m->P[0], m->ld[0], m->P[1],
-                                  m->P[2], m->ld[2], m->P[3], m->x, m->V,
-                                  m->lab, NULL, 0, 0.0, m->D[0], m->ld[0],
-                                  m->D[1], m->D[2], m->ld[2], m->D[3], NULL, 0,
-                                  &E));
+        try(bptt_tbptt_elman_step_tokens(
+            m->tb, m->el, T, m->P[0], m->ld[0], m->P[1], m->P[2], m->ld[2],
+            m->P[3], m->tok, m->lab, NULL, 0, 0.0, m->D[0], m->ld[0], m->D[1],
+            m->D[2], m->ld[2], m->D[3], NULL, 0, &E));
         return E;
     }
-    E = forward(m, m->hc, T, B, m->lab, 1);
-    try(bptt_elman_backward(m->el, T, B, m->P[0], m->ld[0], m->P[2], m->ld[2],
-                            m->lab, NULL, 0, 0.0, m->D[0], m->ld[0], m->D[1],
-                            m->D[2], m->ld[2], m->D[3], NULL, 0, NULL, 0,
-                            BPTT_ALGO_AUTO, m->ws));
+    E = forward(m, m->hc, m->cc, T, B, m->lab, 1);
+    try(bptt_elman_backward_tokens(m->el, T, B, m->P[0], m->ld[0], m->P[2],
+                                   m->ld[2], m->lab, NULL, 0, 0.0, m->D[0],
+                                   m->ld[0], m->D[1], m->D[2], m->ld[2],
+                                   m->D[3], NULL, 0, BPTT_ALGO_AUTO, m->ws));
     return E;
 }
 
@@ -114,10 +118,10 @@ static double gradient(model *m)
 static double validate(model *m, const int32_t *ids, size_t n)
 {
     const size_t span = (n - 1) / B, chunks = span / T;
-    double h0[B * DH] = {0}, sum = 0;
+    double h0[B * DH] = {0}, c0[B * DH] = {0}, sum = 0;
     for (size_t c = 0; c < chunks; c++) {
         encode(m, ids, span, c * T, T, B);
-        sum += forward(m, h0, T, B, m->lab, 1);
+        sum += forward(m, h0, c0, T, B, m->lab, 1);
     }
     return sum / (double)(chunks * T * B);
 }
@@ -129,11 +133,11 @@ static void sample(model *m, int32_t first, const unsigned char *chars,
                    double temp)
 {
     int32_t ids[T + 1] = {first};
-    double p[256], h0[DH] = {0};
+    double p[256], h0[DH] = {0}, c0[DH] = {0};
     unsigned long long s = 88172645463325252ULL; /* a fixed seed */
     for (size_t k = 0, i = 0; k < SAMPLE; k++) {
         encode(m, ids, 0, 0, i + 1, 1); /* its labels are not used */
-        forward(m, h0, i + 1, 1, NULL, i + 1 == T);
+        forward(m, h0, c0, i + 1, 1, NULL, i + 1 == T);
         double z = 0;
         for (size_t c = 0; c < m->V; c++)
             z += p[c] = pow(m->y[i * m->V + c], 1 / temp);
@@ -151,36 +155,29 @@ static void sample(model *m, int32_t first, const unsigned char *chars,
 
 int main(int argc, char **argv)
 {
-    const char *path = "/usr/share/common-licenses/GPL-3", *resume = NULL;
-    const char *out = "char-rnn.ckpt", *dump = NULL, *cellname = "vanilla";
-    long updates = 2000;
-    double lr = 2e-3, temp = 0.8;
+    enum { NOPT = 7 }; /* -n -o -r --cell --lr --temp --dump-init */
+    static const char *const name[NOPT] = {"-n",   "-o",     "-r",
+                                           "--cell", "--lr", "--temp",
+                                           "--dump-init"};
+    const char *opt[NOPT] = {"2000", "char-rnn.ckpt", NULL, "vanilla",
+                             "2e-3", "0.8",           NULL};
+    const char *path = "/usr/share/common-licenses/GPL-3";
     int print = 0, bad = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
-        if (a[0] != '-')
-            path = a;
-        else if (!strcmp(a, "--print-loss"))
+    for (int i = 1, k = 0; i < argc; i++, k = 0) {
+        while (k < NOPT && strcmp(argv[i], name[k]))
+            k++;
+        if (!strcmp(argv[i], "--print-loss"))
             print = 1;
-        else if (i++, !*v)
+        else if (argv[i][0] != '-')
+            path = argv[i];
+        else if (k == NOPT || i + 1 == argc)
             bad = 1;
-        else if (!strcmp(a, "-n"))
-            updates = atol(v);
-        else if (!strcmp(a, "-o"))
-            out = v;
-        else if (!strcmp(a, "-r"))
-            resume = v;
-        else if (!strcmp(a, "--cell"))
-            cellname = v;
-        else if (!strcmp(a, "--lr"))
-            lr = atof(v);
-        else if (!strcmp(a, "--temp"))
-            temp = atof(v);
-        else if (!strcmp(a, "--dump-init"))
-            dump = v;
         else
-            bad = 1;
+            opt[k] = argv[++i];
     }
+    const char *out = opt[1], *resume = opt[2], *cellname = opt[3];
+    const long updates = atol(opt[0]);
+    const double lr = atof(opt[4]), temp = atof(opt[5]);
     bptt_cell cell = BPTT_CELL_VANILLA;
     while (cell < BPTT_NCELL && strcmp(cellname, bptt_cell_name(cell)))
         cell = (bptt_cell)(cell + 1);
@@ -206,7 +203,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n; i++)
         ids[i] = map[text[i]];
 
-    model m = {.V = V};
+    static model m; /* zeroed */
+    m.V = V, m.lstm = cell == BPTT_CELL_LSTM;
     bptt_net *net;
     bptt_param_layout lay;
     try(bptt_net_create_uniform(V, DH, BPTT_ACT_TANH, NULL, &net));
@@ -218,8 +216,6 @@ int main(int argc, char **argv)
         m.P[i] = p + lay.view[i].offset, m.D[i] = g + lay.view[i].offset;
         m.ld[i] = lay.view[i].ld;
     }
-    m.x = alloc(T * B * V * sizeof *m.x), m.y = alloc(T * B * V * sizeof *m.y);
-    m.h = alloc(T * B * DH * sizeof *m.h), m.hc = alloc(B * DH * sizeof *m.h);
     try(bptt_elman_workspace_alloc(m.el, T, B, &m.ws));
     if (cell == BPTT_CELL_VANILLA)
         try(bptt_tbptt_elman_alloc(m.el, T, T, B, &m.tb));
@@ -242,9 +238,9 @@ int main(int argc, char **argv)
     try(bptt_optim_state_init(adam, state, sbytes));
     if (resume)
         try(bptt_checkpoint_load(resume, NULL, m.el, p, state, sbytes, NULL));
-    if (dump && (!(f = fopen(dump, "wb")) ||
-                 fwrite(p, sizeof *p, count, f) != count || fclose(f)))
-        return perror(dump), 1;
+    if (opt[6] && (!(f = fopen(opt[6], "wb")) ||
+                   fwrite(p, sizeof *p, count, f) != count || fclose(f)))
+        return perror(opt[6]), 1;
 
     const size_t ntrain = n - nval, span = (ntrain - 1) / B, epoch = span / T;
     const long first = (long)bptt_optim_state_steps(state);
@@ -256,7 +252,8 @@ int main(int argc, char **argv)
         const size_t c = (size_t)(u - 1) % epoch; /* the chunk in the epoch */
         if (c == 0) /* an epoch: every stream from a zero state */
             m.tb ? try(bptt_tbptt_reset(m.tb, NULL, 0))
-                 : (void)memset(m.hc, 0, B * DH * sizeof *m.hc);
+                 : (void)(memset(m.hc, 0, sizeof m.hc),
+                          memset(m.cc, 0, sizeof m.cc));
         encode(&m, ids, span, c * T, T, B);
         const double E = gradient(&m) / (T * B);
         for (size_t i = 0; i < count; i++) /* the mean's gradient */
@@ -282,7 +279,6 @@ int main(int argc, char **argv)
     sample(&m, ids[0], chars, temp);
     bptt_optim_free(adam), bptt_tbptt_free(m.tb);
     bptt_elman_workspace_free(m.ws), bptt_elman_free(m.el), bptt_net_free(net);
-    free(state), free(ids), free(p), free(g), free(m.x), free(m.y), free(m.h);
-    free(m.hc);
+    free(state), free(ids), free(p), free(g);
     return 0;
 }

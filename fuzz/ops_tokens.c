@@ -258,7 +258,7 @@ void op_tokens_elman(bytes *r)
         faults |= BIT(BPTT_EALGO);
     if (!ct)
         faults |= BIT(BPTT_ENULL);
-    if (bad || lstm)
+    if (bad)
         faults |= BIT(BPTT_EINVAL);
     trace("tokens_elman %s din %zu dh %zu nout %zu lstm %d T %zu B %zu algo "
           "%d faults 0x%x\n", fnf, din, dh, nout, lstm, T, B, (int)algo,
@@ -293,8 +293,8 @@ void op_tokens_elman(bytes *r)
     /* ---- backward: the token one, or the dense one (refused) ---- */
     const unsigned bopt = u8(r);
     const int dense = (bopt & 7) == 7;
-    mat dW = mat_new(&a, A, r, dh, m, m + u8(r) % 2, 1, 0);
-    mat dbh = bopt & 8 ? mat_new(&a, A, r, 1, dh, dh, 1, 0) : none();
+    mat dW = mat_new(&a, A, r, G * dh, m, m + u8(r) % 2, 1, 0);
+    mat dbh = bopt & 8 ? mat_new(&a, A, r, 1, G * dh, G * dh, 1, 0) : none();
     mat dWo = mat_new(&a, A, r, nout, dh, dh, 1, 0);
     mat dbo = bopt & 16 ? mat_new(&a, A, r, 1, nout, nout, 1, 0) : none();
     mat dh0 = bopt & 32 ? mat_new(&a, A, r, Bc, dh, dh, 1, 0) : none();

@@ -710,25 +710,6 @@ START_TEST(token_traps)
                                    BPTT_ALGO_AUTO, ew), BPTT_ENOFORWARD, &s);
     bptt_elman_workspace_free(ew);
 
-    /* a gated core takes a dense x only */
-    bptt_elman *lstm;
-    ck_assert_int_eq(bptt_elman_create_cell(BPTT_CELL_LSTM, p->net, NO,
-                                            BPTT_HEAD_SOFTMAX, &lstm), BPTT_OK);
-    bptt_elman_workspace *lw;
-    ck_assert_int_eq(bptt_elman_workspace_alloc(lstm, T, B, &lw), BPTT_OK);
-    TU_REFUSED(bptt_elman_forward_tokens(lstm, T, B, p->W, p->ldw, p->bh,
-                                         p->Wo, p->ldwo, p->bo, tok, NULL, 0,
-                                         p->lab, NULL, 0, &E, y, DH, NULL, 0,
-                                         BPTT_ALGO_AUTO, lw), BPTT_EINVAL, &s);
-    ck_assert_ptr_nonnull(strstr(bptt_error_detail(), "lstm"));
-    TU_REFUSED(bptt_elman_backward_tokens(lstm, T, B, p->W, p->ldw, p->Wo,
-                                          p->ldwo, p->lab, NULL, 0, 0, dW,
-                                          p->ldw, db, dWo, p->ldwo, dbo, dy0,
-                                          DH, BPTT_ALGO_AUTO, lw),
-               BPTT_EINVAL, &s);
-    bptt_elman_workspace_free(lw);
-    bptt_elman_free(lstm);
-
     /* truncated BPTT: ids checked, and a stream of one kind */
     bptt_tbptt *tb;
     ck_assert_int_eq(bptt_tbptt_elman_alloc(p->el, 2, 1, B, &tb), BPTT_OK);
@@ -795,6 +776,115 @@ static void ready(void *user, bptt_grad_part part, size_t r0, size_t r1)
  * gives the hook-free gradient bitwise, panel by panel; the lag profile
  * (bptt/flow.h) after a token forward is the one after the dense forward
  * on the one-hot rows, bitwise (the same δ(t)). */
+/* A gated core (LSTM, GRU) takes ids too, staged as their one-hot rows:
+ * every output bitwise the dense calls' on bptt_tokens_onehot's rows, with
+ * b_hh and (LSTM) c(0), c(T), dL/dc(0) set on the workspaces; the kinds
+ * must match; a bad id writes nothing. */
+START_TEST(gated_core_tokens_equal_onehot)
+{
+    enum { V = 7, H = 5, NO = 7, T = 4, B = 3, TB = T * B };
+    const bptt_cell cell = _i ? BPTT_CELL_GRU : BPTT_CELL_LSTM;
+    const size_t G = cell == BPTT_CELL_LSTM ? 4 : 3, m = V + H;
+    tu_rng r = {11 + (unsigned)_i};
+    bptt_net *net;
+    bptt_elman *el;
+    ck_assert_int_eq(bptt_net_create_uniform(V, H, BPTT_ACT_TANH, NULL, &net),
+                     BPTT_OK);
+    ck_assert_int_eq(bptt_elman_create_cell(cell, net, NO, BPTT_HEAD_SOFTMAX,
+                                            &el), BPTT_OK);
+    double *W = tu_random(G * H * m, 0.4, &r), *bh = tu_random(G * H, 0.2, &r);
+    double *bhh = tu_random(G * H, 0.2, &r), *Wo = tu_random(NO * H, 0.5, &r);
+    double *bo = tu_random(NO, 0.2, &r), *h0 = tu_random(B * H, 0.5, &r);
+    double *c0 = tu_random(B * H, 0.5, &r), *x = calloc(TB * V, sizeof *x);
+    int32_t tok[TB];
+    int lab[TB];
+    for (int k = 0; k < TB; k++)
+        tok[k] = (int32_t)((k * 5 + 2) % V), lab[k] = (k * 3 + 1) % NO;
+    ck_assert_int_eq(bptt_tokens_onehot(TB, V, tok, x, V), BPTT_OK);
+    /* [0]: dense, [1]: tokens */
+    double E[2], h[2][TB * H], y[2][TB * NO], cT[2][B * H], dc0[2][B * H];
+    double dW[2][G * H * m], dbh[2][G * H], dbhh[2][G * H], dWo[2][NO * H];
+    double dbo[2][NO], dh0[2][B * H];
+    const int lstm = cell == BPTT_CELL_LSTM;
+    for (int algo = 0; algo < 2; algo++) {
+        const bptt_algo a = algo ? BPTT_ALGO_DEFERRED : BPTT_ALGO_NAIVE;
+        for (int k = 0; k < 2; k++) {
+            bptt_elman_workspace *ws;
+            ck_assert_int_eq(bptt_elman_workspace_alloc(el, T, B, &ws),
+                             BPTT_OK);
+            ck_assert_int_eq(bptt_elman_workspace_set_gated_bias(ws, bhh,
+                                                                 dbhh[k]),
+                             BPTT_OK);
+            if (lstm)
+                ck_assert_int_eq(bptt_elman_workspace_set_cell_state(
+                                     ws, c0, H, cT[k], H, dc0[k], H),
+                                 BPTT_OK);
+            ck_assert_int_eq(
+                k ? bptt_elman_forward_tokens(el, T, B, W, m, bh, Wo, H, bo,
+                                              tok, h0, H, lab, NULL, 0, &E[k],
+                                              h[k], H, y[k], NO, a, ws)
+                  : bptt_elman_forward(el, T, B, W, m, bh, Wo, H, bo, x, V,
+                                       h0, H, lab, NULL, 0, &E[k], h[k], H,
+                                       y[k], NO, a, ws),
+                BPTT_OK);
+            if (k) { /* the dense backward after a token forward: refused */
+                tu_snap s = {0};
+                tu_snap_add(&s, dW[k], sizeof dW[k]);
+                tu_snap_add(&s, dWo[k], sizeof dWo[k]);
+                TU_REFUSED(bptt_elman_backward(el, T, B, W, m, Wo, H, lab,
+                                               NULL, 0, 0, dW[k], m, dbh[k],
+                                               dWo[k], H, dbo[k], NULL, 0,
+                                               dh0[k], H, a, ws),
+                           BPTT_ENOFORWARD, &s);
+                tu_snap_free(&s);
+            }
+            ck_assert_int_eq(
+                k ? bptt_elman_backward_tokens(el, T, B, W, m, Wo, H, lab,
+                                               NULL, 0, 0, dW[k], m, dbh[k],
+                                               dWo[k], H, dbo[k], dh0[k], H, a,
+                                               ws)
+                  : bptt_elman_backward(el, T, B, W, m, Wo, H, lab, NULL, 0, 0,
+                                        dW[k], m, dbh[k], dWo[k], H, dbo[k],
+                                        NULL, 0, dh0[k], H, a, ws),
+                BPTT_OK);
+            bptt_elman_workspace_free(ws);
+        }
+        ck_assert(E[0] == E[1]);
+        ck_assert(!memcmp(h[0], h[1], sizeof h[0]));
+        ck_assert(!memcmp(y[0], y[1], sizeof y[0]));
+        ck_assert(!memcmp(dW[0], dW[1], sizeof dW[0]));
+        ck_assert(!memcmp(dbh[0], dbh[1], sizeof dbh[0]));
+        ck_assert(!memcmp(dbhh[0], dbhh[1], sizeof dbhh[0]));
+        ck_assert(!memcmp(dWo[0], dWo[1], sizeof dWo[0]));
+        ck_assert(!memcmp(dbo[0], dbo[1], sizeof dbo[0]));
+        ck_assert(!memcmp(dh0[0], dh0[1], sizeof dh0[0]));
+        if (lstm) {
+            ck_assert(!memcmp(cT[0], cT[1], sizeof cT[0]));
+            ck_assert(!memcmp(dc0[0], dc0[1], sizeof dc0[0]));
+        }
+    }
+    /* a bad id: refused by name, nothing written */
+    bptt_elman_workspace *ws;
+    ck_assert_int_eq(bptt_elman_workspace_alloc(el, T, B, &ws), BPTT_OK);
+    tok[5] = V;
+    tu_snap s = {0};
+    tu_snap_add(&s, h[1], sizeof h[1]);
+    tu_snap_add(&s, y[1], sizeof y[1]);
+    tu_snap_add(&s, &E[1], sizeof E[1]);
+    TU_REFUSED(bptt_elman_forward_tokens(el, T, B, W, m, bh, Wo, H, bo, tok,
+                                         h0, H, lab, NULL, 0, &E[1], h[1], H,
+                                         y[1], NO, BPTT_ALGO_AUTO, ws),
+               BPTT_EINVAL, &s);
+    ck_assert_ptr_nonnull(strstr(bptt_error_detail(), "tokens[5] = 7"));
+    tu_snap_free(&s);
+    bptt_elman_workspace_free(ws);
+    free(W), free(bh), free(bhh), free(Wo), free(bo), free(h0), free(c0);
+    free(x);
+    bptt_elman_free(el);
+    bptt_net_free(net);
+}
+END_TEST
+
 START_TEST(hook_and_flow_after_token_forward)
 {
     tprob *p = tprob_new(9, 7, 4, 3, 55);
@@ -851,6 +941,7 @@ static Suite *suite(void)
     tcase_add_test(tc, tbptt_token_stream_equals_onehot_stream);
     tcase_add_test(tc, token_traps);
     tcase_add_test(tc, hook_and_flow_after_token_forward);
+    tcase_add_loop_test(tc, gated_core_tokens_equal_onehot, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -250,13 +250,15 @@ BPTT_API bptt_status bptt_elman_backward(const bptt_elman *el, size_t T,
  * h, y and E bitwise with BPTT_ALGO_NAIVE and BPTT_ALGO_DEFERRED, the
  * gradients to rounding (bitwise with BPTT_ALGO_NAIVE).
  *
- * Vanilla cell only: for an LSTM or GRU core (bptt_elman_create_cell) both
- * calls refuse with BPTT_EINVAL; use bptt_tokens_onehot and the dense calls.
+ * An LSTM or GRU core (bptt_elman_create_cell) takes the ids too: it
+ * stages their one-hot rows in its workspace, where it keeps the dense x
+ * anyway, and runs the dense path on them — results bitwise the dense
+ * calls' on bptt_tokens_onehot's rows, at the dense calls' cost (no
+ * gather), with no x for the caller to build.
  *
  * Errors: those of the dense calls, and BPTT_ENULL (tokens NULL),
  * BPTT_EINVAL (an id outside [0, din), the detail naming its index, step,
- * sequence and value; a gated core), every id checked before anything is
- * written. */
+ * sequence and value), every id checked before anything is written. */
 BPTT_API bptt_status bptt_elman_forward_tokens(const bptt_elman *el, size_t T,
                                                size_t B,
                                                const double *W, size_t ldw,

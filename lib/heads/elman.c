@@ -212,15 +212,6 @@ static void copy_rows(size_t rows, size_t cols, const R *src, R *dst,
         memcpy(dst + k * ld, src + k * cols, cols * sizeof(R));
 }
 
-/* The gated cores take a dense x only (bptt/elman.h). */
-static bptt_status check_tokens_cell(const char *fn, const bptt_elman *el)
-{
-    if (el->cell != BPTT_CELL_VANILLA)
-        return bptt__fail(BPTT_EINVAL, fn, "the %s cell takes a dense x, not "
-                          "token ids", bptt_cell_name(el->cell));
-    return BPTT_OK;
-}
-
 /* forward once ws is held (check_call passed): x (ld ldx) or, if x is
  * NULL, the ids tokens. */
 static bptt_status forward(const char *fn, const bptt_elman *el, size_t T,
@@ -266,9 +257,14 @@ static bptt_status forward(const char *fn, const bptt_elman *el, size_t T,
 
     /* The core: h̄_t = [Wi | Wh] [x_t; h_{t−1}] + bh, h_t = f1(h̄_t) — Network
      * A's forward, its outputs y(t+1) being our h_t. */
-    if (!x) /* tokens: the core gathers W_x's columns (vanilla only) */
+    if (!x && ws->core) /* tokens: the core gathers W_x's columns (T1) */
         CHECK(X(forward_tokens)(net, T, B, W, ldw, bh, tokens, h0, ldh0,
                                 ws->H, dh, algo, ws->core));
+    else if (!x) /* tokens on a gated core: their one-hot rows staged */
+        CHECK(XI(gated_forward_tokens)(fn, T, B, W, ldw, W + din, ldw, bh,
+                                       ws->bhh, tokens, h0, ldh0, ws->c0,
+                                       ws->ldc0, ws->H, dh, ws->cT, ws->ldcT,
+                                       algo, ws->gcore));
     else if (ws->core)
         CHECK(X(forward)(net, T, B, W, ldw, bh, x, ldx, h0, ldh0, ws->H, dh,
                          algo, ws->core));
@@ -318,7 +314,6 @@ bptt_status X(elman_forward_tokens)(const bptt_elman *el, size_t T, size_t B,
 {
     static const char fn[] = PREFIX "elman_forward_tokens";
     CHECK(check_call(fn, el, T, B, algo, ws));
-    CHECK(check_tokens_cell(fn, el));
     if (!tokens)
         return bptt__fail(BPTT_ENULL, fn, "tokens is NULL");
     CHECK(bptt__enter(fn, "ws", &ws->busy));
@@ -355,7 +350,7 @@ static bptt_status backward(const char *fn, const bptt_elman *el, size_t T,
                           "T = %zu, B = %zu", ws->fwd_T, ws->fwd_B, T, B);
     /* The core would refuse a backward of the other kind too, but only
      * after the head has written dWo and dbo. */
-    if (tokens != (ws->core && ws->core->fwd_tokens))
+    if (tokens != (ws->core ? ws->core->fwd_tokens : ws->gcore->fwd_tokens))
         return bptt__fail(BPTT_ENOFORWARD, fn,
                           tokens ? "the workspace's forward took a dense x: "
                                    "its backward is " PREFIX "elman_backward"
@@ -395,7 +390,7 @@ static bptt_status backward(const char *fn, const bptt_elman *el, size_t T,
      * ∂E/∂h_t = Woᵀ(y_t − l_t) + Whᵀ ∂E/∂h̄_{t+1}, ∂E/∂h̄_t = ∂E/∂h_t ⊙ f1'(h̄_t)
      * and dW = [dWi | dWh], dbh, dx, dh0 (docs/derivation.md §9,
      * eqs. (B6)-(B8)). */
-    if (tokens) /* dW_x as the scatter-add (docs/derivation.md) */
+    if (tokens && ws->core) /* dW_x as the scatter-add (T2) */
         CHECK(X(backward_tokens)(net, T, B, W, ldw, ws->dH, dh, beta, dW,
                                  lddw, dbh, dh0, lddh0, algo, ws->core));
     else if (ws->core)
@@ -403,7 +398,7 @@ static bptt_status backward(const char *fn, const bptt_elman *el, size_t T,
                           dx, lddx, dh0, lddh0, algo, ws->core));
     else /* the gated core (docs/gated.md): dW = [dW_ih | dW_hh], dbh = dbx,
           * and b_hh's and c(0)'s gradients as set on ws; the loss is the
-          * head's alone, so dL/dc(T) is 0 */
+          * head's alone, so dL/dc(T) is 0; after tokens, dx is NULL */
         CHECK(X(gated_backward)(T, B, W, ldw, W + din, ldw, ws->dH, dh, NULL,
                                 0, beta, dW, lddw, dW + din, lddw, dbh,
                                 ws->dbhh, dx, lddx, dh0, lddh0, ws->dc0,
@@ -440,7 +435,6 @@ bptt_status X(elman_backward_tokens)(const bptt_elman *el, size_t T, size_t B,
 {
     static const char fn[] = PREFIX "elman_backward_tokens";
     CHECK(check_call(fn, el, T, B, algo, ws));
-    CHECK(check_tokens_cell(fn, el));
     CHECK(bptt__enter(fn, "ws", &ws->busy));
     bptt_status st = backward(fn, el, T, B, W, ldw, Wo, ldwo, labels, L, ldl,
                               beta, dW, lddw, dbh, dWo, lddwo, dbo, NULL, 0,

@@ -38,18 +38,21 @@ static bptt_status check_call(const char *fn, size_t T, size_t B,
 #define GREG(name, p, rows, cols, ld)                                          \
     (bptt__region) { (name), (p), (rows), (cols), (ld), sizeof(R) }
 
+/* x (ld ldx) or, when x is NULL, token ids (checked by the caller, which
+ * also owns their overlap check: XI(gated_forward_tokens)). */
 static bptt_status forward(const char *fn, size_t T, size_t B, const R *W,
                            size_t ldw, const R *U, size_t ldu, const R *bx,
-                           const R *bh, const R *x, size_t ldx, const R *h0,
-                           size_t ldh0, const R *c0, size_t ldc0, R *h,
-                           size_t ldh, R *cT, size_t ldcT, bptt_algo algo,
-                           XI(gws) *ws)
+                           const R *bh, const R *x, size_t ldx,
+                           const int32_t *tokens, const R *h0, size_t ldh0,
+                           const R *c0, size_t ldc0, R *h, size_t ldh, R *cT,
+                           size_t ldcT, bptt_algo algo, XI(gws) *ws)
 {
     const size_t din = ws->din, n = ws->n, Gn = ws->G * n, TB = T * B;
     const int lstm = ws->cell == BPTT_CELL_LSTM;
     CHECK(arg(fn, "W", W, 1, Gn, din, ldw));
     CHECK(arg(fn, "U", U, 1, Gn, n, ldu));
-    CHECK(arg(fn, "x", x, 1, TB, din, ldx));
+    if (!tokens)
+        CHECK(arg(fn, "x", x, 1, TB, din, ldx));
     CHECK(arg(fn, "h0", h0, 0, B, n, ldh0));
     CHECK(arg(fn, "h", h, 1, TB, n, ldh));
     if (!lstm && c0)
@@ -76,9 +79,16 @@ static bptt_status forward(const char *fn, size_t T, size_t B, const R *W,
         CHECK(XI(finite_block)(fn, "c0", c0, B, n, ldc0));
     }
 
-    /* Stage x(t) for dL/dW's GEMM, h(0) and c(0) as block 0 of H and C. */
+    /* Stage x(t) for dL/dW's GEMM, h(0) and c(0) as block 0 of H and C.
+     * Token ids are staged as their one-hot rows (docs/derivation.md,
+     * "Token inputs"): the gated cells then run the dense path, exactly. */
     for (size_t k = 0; k < TB; k++)
-        memcpy(ws->Xs + k * din, x + k * ldx, din * sizeof(R));
+        if (tokens) {
+            memset(ws->Xs + k * din, 0, din * sizeof(R)); /* +0.0 */
+            ws->Xs[k * din + (size_t)tokens[k]] = 1;
+        } else {
+            memcpy(ws->Xs + k * din, x + k * ldx, din * sizeof(R));
+        }
     for (size_t b = 0; b < B; b++) {
         if (h0)
             memcpy(ws->H + b * n, h0 + b * ldh0, n * sizeof(R));
@@ -103,6 +113,7 @@ static bptt_status forward(const char *fn, size_t T, size_t B, const R *W,
             memcpy(cT + b * ldcT, ws->C + (TB + b) * n, n * sizeof(R));
     ws->fwd_T = T;
     ws->fwd_B = B;
+    ws->fwd_tokens = tokens != NULL;
     if (ws->check_finite) {
         CHECK(XI(finite_block)(fn, "h", h, TB, n, ldh));
         CHECK(XI(finite_block)(fn, "cT", cT, B, n, ldcT));
@@ -119,8 +130,26 @@ bptt_status X(gated_forward)(size_t T, size_t B, const R *W, size_t ldw,
     static const char fn[] = PREFIX "gated_forward";
     CHECK(check_call(fn, T, B, algo, ws));
     CHECK(bptt__enter(fn, "ws", &ws->busy));
-    bptt_status st = forward(fn, T, B, W, ldw, U, ldu, bx, bh, x, ldx, h0,
-                             ldh0, c0, ldc0, h, ldh, cT, ldcT, algo, ws);
+    bptt_status st = forward(fn, T, B, W, ldw, U, ldu, bx, bh, x, ldx, NULL,
+                             h0, ldh0, c0, ldc0, h, ldh, cT, ldcT, algo, ws);
+    bptt__leave(&ws->busy);
+    return st;
+}
+
+/* Network B's token forward on a gated core (bptt_elman_forward_tokens):
+ * the caller (fn) holds ws and has checked the ids and their overlap. */
+bptt_status XI(gated_forward_tokens)(const char *fn, size_t T, size_t B,
+                                     const R *W, size_t ldw, const R *U,
+                                     size_t ldu, const R *bx, const R *bh,
+                                     const int32_t *tokens, const R *h0,
+                                     size_t ldh0, const R *c0, size_t ldc0,
+                                     R *h, size_t ldh, R *cT, size_t ldcT,
+                                     bptt_algo algo, XI(gws) *ws)
+{
+    CHECK(check_call(fn, T, B, algo, ws));
+    CHECK(bptt__enter(fn, "ws", &ws->busy));
+    bptt_status st = forward(fn, T, B, W, ldw, U, ldu, bx, bh, NULL, 0, tokens,
+                             h0, ldh0, c0, ldc0, h, ldh, cT, ldcT, algo, ws);
     bptt__leave(&ws->busy);
     return st;
 }

@@ -32,6 +32,8 @@
  *   Gs     bptt's own GEMM's packed blocks. */
 struct X(gated_workspace) {
     bptt_cell cell;
+    int fwd_tokens; /* the kept forward staged token ids as Xs (beside
+                     * cell: the header fits its arena slot) */
     size_t din, n, G, Tmax, Bmax;
     R *Xs, *H, *C, *Y, *A, *D, *DN, *Gc, *Cc, *P, *Gs;
     bptt__pool *pool;
@@ -85,6 +87,15 @@ BPTT_HIDDEN void XI(gated_record)(const XI(gws) *ws, size_t row, const R *g,
  * product) or the panels too few for one each. */
 BPTT_HIDDEN int XI(gated_threads)(const XI(gws) *ws, size_t B, size_t nr);
 /* A thread's share of the units: XI(rec_share) (kernels/recurrence.h). */
+
+/* Network B's token forward on a gated core: bptt_gated_forward with the
+ * ids' one-hot rows staged as Xs (fn: the caller's name, which has checked
+ * the ids and their overlap with every other array). */
+BPTT_HIDDEN bptt_status XI(gated_forward_tokens)(
+    const char *fn, size_t T, size_t B, const R *W, size_t ldw, const R *U,
+    size_t ldu, const R *bx, const R *bh, const int32_t *tokens, const R *h0,
+    size_t ldh0, const R *c0, size_t ldc0, R *h, size_t ldh, R *cT,
+    size_t ldcT, bptt_algo algo, XI(gws) *ws);
 
 /* The kernels.  Forward: h (ld ldh) and the arrays of ws above; Xs and
  * H's block 0 (h(0)) and, for the LSTM, C's block 0 are staged by gated.c.
