@@ -272,6 +272,14 @@ START_TEST(optim_traps)
     opt b = opt_new(&e, 4), c5 = opt_new(&c, 5);
     TU_REFUSED(bptt_optim_step(a.o, 0.1, p, g, b.state), BPTT_EMISMATCH, &s);
     TU_REFUSED(bptt_optim_step(a.o, 0.1, p, g, c5.state), BPTT_EMISMATCH, &s);
+    /* p, g and the state may not share memory: g as p, g or p inside the
+     * state's moments (past its 64-byte header) */
+    double *mom = (double *)((unsigned char *)a.state + 64);
+    TU_REFUSED(bptt_optim_step(a.o, 0.1, p, p, a.state), BPTT_EOVERLAP, &s);
+    ck_assert_ptr_nonnull(strstr(bptt_error_detail(), "overlaps"));
+    TU_REFUSED(bptt_optim_step(a.o, 0.1, p, mom + 1, a.state), BPTT_EOVERLAP,
+               &s);
+    TU_REFUSED(bptt_optim_step(a.o, 0.1, mom, g, a.state), BPTT_EOVERLAP, &s);
     tu_snap_free(&s);
     opt_free(&a);
     opt_free(&b);

@@ -149,8 +149,9 @@ BPTT_API unsigned long long bptt_optim_state_steps(const void *state);
  *
  * Errors: BPTT_ENULL (opt, p, g or state NULL), BPTT_EINVAL (lr not finite
  * or negative; state misaligned), BPTT_EMISMATCH (state made for another
- * optimizer, size or precision, or not a state), BPTT_ENONFINITE.  On
- * error nothing is written. */
+ * optimizer, size or precision, or not a state), BPTT_EOVERLAP (p, g and
+ * the state share memory), BPTT_ENONFINITE.  On error nothing is
+ * written. */
 BPTT_API bptt_status bptt_optim_step(const bptt_optim *opt, double lr,
                                      double *p, const double *g, void *state);
 

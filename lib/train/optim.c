@@ -135,6 +135,14 @@ bptt_status X(optim_step)(const bptt_optim *opt, double lr, R *p, const R *g,
                           (unsigned long long)h.n, (unsigned)h.elem,
                           bptt_optim_name(opt->cfg.kind), opt->n, sizeof(R));
     const size_t n = opt->n;
+    /* p and the state are written, g read: none may share a byte with
+     * another (a g inside the state would change as the moments do). */
+    const bptt__region out[] = {
+        {"p", p, 1, n, n, sizeof(R)},
+        {"state", state, 1, BPTT_OPTIM_HEADER + h.arrays * n * sizeof(R), 1,
+         1}}; /* its size known not to overflow: the state was made */
+    const bptt__region in[] = {{"g", g, 1, n, n, sizeof(R)}};
+    CHECK(bptt__check_overlap(fn, out, 2, in, 1));
     /* The scan before any write: one bad batch leaves p and state as they
      * were. */
     for (size_t i = 0; i < n; i++)
