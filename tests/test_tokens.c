@@ -805,6 +805,7 @@ START_TEST(gated_core_tokens_equal_onehot)
     double E[2], h[2][TB * H], y[2][TB * NO], cT[2][B * H], dc0[2][B * H];
     double dW[2][G * H * m], dbh[2][G * H], dbhh[2][G * H], dWo[2][NO * H];
     double dbo[2][NO], dh0[2][B * H];
+    memset(dW, 0, sizeof dW), memset(dWo, 0, sizeof dWo); /* snapshots */
     const int lstm = cell == BPTT_CELL_LSTM;
     for (int algo = 0; algo < 2; algo++) {
         const bptt_algo a = algo ? BPTT_ALGO_DEFERRED : BPTT_ALGO_NAIVE;
