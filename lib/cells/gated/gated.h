@@ -65,11 +65,13 @@ BPTT_HIDDEN void XI(gate_sigm)(size_t k, R *a);
 BPTT_HIDDEN void XI(gate_tanh)(size_t k, const R *a, R *out);
 
 /* dL/db for the biases that enter the gates' sums the same way (both of
- * the LSTM's, the GRU's r and z, (G20)): db = beta·db + Σ_k D[k][r] for
- * r < cols, each of db0 and db1 that is not NULL, D rows x cols (ld ldd);
- * one pass over D for both, each sum in order of k. */
-BPTT_HIDDEN void XI(gated_bias_sums)(size_t rows, size_t cols, const R *D,
-                                     size_t ldd, R beta, R *db0, R *db1);
+ * the LSTM's, the GRU's r and z, (G20)): db0 = beta·db0 + Σ_k D[k][r] for
+ * r < c0 and db1 = beta·db1 + Σ_k D[k][r] for r < c1, each that is not
+ * NULL, D rows x max(c0, c1) (ld ldd); one pass over D's rows for both,
+ * each sum in order of k. */
+BPTT_HIDDEN void XI(gated_bias_sums)(size_t rows, size_t c0, size_t c1,
+                                     const R *D, size_t ldd, R beta, R *db0,
+                                     R *db1);
 
 /* The error-flow recorder (bptt_gated_workspace_record_flow): for the
  * backward's row `row` = (t−1)·B + b, flow_g[row] = ‖ḡ(t)‖ (g: n

@@ -186,11 +186,10 @@ void XI(gru_backward)(size_t T, size_t B, const R *W, size_t ldw, const R *U,
         XI(gemm)(0, 0, TB, din, n, DN, n, W + 2 * n * ldw, ldw, 1, dx, lddx,
                  ws->pool, ws->Gs);
     }
-    /* dbh sums D, dbx D's r and z blocks and DN (G20): r, z in one pass */
-    XI(gated_bias_sums)(TB, 2 * n, D, Gn, beta, dbx, dbh);
-    XI(gated_bias_sums)(TB, n, D + 2 * n, Gn, beta, NULL,
-                        dbh ? dbh + 2 * n : NULL);
-    XI(gated_bias_sums)(TB, n, DN, n, beta, dbx ? dbx + 2 * n : NULL, NULL);
+    /* dbh sums D, dbx D's r and z blocks and DN (G20): D in one pass */
+    XI(gated_bias_sums)(TB, 2 * n, Gn, D, Gn, beta, dbx, dbh);
+    XI(gated_bias_sums)(TB, n, n, DN, n, beta, dbx ? dbx + 2 * n : NULL,
+                        NULL);
     /* (G19) at t = 0: dL/dh(0) = z(1) ⊙ g(1) + Uᵀ δh(1) */
     if (dh0) {
         XI(gemm)(0, 0, B, n, Gn, D, Gn, U, ldu, beta, dh0, lddh0, ws->pool,

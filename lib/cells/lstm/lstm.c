@@ -184,7 +184,7 @@ void XI(lstm_backward)(size_t T, size_t B, const R *W, size_t ldw,
         XI(gemm)(0, 0, TB, din, Gn, D, Gn, W, ldw, beta, dx, lddx, ws->pool,
                  ws->Gs);
     /* both biases enter (G1) the same way */
-    XI(gated_bias_sums)(TB, Gn, D, Gn, beta, dbx, dbh);
+    XI(gated_bias_sums)(TB, Gn, Gn, D, Gn, beta, dbx, dbh);
     /* dL/dh(0) = Uᵀ δ(1) ((G7) at t = 0), dL/dc(0) the carry (G9) */
     if (dh0)
         XI(gemm)(0, 0, B, n, Gn, D, Gn, U, ldu, beta, dh0, lddh0, ws->pool,
