@@ -182,8 +182,10 @@ START_TEST(gemm_kernels_match_reference_and_recurrence_bitwise)
                     const size_t groups = transa ? M / BPTT_GEMM_MR : 0;
                     double *Ap = malloc((groups * BPTT_GEMM_MR * kc + 1) *
                                         sizeof *Ap);
-                    bptt__gemm_pack_a(kc, A, lda, 0, groups / 2, Ap);
-                    bptt__gemm_pack_a(kc, A, lda, groups / 2, groups, Ap);
+                    bptt__gemm_pack_a(kc, A, lda, M, NULL, 0, 0, groups / 2,
+                                      Ap);
+                    bptt__gemm_pack_a(kc, A, lda, M, NULL, 0, groups / 2,
+                                      groups, Ap);
                     if (groups) {
                         memcpy(Cs, C0, M * ldc * sizeof *Cs);
                         ks[kk].gemm(M, kc, N, 0, Q, transa, A, lda, Ap, P, Cs,

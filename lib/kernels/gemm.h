@@ -34,6 +34,19 @@ BPTT_HIDDEN void XI(gemm)(int transa, int transb, size_t M, size_t N,
                           size_t ldb, R beta, R *C, size_t ldc,
                           bptt__pool *pool, R *scratch);
 
+/* C = beta·C + op(A)ᵀ·B for C M×N (ld ldc) and B K×N (ld ldb), op(A)'s
+ * M rows the M1 columns of A (K×M1, ld lda) and then the M − M1 columns
+ * of A2 (K×(M − M1), ld lda2): XI(gemm)(1, 0, ...) on C's first M1 rows
+ * with A and on the rest with A2, the same values, but on bptt's own GEMM
+ * one product that packs B once (the GRU's dL/dW, (G20) in
+ * docs/gated.md, takes its r and z rows from one array and its n rows
+ * from another). */
+BPTT_HIDDEN void XI(gemm_split)(size_t M1, size_t M, size_t N, size_t K,
+                                const R *A, size_t lda, const R *A2,
+                                size_t lda2, const R *B, size_t ldb, R beta,
+                                R *C, size_t ldc, bptt__pool *pool,
+                                R *scratch);
+
 /* The per-step products of the step-by-step algorithms (gemv-ger, RTRL)
  * on the BLAS: Z = beta·Z + S·op(W) for B rows, Z B×N (ld ldz), S B×K (ld
  * lds), op(W) = Wᵀ with W N×K (wt = 1) or W with W K×N (wt = 0), ld ldw;

@@ -61,22 +61,37 @@ typedef struct XI(rec_kernel) {
 /* Rows per tile of every level's GEMM kernel (microkernel.c). */
 #define BPTT_GEMM_MR 6
 
-/* Pack groups p0 .. p1-1 of mr = BPTT_GEMM_MR rows of op(A) = Aᵀ (A kc x
- * M, ld lda) for the GEMM kernel: group p at Ap + p·mr·kc holds
- * Ap[p·mr·kc + j·mr + r] = A[j][p·mr + r].  A is read
- * in squares of JB terms: in order along its rows, a few at a time, it
- * would be read a cache line per term (rows are often 4 KiB apart, one
- * cache set). */
+/* Pack groups p0 .. p1-1 of mr = BPTT_GEMM_MR rows of op(A) = Aᵀ for the
+ * GEMM kernel, op(A)'s rows i < M1 from A's columns (A kc x M1, ld lda),
+ * the rows from M1 on from A2's (A2 kc x .., ld lda2; only read when a
+ * group reaches M1): group p at Ap + p·mr·kc holds Ap[p·mr·kc + j·mr + r]
+ * = op(A)[p·mr + r][j].  A is read in squares of JB terms: in order along
+ * its rows, a few at a time, it would be read a cache line per term (rows
+ * are often 4 KiB apart, one cache set). */
 static inline void XI(gemm_pack_a)(size_t kc, const R *A, size_t lda,
+                                   size_t M1, const R *A2, size_t lda2,
                                    size_t p0, size_t p1, R *Ap)
 {
     enum { JB = 16, mr = BPTT_GEMM_MR };
     for (size_t j0 = 0; j0 < kc; j0 += JB) {
         const size_t j1 = kc - j0 < JB ? kc : j0 + JB;
-        for (size_t p = p0; p < p1; p++)
-            for (size_t j = j0; j < j1; j++)
-                for (size_t r = 0; r < mr; r++)
-                    Ap[p * mr * kc + j * mr + r] = A[j * lda + p * mr + r];
+        for (size_t p = p0; p < p1; p++) {
+            R *ap = Ap + p * mr * kc;
+            const size_t i0 = p * mr;
+            if (i0 + mr <= M1 || i0 >= M1) { /* one source: contiguous */
+                const R *a = i0 < M1 ? A + i0 : A2 + (i0 - M1);
+                const size_t ld = i0 < M1 ? lda : lda2;
+                for (size_t j = j0; j < j1; j++)
+                    for (size_t r = 0; r < mr; r++)
+                        ap[j * mr + r] = a[j * ld + r];
+            } else { /* the group that straddles M1 */
+                for (size_t j = j0; j < j1; j++)
+                    for (size_t r = 0; r < mr; r++)
+                        ap[j * mr + r] = i0 + r < M1
+                                             ? A[j * lda + i0 + r]
+                                             : A2[j * lda2 + (i0 + r - M1)];
+            }
+        }
     }
 }
 

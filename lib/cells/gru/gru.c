@@ -9,8 +9,8 @@
  *             gate multiplies it, (G13)); then (G11)-(G14);
  *   backward: per step only g(t) (G15) and the deltas (G16)-(G18), the
  *             recurrent-side ones in D, the n gate's input-side one in DN;
- *             then dW, dU and dx as one GEMM each (two where the n block's
- *             input-side delta differs, (G20)).
+ *             then dW, dU and dx as one GEMM each (dx as two: the n
+ *             block's input-side delta differs, (G20)).
  *
  * Threads share the units as in lstm/lstm.c: each packs the three blocks
  * of Uᵀ (forward) or U (backward) for its units; one barrier per step.
@@ -170,13 +170,11 @@ void XI(gru_backward)(size_t T, size_t B, const R *W, size_t ldw, const R *U,
     bptt__pool_run(ws->pool, nth, backward_loop, &L);
 
     const R *D = ws->D, *DN = ws->DN;
-    /* (G20): the input side takes δ_r, δ_z from D and δx_n from DN */
-    if (dW) {
-        XI(gemm)(1, 0, 2 * n, din, TB, D, Gn, ws->Xs, din, beta, dW, lddw,
-                 ws->pool, ws->Gs);
-        XI(gemm)(1, 0, n, din, TB, DN, n, ws->Xs, din, beta, dW + 2 * n * lddw,
-                 lddw, ws->pool, ws->Gs);
-    }
+    /* (G20): the input side takes δ_r, δ_z from D and δx_n from DN; dW
+     * as one product over the two, which packs x once */
+    if (dW)
+        XI(gemm_split)(2 * n, Gn, din, TB, D, Gn, DN, n, ws->Xs, din, beta,
+                       dW, lddw, ws->pool, ws->Gs);
     if (dU)
         XI(gemm)(1, 0, Gn, n, TB, D, Gn, ws->H, n, beta, dU, lddu, ws->pool,
                  ws->Gs);
