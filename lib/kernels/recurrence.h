@@ -117,19 +117,27 @@ static inline void XI(rec_pack)(int trans, size_t K, size_t N, const R *M,
      * time down the panel, M's rows (often 4 KiB apart, one cache set)
      * would evict each other. */
     enum { JB = 64 };
+    if (!trans) { /* M's rows in order, each once: one stream to read */
+        for (size_t j = 0; j < K; j++)
+            for (size_t q = q0; q < q1; q++) {
+                R *p = P + q * K * nr + j * nr;
+                const R *m = M + j * ldm + q * nr;
+                const size_t w = N - q * nr < nr ? N - q * nr : nr;
+                for (size_t c = 0; c < w; c++)
+                    p[c] = m[c];
+                for (size_t c = w; c < nr; c++)
+                    p[c] = 0;
+            }
+        return;
+    }
     for (size_t q = q0; q < q1; q++) {
         R *panel = P + q * K * nr;
         const size_t c0 = q * nr, w = N - c0 < nr ? N - c0 : nr;
         for (size_t j0 = 0; j0 < K; j0 += JB) {
             const size_t j1 = K - j0 < JB ? K : j0 + JB;
-            if (trans)
-                for (size_t c = 0; c < w; c++)
-                    for (size_t j = j0; j < j1; j++)
-                        panel[j * nr + c] = M[(c0 + c) * ldm + j];
-            else
+            for (size_t c = 0; c < w; c++)
                 for (size_t j = j0; j < j1; j++)
-                    for (size_t c = 0; c < w; c++)
-                        panel[j * nr + c] = M[j * ldm + c0 + c];
+                    panel[j * nr + c] = M[(c0 + c) * ldm + j];
             for (size_t j = j0; j < j1; j++)
                 for (size_t c = w; c < nr; c++)
                     panel[j * nr + c] = 0;

@@ -119,6 +119,9 @@ static void deltas(size_t w, size_t n, const R *restrict a,
     }
 }
 
+/* Rows of a step taken through the product and the deltas together. */
+enum { ROWS = 8 };
+
 static void backward_loop(void *arg, int tid, int nth)
 {
     const loop *L = arg;
@@ -133,21 +136,32 @@ static void backward_loop(void *arg, int tid, int nth)
             zc[b * n + j] = 0;
     for (size_t t = L->T; t >= 1; t--) {
         const size_t k = (t - 1) * B;
-        /* (G15): g(t) = dL/dh(t) + z(t+1) ⊙ g(t+1) + Uᵀ δh(t+1) */
-        for (size_t b = 0; b < B; b++)
-            for (size_t j = c0; j < c1; j++)
-                gc[b * n + j] = L->dh[(k + b) * L->lddh + j] + zc[b * n + j];
-        if (t < L->T)
-            L->kernel->run(B, Gn, n, q0, q1, ws->D + (k + B) * Gn, Gn, 1,
-                           ws->P, gc, n);
-        for (size_t b = 0; b < B; b++) {
-            const size_t row = (k + b) * n + c0;
-            R *d = ws->D + (k + b) * Gn;
-            deltas(c1 - c0, n, ws->A + (k + b) * Gn + c0, ws->Y + row,
-                   ws->H + row, gc + b * n + c0, zc + b * n + c0, d + c0,
-                   ws->DN + row);
-            if (nth == 1) /* ‖ḡ(t)‖, ‖δh(t)‖ if asked */
-                XI(gated_record)(ws, k + b, gc + b * n, d);
+        /* (G15): g(t) = dL/dh(t) + z(t+1) ⊙ g(t+1) + Uᵀ δh(t+1), then
+         * (G16)-(G19), ROWS rows at a time: a row's deltas need only its
+         * own g(t), and their operands, read from memory between the
+         * rows' products (which keep the core busy), cost less than in
+         * one pass after the whole step's product.  Each row's sum is
+         * the kernel's same chain whatever rows a call takes
+         * (kernels/recurrence.h). */
+        for (size_t b0 = 0; b0 < B; b0 += ROWS) {
+            const size_t b1 = B - b0 < ROWS ? B : b0 + ROWS;
+            for (size_t b = b0; b < b1; b++)
+                for (size_t j = c0; j < c1; j++)
+                    gc[b * n + j] =
+                        L->dh[(k + b) * L->lddh + j] + zc[b * n + j];
+            if (t < L->T)
+                L->kernel->run(b1 - b0, Gn, n, q0, q1,
+                               ws->D + (k + B + b0) * Gn, Gn, 1, ws->P,
+                               gc + b0 * n, n);
+            for (size_t b = b0; b < b1; b++) {
+                const size_t row = (k + b) * n + c0;
+                R *d = ws->D + (k + b) * Gn;
+                deltas(c1 - c0, n, ws->A + (k + b) * Gn + c0, ws->Y + row,
+                       ws->H + row, gc + b * n + c0, zc + b * n + c0, d + c0,
+                       ws->DN + row);
+                if (nth == 1) /* ‖ḡ(t)‖, ‖δh(t)‖ if asked */
+                    XI(gated_record)(ws, k + b, gc + b * n, d);
+            }
         }
         if (t == 1)
             break;
