@@ -68,7 +68,10 @@ static void gemm_share(void *arg, int tid, int nth)
     const size_t c0 = q0 * nr < g->N ? q0 * nr : g->N;
     const size_t c1 = q1 * nr < g->N ? q1 * nr : g->N;
     const size_t KC = BPTT_GEMM_KC, kcmax = g->K < KC ? g->K : KC;
-    XI(scale)(g->M, c1 - c0, g->beta, g->C + c0, g->ldc);
+    /* beta = 0: the first block's sums start at +0 instead of on a C
+     * zeroed first (the same values, one pass over C less) */
+    if (g->beta != 0 || kcmax == 0)
+        XI(scale)(g->M, c1 - c0, g->beta, g->C + c0, g->ldc);
     if (kcmax == 0)
         return;
     size_t qc = GEMM_CHUNK_BYTES / (kcmax * nr * sizeof(R));
@@ -83,6 +86,7 @@ static void gemm_share(void *arg, int tid, int nth)
     R *Apack = groups ? g->scratch + kcmax * ((g->N + p - 1) / p * p) : NULL;
     for (size_t k0 = 0; k0 < g->K; k0 += KC) {
         const size_t kc = g->K - k0 < KC ? g->K - k0 : KC;
+        const int zero = g->beta == 0 && k0 == 0;
         /* op(A)'s columns k0..: A's rows k0.. when transposed */
         const R *Ak = g->transa ? g->A + k0 * g->lda : g->A + k0;
         const R *A2k = g->M1 < g->M ? g->A2 + k0 * g->lda2 : NULL;
@@ -110,13 +114,13 @@ static void gemm_share(void *arg, int tid, int nth)
             const size_t full = groups * BPTT_GEMM_MR;
             if (full == g->M || !A2k)
                 g->k->gemm(g->M, kc, g->N - ca, 0, np, g->transa, Ak,
-                           g->lda, Apack, Bpack, g->C + ca, g->ldc);
+                           g->lda, Apack, Bpack, g->C + ca, g->ldc, zero);
             else {
                 g->k->gemm(full, kc, g->N - ca, 0, np, 1, Ak, g->lda, Apack,
-                           Bpack, g->C + ca, g->ldc);
+                           Bpack, g->C + ca, g->ldc, zero);
                 g->k->gemm(g->M - full, kc, g->N - ca, 0, np, 1,
                            A2k + (full - g->M1), g->lda2, NULL, Bpack,
-                           g->C + full * g->ldc + ca, g->ldc);
+                           g->C + full * g->ldc + ca, g->ldc, zero);
             }
         }
         if (groups)

@@ -45,11 +45,14 @@ typedef void (*XI(rec_fn))(size_t B, size_t K, size_t N, size_t q0,
  * row-major, ld lda; transa: op(A) = Aᵀ, A kc x M), P kc x N packed as
  * above with the same nr.  Ap, if not NULL, holds op(A)'s first
  * M / BPTT_GEMM_MR groups of BPTT_GEMM_MR rows packed by XI(gemm_pack_a);
- * the kernel reads those there.  Each element's sum is XI(rec_fn)'s: the two
- * give bitwise equal results. */
+ * the kernel reads those there.  zero: C is not read, each sum starts at
+ * +0 (C = op(A)·P: what C += op(A)·P gives on a C of zeros, bitwise).
+ * Each element's sum is XI(rec_fn)'s: the two give bitwise equal
+ * results. */
 typedef void (*XI(gemm_fn))(size_t M, size_t kc, size_t N, size_t q0,
                             size_t q1, int transa, const R *A, size_t lda,
-                            const R *Ap, const R *P, R *C, size_t ldc);
+                            const R *Ap, const R *P, R *C, size_t ldc,
+                            int zero);
 
 typedef struct XI(rec_kernel) {
     bptt_isa isa;   /* the level it is compiled for */
@@ -201,14 +204,14 @@ BPTT_HIDDEN void XI(rec_run_avx512)(size_t B, size_t K, size_t N, size_t q0,
 BPTT_HIDDEN void XI(gemm_run_sse)(size_t M, size_t kc, size_t N, size_t q0,
                                   size_t q1, int transa, const R *A,
                                   size_t lda, const R *Ap, const R *P, R *C,
-                                  size_t ldc);
+                                  size_t ldc, int zero);
 BPTT_HIDDEN void XI(gemm_run_avx2)(size_t M, size_t kc, size_t N, size_t q0,
                                    size_t q1, int transa, const R *A,
                                    size_t lda, const R *Ap, const R *P, R *C,
-                                   size_t ldc);
+                                   size_t ldc, int zero);
 BPTT_HIDDEN void XI(gemm_run_avx512)(size_t M, size_t kc, size_t N,
                                      size_t q0, size_t q1, int transa,
                                      const R *A, size_t lda, const R *Ap,
-                                     const R *P, R *C, size_t ldc);
+                                     const R *P, R *C, size_t ldc, int zero);
 
 #endif /* BPTT_KERNELS_RECURRENCE_H */
