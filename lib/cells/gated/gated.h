@@ -84,6 +84,25 @@ BPTT_HIDDEN double XI(norm2)(size_t rows, size_t cols, const R *A,
 BPTT_HIDDEN void XI(gated_record)(const XI(gws) *ws, size_t row, const R *g,
                                   const R *d);
 
+/* Rows of a step the backward loops take through the recurrent product
+ * and the deltas together (gru/gru.c, lstm/lstm.c). */
+enum { ROWS_AT_ONCE = 8 };
+
+/* The backward's recurrent product for rows b0..b1-1 of step t: g's rows
+ * (ld n) += δ(t+1) U ((G7), (G15)) on a thread's panels q0..q1 of U packed
+ * in ws->P; nothing at t = T (no δ(T+1)). */
+static inline void XI(gated_add_recurrent)(const XI(rec_kernel) *kernel,
+                                           const XI(gws) *ws, size_t t,
+                                           size_t T, size_t B, size_t b0,
+                                           size_t b1, size_t q0, size_t q1,
+                                           R *g)
+{
+    const size_t n = ws->n, Gn = ws->G * n;
+    if (t < T)
+        kernel->run(b1 - b0, Gn, n, q0, q1, ws->D + (t * B + b0) * Gn, Gn,
+                    1, ws->P, g + b0 * n, n);
+}
+
 /* Threads for a time loop over n units with G gates: the workspace's,
  * unless a step is too small to share (a barrier costs about a 128 x 128
  * product) or the panels too few for one each. */

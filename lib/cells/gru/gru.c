@@ -119,9 +119,6 @@ static void deltas(size_t w, size_t n, const R *restrict a,
     }
 }
 
-/* Rows of a step taken through the product and the deltas together. */
-enum { ROWS = 8 };
-
 static void backward_loop(void *arg, int tid, int nth)
 {
     const loop *L = arg;
@@ -137,22 +134,20 @@ static void backward_loop(void *arg, int tid, int nth)
     for (size_t t = L->T; t >= 1; t--) {
         const size_t k = (t - 1) * B;
         /* (G15): g(t) = dL/dh(t) + z(t+1) ⊙ g(t+1) + Uᵀ δh(t+1), then
-         * (G16)-(G19), ROWS rows at a time: a row's deltas need only its
-         * own g(t), and their operands, read from memory between the
-         * rows' products (which keep the core busy), cost less than in
-         * one pass after the whole step's product.  Each row's sum is
-         * the kernel's same chain whatever rows a call takes
-         * (kernels/recurrence.h). */
-        for (size_t b0 = 0; b0 < B; b0 += ROWS) {
-            const size_t b1 = B - b0 < ROWS ? B : b0 + ROWS;
+         * (G16)-(G19), ROWS_AT_ONCE rows at a time: a row's deltas need
+         * only its own g(t), and their operands, read from memory
+         * between the rows' products (which keep the core busy), cost
+         * less than in one pass after the whole step's product.  Each
+         * row's sum is the kernel's same chain whatever rows a call
+         * takes (kernels/recurrence.h). */
+        for (size_t b0 = 0; b0 < B; b0 += ROWS_AT_ONCE) {
+            const size_t b1 = B - b0 < ROWS_AT_ONCE ? B : b0 + ROWS_AT_ONCE;
             for (size_t b = b0; b < b1; b++)
                 for (size_t j = c0; j < c1; j++)
                     gc[b * n + j] =
                         L->dh[(k + b) * L->lddh + j] + zc[b * n + j];
-            if (t < L->T)
-                L->kernel->run(b1 - b0, Gn, n, q0, q1,
-                               ws->D + (k + B + b0) * Gn, Gn, 1, ws->P,
-                               gc + b0 * n, n);
+            XI(gated_add_recurrent)(L->kernel, ws, t, L->T, B, b0, b1, q0,
+                                    q1, gc);
             for (size_t b = b0; b < b1; b++) {
                 const size_t row = (k + b) * n + c0;
                 R *d = ws->D + (k + b) * Gn;
