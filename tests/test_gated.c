@@ -167,6 +167,27 @@ START_TEST(deferred_matches_naive)
 }
 END_TEST
 
+/* The GRU's dL/dW is one product whose rows come from two arrays, its
+ * r, z rows from the deltas D and its n rows from DN (lib/kernels/gemm.h,
+ * gemm_split): every n from 1 to 9 puts the 6-row groups of bptt's own
+ * GEMM on every side of 2n (a group across it) and of 3n (a last partial
+ * group, past 2n or not); deferred against naive, both betas. */
+START_TEST(gru_dw_split_matches_naive)
+{
+    for (size_t n = 1; n <= 9; n++) {
+        gp *p = gp_new(BPTT_CELL_GRU, 4, n, 3, 2, 1, 40 + n);
+        gg ref, got;
+        gg_alloc(p, &ref, NAN), gg_alloc(p, &got, NAN);
+        ck_assert_int_eq(run(p, BPTT_ALGO_NAIVE, BPTT_ALGO_NAIVE, 1, 0, &ref),
+                         BPTT_OK);
+        ck_assert_int_eq(run(p, BPTT_ALGO_DEFERRED, BPTT_ALGO_DEFERRED, 1, 0,
+                             &got), BPTT_OK);
+        compare(p, &got, &ref, TOL_REFERENCE, "split dW");
+        gg_free(&ref), gg_free(&got), gp_free(p);
+    }
+}
+END_TEST
+
 /* beta = 1 adds to what is there, beta = 0.5 scales it, for both
  * algorithms; beta = 0 ignored the NaN fill above. */
 START_TEST(beta_accumulates)
@@ -830,6 +851,7 @@ static Suite *suite(void)
     Suite *s = suite_create("gated");
     TCase *ref = tcase_create("reference");
     tcase_add_test(ref, deferred_matches_naive);
+    tcase_add_test(ref, gru_dw_split_matches_naive);
     tcase_add_test(ref, beta_accumulates);
     tcase_add_test(ref, threads_bitwise);
     tcase_add_test(ref, error_flow_recorded);

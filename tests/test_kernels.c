@@ -122,7 +122,8 @@ END_TEST
  * on M x kc by kc x N against long double, for M and N on every side of
  * the tiles' edges (6 rows; 1 and 2 panels) and kc up to BPTT_GEMM_KC;
  * bitwise equal to the recurrence kernel on the same product (one chain
- * of multiply-adds per element), and to itself split at every panel. */
+ * of multiply-adds per element), and to itself split at every panel;
+ * started at +0 (zero) bitwise equal to itself on a C of zeros. */
 START_TEST(gemm_kernels_match_reference_and_recurrence_bitwise)
 {
     static const size_t Ms[] = {1, 5, 6, 7, 12, 13, 19};
@@ -152,7 +153,7 @@ START_TEST(gemm_kernels_match_reference_and_recurrence_bitwise)
                     bptt__rec_pack(0, kc, N, Bm, ldm, nr, 0, Q, P);
                     memcpy(C, C0, M * ldc * sizeof *C);
                     ks[kk].gemm(M, kc, N, 0, Q, transa, A, lda, NULL, P, C,
-                                ldc);
+                                ldc, 0);
                     for (size_t r = 0; r < M; r++) {
                         for (size_t i = 0; i < N; i++) {
                             long double want = C0[r * ldc + i];
@@ -182,12 +183,14 @@ START_TEST(gemm_kernels_match_reference_and_recurrence_bitwise)
                     const size_t groups = transa ? M / BPTT_GEMM_MR : 0;
                     double *Ap = malloc((groups * BPTT_GEMM_MR * kc + 1) *
                                         sizeof *Ap);
-                    bptt__gemm_pack_a(kc, A, lda, 0, groups / 2, Ap);
-                    bptt__gemm_pack_a(kc, A, lda, groups / 2, groups, Ap);
+                    bptt__gemm_pack_a(kc, A, lda, M, NULL, 0, 0, groups / 2,
+                                      Ap);
+                    bptt__gemm_pack_a(kc, A, lda, M, NULL, 0, groups / 2,
+                                      groups, Ap);
                     if (groups) {
                         memcpy(Cs, C0, M * ldc * sizeof *Cs);
                         ks[kk].gemm(M, kc, N, 0, Q, transa, A, lda, Ap, P, Cs,
-                                    ldc);
+                                    ldc, 0);
                         ck_assert_msg(memcmp(Cs, C, M * ldc * sizeof *C) == 0,
                                       "%s M %zu N %zu kc %zu: packed Aᵀ "
                                       "differs",
@@ -196,14 +199,30 @@ START_TEST(gemm_kernels_match_reference_and_recurrence_bitwise)
                     for (size_t q = 1; q < Q; q++) {
                         memcpy(Cs, C0, M * ldc * sizeof *Cs);
                         ks[kk].gemm(M, kc, N, q, Q, transa, A, lda,
-                                    groups ? Ap : NULL, P, Cs, ldc);
+                                    groups ? Ap : NULL, P, Cs, ldc, 0);
                         ks[kk].gemm(M, kc, N, 0, q, transa, A, lda,
-                                    groups ? Ap : NULL, P, Cs, ldc);
+                                    groups ? Ap : NULL, P, Cs, ldc, 0);
                         ck_assert_msg(memcmp(Cs, C, M * ldc * sizeof *C) == 0,
                                       "%s M %zu N %zu kc %zu split at panel "
                                       "%zu",
                                       bptt_isa_name(ks[kk].isa), M, N, kc, q);
                     }
+                    /* zero: C = op(A)·P on a C of NaN (never read), bitwise
+                     * C += op(A)·P on a C of zeros (the padding column
+                     * still NaN: never written) */
+                    for (size_t e = 0; e < M * ldc; e++)
+                        C[e] = (e % ldc) < N ? 0 : NAN, Cs[e] = NAN;
+                    ks[kk].gemm(M, kc, N, 0, Q, transa, A, lda, NULL, P, C,
+                                ldc, 0);
+                    ks[kk].gemm(M, kc, N, 0, Q, transa, A, lda,
+                                groups ? Ap : NULL, P, Cs, ldc, 1);
+                    for (size_t e = 0; e < M * ldc; e++)
+                        ck_assert_msg((e % ldc) < N
+                                          ? memcmp(&C[e], &Cs[e], sizeof *C) == 0
+                                          : isnan(Cs[e]),
+                                      "%s M %zu N %zu kc %zu: zero start "
+                                      "differs at %zu",
+                                      bptt_isa_name(ks[kk].isa), M, N, kc, e);
                     free(A), free(Bm), free(C0), free(P), free(C), free(Cs);
                     free(Ap);
                 }

@@ -32,7 +32,7 @@ static u128 ws_formula(size_t r, size_t T, size_t B, size_t m, size_t dout)
     const size_t din = m - dout;
     u128 kc = din > dout ? din : dout; /* the own GEMM's packed block */
     kc = rows > kc ? rows : kc;
-    kc = kc < 256 ? kc : 256;
+    kc = kc < 512 ? kc : 512;
     const u128 total = 256 + up64(r * rows * m) + 2 * up64(r * rows * dout) +
                        (u128)r * dout * p * ((dout + p - 1) / p) +
                        up64((u128)r * kc * (p * ((m + p - 1) / p) + dout));

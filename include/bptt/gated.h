@@ -66,7 +66,7 @@ BPTT_API size_t bptt_gated_gates(bptt_cell cell);
  * most Tmax steps and Bmax sequences per call.  A pure query; the same
  * size serves forward and backward and every algorithm.  With r =
  * sizeof(double) (sizeof(float) for bpttf_), R = Tmax·Bmax, up(k) rounding
- * k bytes up to a multiple of 64, p = 128/r and kc = min(256, max(din,
+ * k bytes up to a multiple of 64, p = 128/r and kc = min(512, max(din,
  * G·n, R)):
  *
  *   bytes = 256                             the header (the struct, alignment)

@@ -62,7 +62,7 @@ typedef struct bpttf_workspace bpttf_workspace;
  *               + r·dout·p·ceil(dout/p) + up(r·kc·(p·ceil((din+dout)/p) + dout))
  *
  * where r = sizeof(double) (sizeof(float) for bpttf_), p = 128/r (16 or
- * 32), kc = min(256, max(din, dout, Tmax·Bmax)) and up(n) rounds n up to a
+ * 32), kc = min(512, max(din, dout, Tmax·Bmax)) and up(n) rounds n up to a
  * multiple of 64.  The arrays hold the stacked inputs s(t) = [x(t); y(t)],
  * the derivatives f'(z(t+1)), the deltas of eq. (5)/(8), the recurrent
  * weights Wy packed for bptt's recurrence kernel (zero-padded to whole

@@ -45,6 +45,9 @@ typedef struct gemm_job {
     size_t M, N, K;
     const R *A, *B;
     size_t lda, ldb;
+    size_t M1; /* transa: op(A)'s rows from M1 on are A2's columns */
+    const R *A2;
+    size_t lda2;
     R beta, *C, *scratch;
     size_t ldc;
 } gemm_job;
@@ -65,7 +68,10 @@ static void gemm_share(void *arg, int tid, int nth)
     const size_t c0 = q0 * nr < g->N ? q0 * nr : g->N;
     const size_t c1 = q1 * nr < g->N ? q1 * nr : g->N;
     const size_t KC = BPTT_GEMM_KC, kcmax = g->K < KC ? g->K : KC;
-    XI(scale)(g->M, c1 - c0, g->beta, g->C + c0, g->ldc);
+    /* beta = 0: the first block's sums start at +0 instead of on a C
+     * zeroed first (the same values, one pass over C less) */
+    if (g->beta != 0 || kcmax == 0)
+        XI(scale)(g->M, c1 - c0, g->beta, g->C + c0, g->ldc);
     if (kcmax == 0)
         return;
     size_t qc = GEMM_CHUNK_BYTES / (kcmax * nr * sizeof(R));
@@ -80,10 +86,13 @@ static void gemm_share(void *arg, int tid, int nth)
     R *Apack = groups ? g->scratch + kcmax * ((g->N + p - 1) / p * p) : NULL;
     for (size_t k0 = 0; k0 < g->K; k0 += KC) {
         const size_t kc = g->K - k0 < KC ? g->K - k0 : KC;
+        const int zero = g->beta == 0 && k0 == 0;
         /* op(A)'s columns k0..: A's rows k0.. when transposed */
         const R *Ak = g->transa ? g->A + k0 * g->lda : g->A + k0;
+        const R *A2k = g->M1 < g->M ? g->A2 + k0 * g->lda2 : NULL;
         if (groups) {
-            XI(gemm_pack_a)(kc, Ak, g->lda, g0, g1, Apack);
+            XI(gemm_pack_a)(kc, Ak, g->lda, g->M1, A2k, g->lda2, g0, g1,
+                            Apack);
             bptt__pool_barrier(g->pool, nth); /* the whole block packed */
         }
         /* Each element's terms in order of k: every chunk of columns
@@ -100,8 +109,19 @@ static void gemm_share(void *arg, int tid, int nth)
                                     : g->B + k0 * g->ldb + ca;
             XI(rec_pack)(g->transb, kc, g->N - ca, Bk, g->ldb, nr, 0, np,
                          Bpack);
-            g->k->gemm(g->M, kc, g->N - ca, 0, np, g->transa, Ak, g->lda,
-                       Apack, Bpack, g->C + ca, g->ldc);
+            /* the last partial group (the kernel packs it) lies in A2
+             * when there is one (XI(gemm_split)) */
+            const size_t full = groups * BPTT_GEMM_MR;
+            if (full == g->M || !A2k)
+                g->k->gemm(g->M, kc, g->N - ca, 0, np, g->transa, Ak,
+                           g->lda, Apack, Bpack, g->C + ca, g->ldc, zero);
+            else {
+                g->k->gemm(full, kc, g->N - ca, 0, np, 1, Ak, g->lda, Apack,
+                           Bpack, g->C + ca, g->ldc, zero);
+                g->k->gemm(g->M - full, kc, g->N - ca, 0, np, 1,
+                           A2k + (full - g->M1), g->lda2, NULL, Bpack,
+                           g->C + full * g->ldc + ca, g->ldc, zero);
+            }
         }
         if (groups)
             bptt__pool_barrier(g->pool, nth); /* before the next block's */
@@ -110,6 +130,15 @@ static void gemm_share(void *arg, int tid, int nth)
 
 /* M·N·K below which one thread does the whole own GEMM. */
 #define MIN_SHARED_GEMM ((double)(1 << 18))
+
+/* The own GEMM's job on the pool. */
+static void gemm_own(gemm_job *g)
+{
+    int nth = bptt__pool_threads(g->pool);
+    if ((double)g->M * (double)g->N * (double)g->K < MIN_SHARED_GEMM)
+        nth = 1;
+    bptt__pool_run(g->pool, nth, gemm_share, g);
+}
 
 void XI(gemm)(int transa, int transb, size_t M, size_t N, size_t K,
               const R *A, size_t lda, const R *B, size_t ldb, R beta, R *C,
@@ -122,11 +151,28 @@ void XI(gemm)(int transa, int transb, size_t M, size_t N, size_t K,
         return;
     }
     gemm_job g = {XI(rec_kernel_get)(), pool, transa, transb, M, N, K, A,
-                  B, lda, ldb, beta, C, scratch, ldc};
-    int nth = bptt__pool_threads(pool);
-    if ((double)M * (double)N * (double)K < MIN_SHARED_GEMM)
-        nth = 1;
-    bptt__pool_run(pool, nth, gemm_share, &g);
+                  B, lda, ldb, M, NULL, 0, beta, C, scratch, ldc};
+    gemm_own(&g);
+}
+
+void XI(gemm_split)(size_t M1, size_t M, size_t N, size_t K, const R *A,
+                    size_t lda, const R *A2, size_t lda2, const R *B,
+                    size_t ldb, R beta, R *C, size_t ldc, bptt__pool *pool,
+                    R *scratch)
+{
+    /* One product only where the last partial group of rows lies past
+     * M1 (gemm_share); else, and on the BLAS, the two. */
+    const size_t full = M / BPTT_GEMM_MR * BPTT_GEMM_MR;
+    if (!bptt__gemm_own() || M1 == 0 || M1 >= M || (full < M && full < M1)) {
+        XI(gemm)(1, 0, M1, N, K, A, lda, B, ldb, beta, C, ldc, pool,
+                 scratch);
+        XI(gemm)(1, 0, M - M1, N, K, A2, lda2, B, ldb, beta, C + M1 * ldc,
+                 ldc, pool, scratch);
+        return;
+    }
+    gemm_job g = {XI(rec_kernel_get)(), pool, 1, 0, M, N, K, A, B, lda, ldb,
+                  M1, A2, lda2, beta, C, scratch, ldc};
+    gemm_own(&g);
 }
 
 void XI(rows_times)(int wt, size_t B, size_t N, size_t K, const R *S,

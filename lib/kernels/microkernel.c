@@ -47,17 +47,18 @@ enum { NV = 2 * NP };
 /* C[r][c] += Σ_j a[r·rs + j·cs]·P[j][c] for the tile of MR rows and np
  * panels (np·NR columns, panel after panel kc·NR elements apart from Bp)
  * at C (ld ldc): a is a packed micro-panel (rs = 1, cs = MR) or A's rows in
- * place (rs = lda, cs = 1). */
+ * place (rs = lda, cs = 1); zero: from +0 instead of C. */
 static inline __attribute__((always_inline)) void
 micro(const int np, size_t kc, const R *restrict a, size_t rs, size_t cs,
-      const R *restrict Bp, R *restrict C, size_t ldc)
+      const R *restrict Bp, R *restrict C, size_t ldc, int zero)
 {
     vec acc[MR][NV];
     const int nv = 2 * np;
     const size_t ps = kc * NR; /* from one panel to the next */
     for (int r = 0; r < MR; r++)
         for (int v = 0; v < nv; v++)
-            acc[r][v] = vload(C + (size_t)r * ldc + (size_t)v * VL);
+            acc[r][v] = zero ? (vec){0}
+                             : vload(C + (size_t)r * ldc + (size_t)v * VL);
     for (size_t j = 0; j < kc; j++) {
         vec p[NV];
         for (int v = 0; v < nv; v++)
@@ -97,22 +98,23 @@ static void pack_rows(int transa, size_t mr, size_t kc, const R *A,
  * full one on C in place, a partial one on a copy of C's valid part. */
 static inline __attribute__((always_inline)) void
 tile(const int np, size_t mr, size_t nc, size_t kc, const R *a, size_t rs,
-     size_t cs, const R *Bp, R *C, size_t ldc)
+     size_t cs, const R *Bp, R *C, size_t ldc, int zero)
 {
     if (mr == MR && nc == (size_t)np * NR) {
-        micro(np, kc, a, rs, cs, Bp, C, ldc);
+        micro(np, kc, a, rs, cs, Bp, C, ldc, zero);
         return;
     }
     R edge[MR * NV * VL] = {0};
-    for (size_t r = 0; r < mr; r++)
+    for (size_t r = 0; r < mr && !zero; r++)
         memcpy(edge + r * NV * VL, C + r * ldc, nc * sizeof(R));
-    micro(np, kc, a, rs, cs, Bp, edge, NV * VL);
+    micro(np, kc, a, rs, cs, Bp, edge, NV * VL, zero);
     for (size_t r = 0; r < mr; r++)
         memcpy(C + r * ldc, edge + r * NV * VL, nc * sizeof(R));
 }
 
 void GRUN(size_t M, size_t kc, size_t N, size_t q0, size_t q1, int transa,
-          const R *A, size_t lda, const R *Ap, const R *P, R *C, size_t ldc)
+          const R *A, size_t lda, const R *Ap, const R *P, R *C, size_t ldc,
+          int zero)
 {
     _Alignas(64) R own[MR * BPTT_GEMM_KC]; /* no allocation in a hot call */
     for (size_t i = 0; i < M; i += MR) {
@@ -130,9 +132,9 @@ void GRUN(size_t M, size_t kc, size_t N, size_t q0, size_t q1, int transa,
         size_t q = q0;
         for (; q + NP <= q1; q += NP)
             tile(NP, mr, panel_cols(N, q, NP), kc, a, rs, cs,
-                 P + q * kc * NR, C + i * ldc + q * NR, ldc);
+                 P + q * kc * NR, C + i * ldc + q * NR, ldc, zero);
         for (; q < q1; q++)
             tile(1, mr, panel_cols(N, q, 1), kc, a, rs, cs, P + q * kc * NR,
-                 C + i * ldc + q * NR, ldc);
+                 C + i * ldc + q * NR, ldc, zero);
     }
 }

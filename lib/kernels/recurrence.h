@@ -45,11 +45,14 @@ typedef void (*XI(rec_fn))(size_t B, size_t K, size_t N, size_t q0,
  * row-major, ld lda; transa: op(A) = Aᵀ, A kc x M), P kc x N packed as
  * above with the same nr.  Ap, if not NULL, holds op(A)'s first
  * M / BPTT_GEMM_MR groups of BPTT_GEMM_MR rows packed by XI(gemm_pack_a);
- * the kernel reads those there.  Each element's sum is XI(rec_fn)'s: the two
- * give bitwise equal results. */
+ * the kernel reads those there.  zero: C is not read, each sum starts at
+ * +0 (C = op(A)·P: what C += op(A)·P gives on a C of zeros, bitwise).
+ * Each element's sum is XI(rec_fn)'s: the two give bitwise equal
+ * results. */
 typedef void (*XI(gemm_fn))(size_t M, size_t kc, size_t N, size_t q0,
                             size_t q1, int transa, const R *A, size_t lda,
-                            const R *Ap, const R *P, R *C, size_t ldc);
+                            const R *Ap, const R *P, R *C, size_t ldc,
+                            int zero);
 
 typedef struct XI(rec_kernel) {
     bptt_isa isa;   /* the level it is compiled for */
@@ -61,22 +64,37 @@ typedef struct XI(rec_kernel) {
 /* Rows per tile of every level's GEMM kernel (microkernel.c). */
 #define BPTT_GEMM_MR 6
 
-/* Pack groups p0 .. p1-1 of mr = BPTT_GEMM_MR rows of op(A) = Aᵀ (A kc x
- * M, ld lda) for the GEMM kernel: group p at Ap + p·mr·kc holds
- * Ap[p·mr·kc + j·mr + r] = A[j][p·mr + r].  A is read
- * in squares of JB terms: in order along its rows, a few at a time, it
- * would be read a cache line per term (rows are often 4 KiB apart, one
- * cache set). */
+/* Pack groups p0 .. p1-1 of mr = BPTT_GEMM_MR rows of op(A) = Aᵀ for the
+ * GEMM kernel, op(A)'s rows i < M1 from A's columns (A kc x M1, ld lda),
+ * the rows from M1 on from A2's (A2 kc x .., ld lda2; only read when a
+ * group reaches M1): group p at Ap + p·mr·kc holds Ap[p·mr·kc + j·mr + r]
+ * = op(A)[p·mr + r][j].  A is read in squares of JB terms: in order along
+ * its rows, a few at a time, it would be read a cache line per term (rows
+ * are often 4 KiB apart, one cache set). */
 static inline void XI(gemm_pack_a)(size_t kc, const R *A, size_t lda,
+                                   size_t M1, const R *A2, size_t lda2,
                                    size_t p0, size_t p1, R *Ap)
 {
     enum { JB = 16, mr = BPTT_GEMM_MR };
     for (size_t j0 = 0; j0 < kc; j0 += JB) {
         const size_t j1 = kc - j0 < JB ? kc : j0 + JB;
-        for (size_t p = p0; p < p1; p++)
-            for (size_t j = j0; j < j1; j++)
-                for (size_t r = 0; r < mr; r++)
-                    Ap[p * mr * kc + j * mr + r] = A[j * lda + p * mr + r];
+        for (size_t p = p0; p < p1; p++) {
+            R *ap = Ap + p * mr * kc;
+            const size_t i0 = p * mr;
+            if (i0 + mr <= M1 || i0 >= M1) { /* one source: contiguous */
+                const R *a = i0 < M1 ? A + i0 : A2 + (i0 - M1);
+                const size_t ld = i0 < M1 ? lda : lda2;
+                for (size_t j = j0; j < j1; j++)
+                    for (size_t r = 0; r < mr; r++)
+                        ap[j * mr + r] = a[j * ld + r];
+            } else { /* the group that straddles M1 */
+                for (size_t j = j0; j < j1; j++)
+                    for (size_t r = 0; r < mr; r++)
+                        ap[j * mr + r] = i0 + r < M1
+                                             ? A[j * lda + i0 + r]
+                                             : A2[j * lda2 + (i0 + r - M1)];
+            }
+        }
     }
 }
 
@@ -102,19 +120,27 @@ static inline void XI(rec_pack)(int trans, size_t K, size_t N, const R *M,
      * time down the panel, M's rows (often 4 KiB apart, one cache set)
      * would evict each other. */
     enum { JB = 64 };
+    if (!trans) { /* M's rows in order, each once: one stream to read */
+        for (size_t j = 0; j < K; j++)
+            for (size_t q = q0; q < q1; q++) {
+                R *p = P + q * K * nr + j * nr;
+                const R *m = M + j * ldm + q * nr;
+                const size_t w = N - q * nr < nr ? N - q * nr : nr;
+                for (size_t c = 0; c < w; c++)
+                    p[c] = m[c];
+                for (size_t c = w; c < nr; c++)
+                    p[c] = 0;
+            }
+        return;
+    }
     for (size_t q = q0; q < q1; q++) {
         R *panel = P + q * K * nr;
         const size_t c0 = q * nr, w = N - c0 < nr ? N - c0 : nr;
         for (size_t j0 = 0; j0 < K; j0 += JB) {
             const size_t j1 = K - j0 < JB ? K : j0 + JB;
-            if (trans)
-                for (size_t c = 0; c < w; c++)
-                    for (size_t j = j0; j < j1; j++)
-                        panel[j * nr + c] = M[(c0 + c) * ldm + j];
-            else
+            for (size_t c = 0; c < w; c++)
                 for (size_t j = j0; j < j1; j++)
-                    for (size_t c = 0; c < w; c++)
-                        panel[j * nr + c] = M[j * ldm + c0 + c];
+                    panel[j * nr + c] = M[(c0 + c) * ldm + j];
             for (size_t j = j0; j < j1; j++)
                 for (size_t c = w; c < nr; c++)
                     panel[j * nr + c] = 0;
@@ -178,14 +204,14 @@ BPTT_HIDDEN void XI(rec_run_avx512)(size_t B, size_t K, size_t N, size_t q0,
 BPTT_HIDDEN void XI(gemm_run_sse)(size_t M, size_t kc, size_t N, size_t q0,
                                   size_t q1, int transa, const R *A,
                                   size_t lda, const R *Ap, const R *P, R *C,
-                                  size_t ldc);
+                                  size_t ldc, int zero);
 BPTT_HIDDEN void XI(gemm_run_avx2)(size_t M, size_t kc, size_t N, size_t q0,
                                    size_t q1, int transa, const R *A,
                                    size_t lda, const R *Ap, const R *P, R *C,
-                                   size_t ldc);
+                                   size_t ldc, int zero);
 BPTT_HIDDEN void XI(gemm_run_avx512)(size_t M, size_t kc, size_t N,
                                      size_t q0, size_t q1, int transa,
                                      const R *A, size_t lda, const R *Ap,
-                                     const R *P, R *C, size_t ldc);
+                                     const R *P, R *C, size_t ldc, int zero);
 
 #endif /* BPTT_KERNELS_RECURRENCE_H */

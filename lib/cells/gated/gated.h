@@ -65,11 +65,13 @@ BPTT_HIDDEN void XI(gate_sigm)(size_t k, R *a);
 BPTT_HIDDEN void XI(gate_tanh)(size_t k, const R *a, R *out);
 
 /* dL/db for the biases that enter the gates' sums the same way (both of
- * the LSTM's, the GRU's r and z, (G20)): db = beta·db + Σ_k D[k][r] for
- * r < cols, each of db0 and db1 that is not NULL, D rows x cols (ld ldd);
- * one pass over D for both, each sum in order of k. */
-BPTT_HIDDEN void XI(gated_bias_sums)(size_t rows, size_t cols, const R *D,
-                                     size_t ldd, R beta, R *db0, R *db1);
+ * the LSTM's, the GRU's r and z, (G20)): db0 = beta·db0 + Σ_k D[k][r] for
+ * r < c0 and db1 = beta·db1 + Σ_k D[k][r] for r < c1, each that is not
+ * NULL, D rows x max(c0, c1) (ld ldd); one pass over D's rows for both,
+ * each sum in order of k. */
+BPTT_HIDDEN void XI(gated_bias_sums)(size_t rows, size_t c0, size_t c1,
+                                     const R *D, size_t ldd, R beta, R *db0,
+                                     R *db1);
 
 /* The error-flow recorder (bptt_gated_workspace_record_flow): for the
  * backward's row `row` = (t−1)·B + b, flow_g[row] = ‖ḡ(t)‖ (g: n
@@ -81,6 +83,25 @@ BPTT_HIDDEN double XI(norm2)(size_t rows, size_t cols, const R *A,
                              size_t lda); /* diag/flow.c */
 BPTT_HIDDEN void XI(gated_record)(const XI(gws) *ws, size_t row, const R *g,
                                   const R *d);
+
+/* Rows of a step the backward loops take through the recurrent product
+ * and the deltas together (gru/gru.c, lstm/lstm.c). */
+enum { ROWS_AT_ONCE = 8 };
+
+/* The backward's recurrent product for rows b0..b1-1 of step t: g's rows
+ * (ld n) += δ(t+1) U ((G7), (G15)) on a thread's panels q0..q1 of U packed
+ * in ws->P; nothing at t = T (no δ(T+1)). */
+static inline void XI(gated_add_recurrent)(const XI(rec_kernel) *kernel,
+                                           const XI(gws) *ws, size_t t,
+                                           size_t T, size_t B, size_t b0,
+                                           size_t b1, size_t q0, size_t q1,
+                                           R *g)
+{
+    const size_t n = ws->n, Gn = ws->G * n;
+    if (t < T)
+        kernel->run(b1 - b0, Gn, n, q0, q1, ws->D + (t * B + b0) * Gn, Gn,
+                    1, ws->P, g + b0 * n, n);
+}
 
 /* Threads for a time loop over n units with G gates: the workspace's,
  * unless a step is too small to share (a barrier costs about a 128 x 128

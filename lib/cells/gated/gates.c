@@ -44,23 +44,35 @@ void XI(gate_tanh)(size_t k, const R *restrict a, R *restrict out)
         out[j] = TANH(a[j]);
 }
 
-void XI(gated_bias_sums)(size_t rows, size_t cols, const R *D, size_t ldd,
-                         R beta, R *db0, R *db1)
+/* The sums of XI(gated_bias_sums) after the scaling, one pass over D's
+ * rows in order: restrict pointers and a row at a time so that the
+ * compiler vectorizes the columns (a whole row at a time, so that D is
+ * read as one stream); each column's sum is the same chain in order of k. */
+static void sums(size_t rows, size_t c0, size_t c1, const R *restrict D,
+                 size_t ldd, R *restrict db0, R *restrict db1)
+{
+    const size_t both = db0 && db1 ? (c0 < c1 ? c0 : c1) : 0;
+    const size_t e0 = db0 ? c0 : 0, e1 = db1 ? c1 : 0;
+    for (size_t k = 0; k < rows; k++) {
+        const R *restrict d = D + k * ldd;
+        for (size_t r = 0; r < both; r++) {
+            db0[r] += d[r];
+            db1[r] += d[r];
+        }
+        for (size_t r = both; r < e0; r++)
+            db0[r] += d[r];
+        for (size_t r = both; r < e1; r++)
+            db1[r] += d[r];
+    }
+}
+
+void XI(gated_bias_sums)(size_t rows, size_t c0, size_t c1, const R *D,
+                         size_t ldd, R beta, R *db0, R *db1)
 {
     if (db0)
-        XI(scale)(1, cols, beta, db0, cols);
+        XI(scale)(1, c0, beta, db0, c0);
     if (db1)
-        XI(scale)(1, cols, beta, db1, cols);
-    R *db = db0 ? db0 : db1;
-    if (db0 && db1) /* one pass over D for both */
-        for (size_t k = 0; k < rows; k++)
-            for (size_t r = 0; r < cols; r++) {
-                const R d = D[k * ldd + r];
-                db0[r] += d;
-                db1[r] += d;
-            }
-    else if (db)
-        for (size_t k = 0; k < rows; k++)
-            for (size_t r = 0; r < cols; r++)
-                db[r] += D[k * ldd + r];
+        XI(scale)(1, c1, beta, db1, c1);
+    if (db0 || db1)
+        sums(rows, c0, c1, D, ldd, db0, db1);
 }

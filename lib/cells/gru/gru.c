@@ -9,8 +9,8 @@
  *             gate multiplies it, (G13)); then (G11)-(G14);
  *   backward: per step only g(t) (G15) and the deltas (G16)-(G18), the
  *             recurrent-side ones in D, the n gate's input-side one in DN;
- *             then dW, dU and dx as one GEMM each (two where the n block's
- *             input-side delta differs, (G20)).
+ *             then dW, dU and dx as one GEMM each (dx as two: the n
+ *             block's input-side delta differs, (G20)).
  *
  * Threads share the units as in lstm/lstm.c: each packs the three blocks
  * of Uᵀ (forward) or U (backward) for its units; one barrier per step.
@@ -133,21 +133,30 @@ static void backward_loop(void *arg, int tid, int nth)
             zc[b * n + j] = 0;
     for (size_t t = L->T; t >= 1; t--) {
         const size_t k = (t - 1) * B;
-        /* (G15): g(t) = dL/dh(t) + z(t+1) ⊙ g(t+1) + Uᵀ δh(t+1) */
-        for (size_t b = 0; b < B; b++)
-            for (size_t j = c0; j < c1; j++)
-                gc[b * n + j] = L->dh[(k + b) * L->lddh + j] + zc[b * n + j];
-        if (t < L->T)
-            L->kernel->run(B, Gn, n, q0, q1, ws->D + (k + B) * Gn, Gn, 1,
-                           ws->P, gc, n);
-        for (size_t b = 0; b < B; b++) {
-            const size_t row = (k + b) * n + c0;
-            R *d = ws->D + (k + b) * Gn;
-            deltas(c1 - c0, n, ws->A + (k + b) * Gn + c0, ws->Y + row,
-                   ws->H + row, gc + b * n + c0, zc + b * n + c0, d + c0,
-                   ws->DN + row);
-            if (nth == 1) /* ‖ḡ(t)‖, ‖δh(t)‖ if asked */
-                XI(gated_record)(ws, k + b, gc + b * n, d);
+        /* (G15): g(t) = dL/dh(t) + z(t+1) ⊙ g(t+1) + Uᵀ δh(t+1), then
+         * (G16)-(G19), ROWS_AT_ONCE rows at a time: a row's deltas need
+         * only its own g(t), and their operands, read from memory
+         * between the rows' products (which keep the core busy), cost
+         * less than in one pass after the whole step's product.  Each
+         * row's sum is the kernel's same chain whatever rows a call
+         * takes (kernels/recurrence.h). */
+        for (size_t b0 = 0; b0 < B; b0 += ROWS_AT_ONCE) {
+            const size_t b1 = B - b0 < ROWS_AT_ONCE ? B : b0 + ROWS_AT_ONCE;
+            for (size_t b = b0; b < b1; b++)
+                for (size_t j = c0; j < c1; j++)
+                    gc[b * n + j] =
+                        L->dh[(k + b) * L->lddh + j] + zc[b * n + j];
+            XI(gated_add_recurrent)(L->kernel, ws, t, L->T, B, b0, b1, q0,
+                                    q1, gc);
+            for (size_t b = b0; b < b1; b++) {
+                const size_t row = (k + b) * n + c0;
+                R *d = ws->D + (k + b) * Gn;
+                deltas(c1 - c0, n, ws->A + (k + b) * Gn + c0, ws->Y + row,
+                       ws->H + row, gc + b * n + c0, zc + b * n + c0, d + c0,
+                       ws->DN + row);
+                if (nth == 1) /* ‖ḡ(t)‖, ‖δh(t)‖ if asked */
+                    XI(gated_record)(ws, k + b, gc + b * n, d);
+            }
         }
         if (t == 1)
             break;
@@ -170,13 +179,11 @@ void XI(gru_backward)(size_t T, size_t B, const R *W, size_t ldw, const R *U,
     bptt__pool_run(ws->pool, nth, backward_loop, &L);
 
     const R *D = ws->D, *DN = ws->DN;
-    /* (G20): the input side takes δ_r, δ_z from D and δx_n from DN */
-    if (dW) {
-        XI(gemm)(1, 0, 2 * n, din, TB, D, Gn, ws->Xs, din, beta, dW, lddw,
-                 ws->pool, ws->Gs);
-        XI(gemm)(1, 0, n, din, TB, DN, n, ws->Xs, din, beta, dW + 2 * n * lddw,
-                 lddw, ws->pool, ws->Gs);
-    }
+    /* (G20): the input side takes δ_r, δ_z from D and δx_n from DN; dW
+     * as one product over the two, which packs x once */
+    if (dW)
+        XI(gemm_split)(2 * n, Gn, din, TB, D, Gn, DN, n, ws->Xs, din, beta,
+                       dW, lddw, ws->pool, ws->Gs);
     if (dU)
         XI(gemm)(1, 0, Gn, n, TB, D, Gn, ws->H, n, beta, dU, lddu, ws->pool,
                  ws->Gs);
@@ -186,11 +193,10 @@ void XI(gru_backward)(size_t T, size_t B, const R *W, size_t ldw, const R *U,
         XI(gemm)(0, 0, TB, din, n, DN, n, W + 2 * n * ldw, ldw, 1, dx, lddx,
                  ws->pool, ws->Gs);
     }
-    /* dbh sums D, dbx D's r and z blocks and DN (G20): r, z in one pass */
-    XI(gated_bias_sums)(TB, 2 * n, D, Gn, beta, dbx, dbh);
-    XI(gated_bias_sums)(TB, n, D + 2 * n, Gn, beta, NULL,
-                        dbh ? dbh + 2 * n : NULL);
-    XI(gated_bias_sums)(TB, n, DN, n, beta, dbx ? dbx + 2 * n : NULL, NULL);
+    /* dbh sums D, dbx D's r and z blocks and DN (G20): D in one pass */
+    XI(gated_bias_sums)(TB, 2 * n, Gn, D, Gn, beta, dbx, dbh);
+    XI(gated_bias_sums)(TB, n, n, DN, n, beta, dbx ? dbx + 2 * n : NULL,
+                        NULL);
     /* (G19) at t = 0: dL/dh(0) = z(1) ⊙ g(1) + Uᵀ δh(1) */
     if (dh0) {
         XI(gemm)(0, 0, B, n, Gn, D, Gn, U, ldu, beta, dh0, lddh0, ws->pool,

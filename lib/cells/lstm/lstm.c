@@ -136,19 +136,24 @@ static void backward_loop(void *arg, int tid, int nth)
             dcc[b * n + j] = L->dcT ? L->dcT[b * L->lddcT + j] : 0;
     for (size_t t = L->T; t >= 1; t--) {
         const size_t k = (t - 1) * B; /* first row of step t */
-        for (size_t b = 0; b < B; b++) /* g(t) = dL/dh(t) ... */
-            memcpy(gc + b * n + c0, L->dh + (k + b) * L->lddh + c0,
-                   (c1 - c0) * sizeof(R));
-        if (t < L->T) /* ... + Uᵀ δ(t+1)  (G7) */
-            L->kernel->run(B, Gn, n, q0, q1, ws->D + (k + B) * Gn, Gn, 1,
-                           ws->P, gc, n);
-        for (size_t b = 0; b < B; b++) {
-            const size_t row = (k + b) * n + c0;
-            R *d = ws->D + (k + b) * Gn;
-            deltas(c1 - c0, n, ws->A + (k + b) * Gn + c0, ws->Y + row,
-                   ws->C + row, gc + b * n + c0, dcc + b * n + c0, d + c0);
-            if (nth == 1) /* ‖ḡ(t)‖, ‖δ(t)‖ if asked */
-                XI(gated_record)(ws, k + b, gc + b * n, d);
+        /* g(t) = dL/dh(t) + Uᵀ δ(t+1) (G7), then (G8)-(G10), ROWS_AT_ONCE
+         * rows at a time as in gru/gru.c */
+        for (size_t b0 = 0; b0 < B; b0 += ROWS_AT_ONCE) {
+            const size_t b1 = B - b0 < ROWS_AT_ONCE ? B : b0 + ROWS_AT_ONCE;
+            for (size_t b = b0; b < b1; b++)
+                memcpy(gc + b * n + c0, L->dh + (k + b) * L->lddh + c0,
+                       (c1 - c0) * sizeof(R));
+            XI(gated_add_recurrent)(L->kernel, ws, t, L->T, B, b0, b1, q0,
+                                    q1, gc);
+            for (size_t b = b0; b < b1; b++) {
+                const size_t row = (k + b) * n + c0;
+                R *d = ws->D + (k + b) * Gn;
+                deltas(c1 - c0, n, ws->A + (k + b) * Gn + c0, ws->Y + row,
+                       ws->C + row, gc + b * n + c0, dcc + b * n + c0,
+                       d + c0);
+                if (nth == 1) /* ‖ḡ(t)‖, ‖δ(t)‖ if asked */
+                    XI(gated_record)(ws, k + b, gc + b * n, d);
+            }
         }
         if (t == 1)
             break;
@@ -184,7 +189,7 @@ void XI(lstm_backward)(size_t T, size_t B, const R *W, size_t ldw,
         XI(gemm)(0, 0, TB, din, Gn, D, Gn, W, ldw, beta, dx, lddx, ws->pool,
                  ws->Gs);
     /* both biases enter (G1) the same way */
-    XI(gated_bias_sums)(TB, Gn, D, Gn, beta, dbx, dbh);
+    XI(gated_bias_sums)(TB, Gn, Gn, D, Gn, beta, dbx, dbh);
     /* dL/dh(0) = Uᵀ δ(1) ((G7) at t = 0), dL/dc(0) the carry (G9) */
     if (dh0)
         XI(gemm)(0, 0, B, n, Gn, D, Gn, U, ldu, beta, dh0, lddh0, ws->pool,
