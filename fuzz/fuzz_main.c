@@ -577,11 +577,11 @@ size_t formula(size_t r, size_t T, size_t B, size_t m, size_t dout)
         return 0;
 #define UP(n) ((((u128)(n)) + 63) / 64 * 64)
     /* + the packed Wy (whole panels of 128 bytes) and the own GEMM's block
-     * of kc rows, kc = min(256, max(din, dout, T·B)) */
+     * of kc rows, kc = min(512, max(din, dout, T·B)) */
     const u128 p = 128 / r, din = m - dout;
     u128 kc = din > dout ? din : dout;
     kc = rows > kc ? rows : kc;
-    kc = kc < 256 ? kc : 256;
+    kc = kc < 512 ? kc : 512;
     u128 total = 256 + UP(rows * m * r) + 2 * UP(rows * dout * r) +
                  (u128)r * dout * p * ((dout + p - 1) / p) +
                  UP((u128)r * kc * (p * ((m + p - 1) / p) + dout));

@@ -116,7 +116,7 @@ static u128 gated_formula(size_t r, int lstm, size_t G, size_t din, size_t n,
     const u128 R = (u128)Tmax * Bmax, Gn = (u128)G * n, p = 128 / r;
     const u128 wide = din > Gn ? din : Gn;
     u128 kc = wide > R ? wide : R;
-    kc = kc < 256 ? kc : 256;
+    kc = kc < 512 ? kc : 512;
     if (R * Gn > INT_MAX || Gn * wide > INT_MAX)
         return 0;
     u128 b = up64(r * R * din) + up64(r * (R + Bmax) * n) * (lstm ? 2 : 1) +
