@@ -64,6 +64,17 @@ BPTT_HIDDEN void XI(head_backward)(const bptt_elman *el, size_t rows,
                                    size_t ldl, int naive, R *dYbar, R *dWo,
                                    size_t lddwo, R *dbo, R *dH);
 
+/* The head as a loss callback on rows rows of h (H, ld dh) — what the
+ * memory-bounded schedule and the truncated-BPTT stream hand their
+ * segments and windows: head_forward then head_backward, ȳ into Y, dȳ
+ * into dYbar (rows x nout each), dWo and dbo added into acc (nout x dh,
+ * then nout), dL/dh into dH (ld dh), the loss added to *loss. */
+BPTT_HIDDEN void XI(head_loss_rows)(const bptt_elman *el, size_t rows,
+                                    const R *Wo, size_t ldwo, const R *bo,
+                                    const R *H, const int *labels,
+                                    const R *L, size_t ldl, R *Y, R *dYbar,
+                                    R *acc, R *dH, double *loss);
+
 /* The non-finite check of the head's arrays (elman_finite.c), on when the
  * core's is: the inputs Wo, bo (and W, for backward: pass NULL in forward,
  * whose core scans it) before anything is written; the results after —

@@ -225,3 +225,16 @@ void XI(head_backward)(const bptt_elman *el, size_t rows, const R *Wo,
     CBLAS(gemm)(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)dh,
                 (int)nout, 1, dYbar, (int)nout, Wo, (int)ldwo, 0, dH, (int)dh);
 }
+
+void XI(head_loss_rows)(const bptt_elman *el, size_t rows, const R *Wo,
+                        size_t ldwo, const R *bo, const R *H,
+                        const int *labels, const R *L, size_t ldl, R *Y,
+                        R *dYbar, R *acc, R *dH, double *loss)
+{
+    const size_t nout = el->nout, dh = el->net->dout;
+    double e = 0;
+    XI(head_forward)(el, rows, Wo, ldwo, bo, H, labels, L, ldl, 0, Y, &e);
+    XI(head_backward)(el, rows, Wo, ldwo, H, Y, labels, L, ldl, 0, dYbar, acc,
+                      dh, acc + nout * dh, dH);
+    *loss += e;
+}

@@ -681,16 +681,11 @@ static bptt_status head_dy(void *ctx, size_t t0, size_t n, size_t B,
     (void)lddy; /* both dout: the schedule's own segment arrays */
     const head_ctx *h = ctx;
     const X(schedule) *s = h->s;
-    const size_t rows = n * B, nout = s->nout, dh = s->net->dout;
-    R *Yh = s->head, *dYbar = Yh + s->pc * B * nout, *dWo = dYbar + s->pc * B * nout;
-    const int *labels = h->labels ? h->labels + t0 * B : NULL;
-    const R *L = h->L ? h->L + t0 * B * h->ldl : NULL;
-    double e = 0;
-    XI(head_forward)(h->el, rows, h->Wo, h->ldwo, h->bo, y, labels, L, h->ldl,
-                     0, Yh, &e);
-    XI(head_backward)(h->el, rows, h->Wo, h->ldwo, y, Yh, labels, L, h->ldl, 0,
-                      dYbar, dWo, dh, dWo + nout * dh, dy);
-    *loss += e;
+    R *Yh = s->head, *dYbar = Yh + s->pc * B * s->nout;
+    XI(head_loss_rows)(h->el, n * B, h->Wo, h->ldwo, h->bo, y,
+                       h->labels ? h->labels + t0 * B : NULL,
+                       h->L ? h->L + t0 * B * h->ldl : NULL, h->ldl, Yh,
+                       dYbar, dYbar + s->pc * B * s->nout, dy, loss);
     return BPTT_OK;
 }
 

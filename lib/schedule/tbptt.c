@@ -246,15 +246,10 @@ static bptt_status head_dy(void *ctx, size_t t0, size_t n, size_t B,
     (void)ldy;
     (void)lddy; /* both dout: the state's own window arrays */
     const head_ctx *h = ctx;
-    const size_t rows = n * B, nout = h->tb->nout, dh = h->tb->net->dout;
-    R *Yh = h->tb->head, *dYbar = Yh + h->tb->hp * B * nout,
-      *dWo = dYbar + h->tb->hp * B * nout;
-    double e = 0;
-    XI(head_forward)(h->el, rows, h->Wo, h->ldwo, h->bo, y, h->labels, h->L,
-                     h->ldl, 0, Yh, &e);
-    XI(head_backward)(h->el, rows, h->Wo, h->ldwo, y, Yh, h->labels, h->L,
-                      h->ldl, 0, dYbar, dWo, dh, dWo + nout * dh, dy);
-    *loss += e;
+    R *Yh = h->tb->head, *dYbar = Yh + h->tb->hp * B * h->tb->nout;
+    XI(head_loss_rows)(h->el, n * B, h->Wo, h->ldwo, h->bo, y, h->labels,
+                       h->L, h->ldl, Yh, dYbar,
+                       dYbar + h->tb->hp * B * h->tb->nout, dy, loss);
     return BPTT_OK;
 }
 
