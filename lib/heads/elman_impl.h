@@ -64,16 +64,27 @@ BPTT_HIDDEN void XI(head_backward)(const bptt_elman *el, size_t rows,
                                    size_t ldl, int naive, R *dYbar, R *dWo,
                                    size_t lddwo, R *dbo, R *dH);
 
-/* The head as a loss callback on rows rows of h (H, ld dh) — what the
- * memory-bounded schedule and the truncated-BPTT stream hand their
- * segments and windows: head_forward then head_backward, ȳ into Y, dȳ
- * into dYbar (rows x nout each), dWo and dbo added into acc (nout x dh,
- * then nout), dL/dh into dH (ld dh), the loss added to *loss. */
-BPTT_HIDDEN void XI(head_loss_rows)(const bptt_elman *el, size_t rows,
-                                    const R *Wo, size_t ldwo, const R *bo,
-                                    const R *H, const int *labels,
-                                    const R *L, size_t ldl, R *Y, R *dYbar,
-                                    R *acc, R *dH, double *loss);
+/* Network B's head as the loss callback (X(dy_fn), bptt/schedule.h) of the
+ * memory-bounded schedule and the truncated-BPTT stream: on the n·B rows
+ * of h it gets, head_forward then head_backward — ȳ into Y, dȳ into dYbar
+ * (n·B x nout each), dWo and dbo added into acc (nout x dh, then nout),
+ * dL/dh into dy (ld dh), the loss added to *loss.  The targets of step t0
+ * are row (t0 − t_base)·B of labels / L. */
+typedef struct XI(head_loss) {
+    const bptt_elman *el;
+    const R *Wo, *bo, *L;
+    size_t ldwo, ldl, t_base;
+    const int *labels;
+    R *Y, *dYbar, *acc;
+} XI(head_loss);
+BPTT_HIDDEN bptt_status XI(head_dy)(void *ctx, size_t t0, size_t n, size_t B,
+                                    const R *y, size_t ldy, R *dy,
+                                    size_t lddy, double *loss);
+
+/* dWo = beta·dWo + acc's nout x dh, dbo = beta·dbo + acc's last nout (beta
+ * = 0 reads neither; either may be NULL). */
+BPTT_HIDDEN void XI(head_deliver)(size_t nout, size_t dh, R beta,
+                                  const R *acc, R *dWo, size_t lddwo, R *dbo);
 
 /* The non-finite check of the head's arrays (elman_finite.c), on when the
  * core's is: the inputs Wo, bo (and W, for backward: pass NULL in forward,

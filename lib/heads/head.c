@@ -226,15 +226,33 @@ void XI(head_backward)(const bptt_elman *el, size_t rows, const R *Wo,
                 (int)nout, 1, dYbar, (int)nout, Wo, (int)ldwo, 0, dH, (int)dh);
 }
 
-void XI(head_loss_rows)(const bptt_elman *el, size_t rows, const R *Wo,
-                        size_t ldwo, const R *bo, const R *H,
-                        const int *labels, const R *L, size_t ldl, R *Y,
-                        R *dYbar, R *acc, R *dH, double *loss)
+bptt_status XI(head_dy)(void *ctx, size_t t0, size_t n, size_t B,
+                        const R *y, size_t ldy, R *dy, size_t lddy,
+                        double *loss)
 {
-    const size_t nout = el->nout, dh = el->net->dout;
+    (void)ldy;
+    (void)lddy; /* both dh: the callers' own row arrays */
+    const XI(head_loss) *h = ctx;
+    const size_t rows = n * B, nout = h->el->nout, dh = h->el->net->dout;
+    const size_t k = (t0 - h->t_base) * B; /* the first row's targets */
+    const int *labels = h->labels ? h->labels + k : NULL;
+    const R *L = h->L ? h->L + k * h->ldl : NULL;
     double e = 0;
-    XI(head_forward)(el, rows, Wo, ldwo, bo, H, labels, L, ldl, 0, Y, &e);
-    XI(head_backward)(el, rows, Wo, ldwo, H, Y, labels, L, ldl, 0, dYbar, acc,
-                      dh, acc + nout * dh, dH);
+    XI(head_forward)(h->el, rows, h->Wo, h->ldwo, h->bo, y, labels, L, h->ldl,
+                     0, h->Y, &e);
+    XI(head_backward)(h->el, rows, h->Wo, h->ldwo, y, h->Y, labels, L, h->ldl,
+                      0, h->dYbar, h->acc, dh, h->acc + nout * dh, dy);
     *loss += e;
+    return BPTT_OK;
+}
+
+void XI(head_deliver)(size_t nout, size_t dh, R beta, const R *acc, R *dWo,
+                      size_t lddwo, R *dbo)
+{
+    for (size_t i = 0; dWo && i < nout; i++)
+        for (size_t j = 0; j < dh; j++)
+            dWo[i * lddwo + j] = (beta == 0 ? 0 : beta * dWo[i * lddwo + j]) +
+                                 acc[i * dh + j];
+    for (size_t i = 0; dbo && i < nout; i++)
+        dbo[i] = (beta == 0 ? 0 : beta * dbo[i]) + acc[nout * dh + i];
 }

@@ -661,34 +661,6 @@ bptt_status X(schedule_run_squared)(X(schedule) *s, const R *W, size_t ldw,
                            loss);
 }
 
-/* Network B's head as the loss callback: per segment, ȳ = H Woᵀ + bo and
- * its loss (head_forward), then dȳ, dWo += dȳᵀ H, dbo += Σ dȳ and the
- * core's dL/dh = dȳ Wo (head_backward) — the same arithmetic as
- * bptt_elman_forward/backward on the segment's rows. */
-typedef struct head_ctx {
-    const X(schedule) *s;
-    const bptt_elman *el;
-    const R *Wo, *bo, *L;
-    size_t ldwo, ldl;
-    const int *labels;
-} head_ctx;
-
-static bptt_status head_dy(void *ctx, size_t t0, size_t n, size_t B,
-                           const R *y, size_t ldy, R *dy, size_t lddy,
-                           double *loss)
-{
-    (void)ldy;
-    (void)lddy; /* both dout: the schedule's own segment arrays */
-    const head_ctx *h = ctx;
-    const X(schedule) *s = h->s;
-    R *Yh = s->head, *dYbar = Yh + s->pc * B * s->nout;
-    XI(head_loss_rows)(h->el, n * B, h->Wo, h->ldwo, h->bo, y,
-                       h->labels ? h->labels + t0 * B : NULL,
-                       h->L ? h->L + t0 * B * h->ldl : NULL, h->ldl, Yh,
-                       dYbar, dYbar + s->pc * B * s->nout, dy, loss);
-    return BPTT_OK;
-}
-
 bptt_status X(schedule_elman_run)(X(schedule) *s, const bptt_elman *el,
                                   const R *W, size_t ldw, const R *bh,
                                   const R *Wo, size_t ldwo, const R *bo,
@@ -712,16 +684,17 @@ bptt_status X(schedule_elman_run)(X(schedule) *s, const bptt_elman *el,
     CHECK(XI(head_check_targets)(fn, el, s->T * s->B, labels, L, ldl));
     if (!isfinite(beta))
         return bptt__fail(BPTT_EINVAL, fn, "beta is not finite");
-    R *acc = s->head + 2 * s->pc * s->B * nout;
-    memset(acc, 0, nout * (dh + 1) * sizeof(R));
-    head_ctx h = {s, el, Wo, bo, L, ldwo, ldl, labels};
-    CHECK(X(schedule_run)(s, W, ldw, bh, x, ldx, h0, ldh0, head_dy, &h, beta,
-                          dW, lddw, dbh, dx, lddx, dh0, lddh0, NULL, 0, E));
-    for (size_t i = 0; dWo && i < nout; i++)
-        for (size_t j = 0; j < dh; j++)
-            dWo[i * lddwo + j] = (beta == 0 ? 0 : beta * dWo[i * lddwo + j]) +
-                                 acc[i * dh + j];
-    for (size_t i = 0; dbo && i < nout; i++)
-        dbo[i] = (beta == 0 ? 0 : beta * dbo[i]) + acc[nout * dh + i];
+    /* Network B's head as the loss callback on each piece's rows, ȳ and
+     * dȳ in the schedule's head arrays (a piece's rows each), dWo and dbo
+     * accumulated after them */
+    R *Yh = s->head, *dYbar = Yh + s->pc * s->B * nout;
+    XI(head_loss) h = {.el = el, .Wo = Wo, .bo = bo, .L = L, .ldwo = ldwo,
+                       .ldl = ldl, .t_base = 0, .labels = labels, .Y = Yh,
+                       .dYbar = dYbar, .acc = dYbar + s->pc * s->B * nout};
+    memset(h.acc, 0, nout * (dh + 1) * sizeof(R));
+    CHECK(X(schedule_run)(s, W, ldw, bh, x, ldx, h0, ldh0, XI(head_dy), &h,
+                          beta, dW, lddw, dbh, dx, lddx, dh0, lddh0, NULL, 0,
+                          E));
+    XI(head_deliver)(nout, dh, beta, h.acc, dWo, lddwo, dbo);
     return BPTT_OK;
 }

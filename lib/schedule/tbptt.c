@@ -227,32 +227,6 @@ bptt_status X(tbptt_step)(X(tbptt) *tb, size_t n, const R *W, size_t ldw,
                 beta, dW, lddw, db, y, ldy, loss);
 }
 
-/* Network B's head on the n new rows as the loss callback (as head_dy in
- * schedule.c): its loss, dL/dh = dȳ Wo, and dWo, dbo accumulated in the
- * state's head arrays. */
-typedef struct head_ctx {
-    const X(tbptt) *tb;
-    const bptt_elman *el;
-    const R *Wo, *bo, *L;
-    size_t ldwo, ldl;
-    const int *labels;
-} head_ctx;
-
-static bptt_status head_dy(void *ctx, size_t t0, size_t n, size_t B,
-                           const R *y, size_t ldy, R *dy, size_t lddy,
-                           double *loss)
-{
-    (void)t0;   /* the targets are the call's, for its n new steps */
-    (void)ldy;
-    (void)lddy; /* both dout: the state's own window arrays */
-    const head_ctx *h = ctx;
-    R *Yh = h->tb->head, *dYbar = Yh + h->tb->hp * B * h->tb->nout;
-    XI(head_loss_rows)(h->el, n * B, h->Wo, h->ldwo, h->bo, y, h->labels,
-                       h->L, h->ldl, Yh, dYbar,
-                       dYbar + h->tb->hp * B * h->tb->nout, dy, loss);
-    return BPTT_OK;
-}
-
 /* bptt_tbptt_elman_step for the public call fn: x (ld ldx) or, if x is
  * NULL, the ids tokens. */
 static bptt_status elman_step(const char *fn, X(tbptt) *tb,
@@ -280,17 +254,18 @@ static bptt_status elman_step(const char *fn, X(tbptt) *tb,
     CHECK(XI(head_check_targets)(fn, el, n * tb->B, labels, L, ldl));
     if (!isfinite(beta))
         return bptt__fail(BPTT_EINVAL, fn, "beta is not finite");
-    R *acc = tb->head + 2 * tb->hp * tb->B * nout;
-    memset(acc, 0, nout * (dh + 1) * sizeof(R));
-    head_ctx c = {tb, el, Wo, bo, L, ldwo, ldl, labels};
-    CHECK(step(fn, tb, n, W, ldw, bh, x, ldx, tokens, head_dy, &c, beta, dW,
-               lddw, dbh, h, ldh, E));
-    for (size_t i = 0; dWo && i < nout; i++)
-        for (size_t j = 0; j < dh; j++)
-            dWo[i * lddwo + j] = (beta == 0 ? 0 : beta * dWo[i * lddwo + j]) +
-                                 acc[i * dh + j];
-    for (size_t i = 0; dbo && i < nout; i++)
-        dbo[i] = (beta == 0 ? 0 : beta * dbo[i]) + acc[nout * dh + i];
+    /* Network B's head as the loss callback on the n new rows, whose
+     * targets are the call's (step tb->pos is their row 0); ȳ, dȳ and the
+     * dWo, dbo accumulators in the state's head arrays */
+    R *Yh = tb->head, *dYbar = Yh + tb->hp * tb->B * nout;
+    XI(head_loss) c = {.el = el, .Wo = Wo, .bo = bo, .L = L, .ldwo = ldwo,
+                       .ldl = ldl, .t_base = tb->pos, .labels = labels,
+                       .Y = Yh, .dYbar = dYbar,
+                       .acc = dYbar + tb->hp * tb->B * nout};
+    memset(c.acc, 0, nout * (dh + 1) * sizeof(R));
+    CHECK(step(fn, tb, n, W, ldw, bh, x, ldx, tokens, XI(head_dy), &c, beta,
+               dW, lddw, dbh, h, ldh, E));
+    XI(head_deliver)(nout, dh, beta, c.acc, dWo, lddwo, dbo);
     return BPTT_OK;
 }
 
